@@ -1,0 +1,138 @@
+import type { NetworkInterfaceInfo } from 'node:os';
+import { ConfigError, loadConfig } from './load-config';
+
+const interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = {
+  lo: [
+    {
+      address: '127.0.0.1',
+      family: 'IPv4',
+      internal: true,
+      netmask: '255.0.0.0',
+      mac: '00:00:00:00:00:00',
+      cidr: '127.0.0.1/8',
+    },
+  ],
+  ens19: [
+    {
+      address: '192.168.151.1',
+      family: 'IPv4',
+      internal: false,
+      netmask: '255.255.255.0',
+      mac: '02:00:00:00:00:01',
+      cidr: '192.168.151.1/24',
+    },
+  ],
+};
+
+const load = (env: Record<string, string>) => loadConfig(env, { cwd: '/srv/rpi', interfaces });
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    load(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = load({ LOG_FORMAT: 'json' });
+    expect(config).toMatchObject({
+      dataDir: '/srv/rpi/data',
+      databaseUrl: undefined,
+      management: { host: '0.0.0.0', port: 5000 },
+      deployment: { host: '0.0.0.0', port: 5001, publicUrl: 'http://192.168.151.1:5001' },
+      admin: { username: 'admin', password: undefined },
+      logLevel: 'info',
+      logFormat: 'json',
+      tokenTtlSeconds: 12 * 3600,
+      loginAttemptsPerMinute: 10,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = load({
+      DATA_DIR: '/var/lib/rpi-deploy',
+      DATABASE_URL: 'postgres://deploy@db.example/deploy',
+      MGMT_HOST: '127.0.0.1',
+      MGMT_PORT: '8080',
+      DEPLOY_HOST: '10.9.0.1',
+      DEPLOY_PORT: '8081',
+      DEPLOY_PUBLIC_URL: 'http://deploy.example:8081/',
+      ADMIN_USERNAME: 'root.admin',
+      ADMIN_PASSWORD: 'correct horse battery',
+      LOG_LEVEL: 'DEBUG',
+      WEB_ROOT: 'web-dist',
+      TOKEN_TTL_HOURS: '2',
+      LOGIN_ATTEMPTS_PER_MINUTE: '3',
+    });
+    expect(config).toMatchObject({
+      dataDir: '/var/lib/rpi-deploy',
+      databaseUrl: 'postgres://deploy@db.example/deploy',
+      management: { host: '127.0.0.1', port: 8080 },
+      deployment: { host: '10.9.0.1', port: 8081, publicUrl: 'http://deploy.example:8081' },
+      admin: { username: 'root.admin', password: 'correct horse battery' },
+      logLevel: 'debug',
+      webRoot: '/srv/rpi/web-dist',
+      tokenTtlSeconds: 7200,
+      loginAttemptsPerMinute: 3,
+    });
+  });
+
+  it('builds the public URL from an explicit deployment host', () => {
+    expect(load({ DEPLOY_HOST: '192.168.151.5', DEPLOY_PORT: '9001' }).deployment.publicUrl).toBe(
+      'http://192.168.151.5:9001',
+    );
+  });
+
+  it('falls back to loopback when the machine has no external address', () => {
+    const config = loadConfig({}, { interfaces: { lo: interfaces['lo'] } });
+    expect(config.deployment.publicUrl).toBe('http://127.0.0.1:5001');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(load({ MGMT_PORT: '', ADMIN_PASSWORD: '' })).toMatchObject({
+      management: { port: 5000 },
+      admin: { password: undefined },
+    });
+  });
+
+  it('reports every invalid variable at once', () => {
+    const problems = problemsOf({
+      MGMT_PORT: '70000',
+      DEPLOY_PORT: 'abc',
+      DATABASE_URL: 'mysql://x',
+      DEPLOY_PUBLIC_URL: 'ftp://x',
+      ADMIN_USERNAME: 'Bad Name',
+      ADMIN_PASSWORD: 'short',
+      LOG_LEVEL: 'loud',
+      LOG_FORMAT: 'xml',
+      JWT_SECRET: 'tiny',
+      TOKEN_TTL_HOURS: '0',
+    });
+    expect(problems).toHaveLength(10);
+    expect(problems.join('\n')).toMatch(/MGMT_PORT must be a port number 0-65535, got "70000"/);
+    expect(problems.join('\n')).toMatch(/DEPLOY_PORT .* got "abc"/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL must be a postgres/);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of error, warn, info, debug, verbose/);
+  });
+
+  it('refuses the same port for both listeners', () => {
+    expect(problemsOf({ MGMT_PORT: '6000', DEPLOY_PORT: '6000' })).toEqual([
+      'MGMT_PORT and DEPLOY_PORT must differ (both are 6000)',
+    ]);
+  });
+
+  it('allows port 0 on both listeners (free ports, for tests)', () => {
+    const config = load({ MGMT_PORT: '0', DEPLOY_PORT: '0' });
+    expect([config.management.port, config.deployment.port]).toEqual([0, 0]);
+  });
+
+  it('accepts postgresql:// as well as postgres://', () => {
+    expect(load({ DATABASE_URL: 'postgresql://u:p@localhost:5432/db' }).databaseUrl).toBe(
+      'postgresql://u:p@localhost:5432/db',
+    );
+  });
+});

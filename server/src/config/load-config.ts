@@ -1,0 +1,148 @@
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '@rpi-deploy/contracts';
+import { AppConfig, LOG_LEVEL_NAMES, type LogLevelName } from './app-config';
+
+/** Every problem found in the environment, so an operator can fix them in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Where relative paths (DATA_DIR, WEB_ROOT) start from. */
+  cwd?: string;
+  /** Default dashboard location when WEB_ROOT is not set. */
+  defaultWebRoot?: string;
+  /** Injected for tests; defaults to the machine's interfaces. */
+  interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses the server configuration from environment variables (names and defaults as in
+ * shared/spec/interfaces.md). Throws ConfigError listing every invalid variable.
+ */
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): AppConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw === '' ? undefined : raw;
+  };
+
+  const port = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!/^\d+$/.test(raw) || parsed > 65535) {
+      problems.push(`${name} must be a port number 0-65535, got "${raw}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const positiveInt = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+      problems.push(`${name} must be a positive whole number, got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
+  const managementHost = value('MGMT_HOST') ?? '0.0.0.0';
+  const managementPort = port('MGMT_PORT', 5000);
+  const deploymentHost = value('DEPLOY_HOST') ?? '0.0.0.0';
+  const deploymentPort = port('DEPLOY_PORT', 5001);
+  if (managementPort !== 0 && managementPort === deploymentPort) {
+    problems.push(`MGMT_PORT and DEPLOY_PORT must differ (both are ${managementPort})`);
+  }
+
+  const databaseUrl = value('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use SQLite)');
+  }
+
+  let publicUrl = value('DEPLOY_PUBLIC_URL');
+  if (publicUrl === undefined) {
+    publicUrl = defaultPublicUrl(deploymentHost, deploymentPort, options.interfaces ?? networkInterfaces());
+  } else if (!isHttpUrl(publicUrl)) {
+    problems.push(`DEPLOY_PUBLIC_URL must be an http:// or https:// URL, got "${publicUrl}"`);
+  }
+  publicUrl = publicUrl.replace(/\/+$/, '');
+
+  const adminUsername = value('ADMIN_USERNAME') ?? 'admin';
+  if (!USERNAME_PATTERN.test(adminUsername)) {
+    problems.push(
+      `ADMIN_USERNAME must be 2-32 lower-case letters, digits, ".", "_" or "-", got "${adminUsername}"`,
+    );
+  }
+  const adminPassword = env['ADMIN_PASSWORD'] === '' ? undefined : env['ADMIN_PASSWORD'];
+  if (adminPassword !== undefined && adminPassword.length < PASSWORD_MIN_LENGTH) {
+    problems.push(`ADMIN_PASSWORD must be at least ${PASSWORD_MIN_LENGTH} characters long`);
+  }
+
+  const logLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVEL_NAMES.join(', ')}, got "${logLevel}"`);
+  }
+  const logFormat = (value('LOG_FORMAT') ?? (process.stdout.isTTY ? 'pretty' : 'json')).toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
+  }
+
+  const jwtSecret = value('JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters long (or unset to generate one)');
+  }
+
+  const config = {
+    dataDir: resolve(cwd, value('DATA_DIR') ?? './data'),
+    databaseUrl,
+    management: { host: managementHost, port: managementPort },
+    deployment: { host: deploymentHost, port: deploymentPort, publicUrl },
+    admin: { username: adminUsername, password: adminPassword },
+    logLevel: logLevel as LogLevelName,
+    logFormat: logFormat as 'json' | 'pretty',
+    webRoot: resolve(cwd, value('WEB_ROOT') ?? options.defaultWebRoot ?? './dist/web/browser'),
+    jwtSecret,
+    tokenTtlSeconds: positiveInt('TOKEN_TTL_HOURS', 12) * 3600,
+    loginAttemptsPerMinute: positiveInt('LOGIN_ATTEMPTS_PER_MINUTE', 10),
+  } satisfies AppConfig;
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** `http://<DEPLOY_HOST or first external IPv4 address>:<DEPLOY_PORT>`. */
+function defaultPublicUrl(
+  host: string,
+  port: number,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
+): string {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const address = wildcard ? firstExternalIPv4(interfaces) : host;
+  const hostPart = address.includes(':') ? `[${address}]` : address;
+  return `http://${hostPart}:${port}`;
+}
+
+function firstExternalIPv4(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string {
+  for (const name of Object.keys(interfaces).sort()) {
+    const found = interfaces[name]?.find((info) => info.family === 'IPv4' && !info.internal);
+    if (found) return found.address;
+  }
+  return '127.0.0.1';
+}
