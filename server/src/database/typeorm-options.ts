@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaults as pgDefaults, types as pgTypes } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
@@ -21,7 +22,13 @@ export function typeOrmOptions(config: AppConfig): DataSourceOptions {
   } as const;
 
   if (config.databaseUrl) {
-    return { ...common, type: 'postgres', url: config.databaseUrl, extra: { max: 20 } };
+    useUtcTimestamps();
+    return {
+      ...common,
+      type: 'postgres',
+      url: config.databaseUrl,
+      extra: { max: 20, options: '-c TimeZone=UTC' },
+    };
   }
 
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -37,4 +44,15 @@ export function typeOrmOptions(config: AppConfig): DataSourceOptions {
       db.pragma('synchronous = NORMAL');
     },
   };
+}
+
+const PG_TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+
+/**
+ * TypeORM maps Date properties to `timestamp` (without time zone) on PostgreSQL. Keep those
+ * values in UTC whatever the server's local time zone is: written as UTC, read back as UTC.
+ */
+function useUtcTimestamps(): void {
+  pgDefaults.parseInputDatesAsUTC = true;
+  pgTypes.setTypeParser(PG_TIMESTAMP_WITHOUT_TIME_ZONE, (text) => new Date(`${text.replace(' ', 'T')}Z`));
 }

@@ -1,11 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { DeploymentListener } from './deployment-listener';
 import { ListenerGuard } from './listener.guard';
 
 @Global()
 @Module({
-  providers: [DeploymentListener, { provide: APP_GUARD, useClass: ListenerGuard }],
-  exports: [DeploymentListener],
+  providers: [DeploymentListener, ListenerGuard],
+  exports: [DeploymentListener, ListenerGuard],
 })
 export class ListenersModule {}

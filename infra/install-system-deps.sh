@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the tests and the server's host tools need, and only the
+# missing ones: safe to run again and again (npm test calls it every time).
+#   bash infra/install-system-deps.sh          install what is missing
+#   bash infra/install-system-deps.sh --check  only report; exit 1 if something is missing
+set -euo pipefail
+
+# package -> a file that exists once it is installed
+declare -A PROVIDES=(
+  [chromium]=/usr/bin/chromium
+  [postgresql]=/usr/lib/postgresql
+)
+
+missing=()
+for package in "${!PROVIDES[@]}"; do
+  [ -e "${PROVIDES[$package]}" ] || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present (${!PROVIDES[*]})"
+  exit 0
+fi
+
+if [ "${1:-}" = "--check" ]; then
+  echo "system packages missing: ${missing[*]}" >&2
+  exit 1
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "system packages missing: ${missing[*]}" >&2
+  echo "Run as root once: sudo bash infra/install-system-deps.sh" >&2
+  exit 1
+fi
+
+echo "system packages: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+for package in "${missing[@]}"; do
+  if [ ! -e "${PROVIDES[$package]}" ]; then
+    echo "system packages: $package installed but ${PROVIDES[$package]} is still missing" >&2
+    exit 1
+  fi
+done
+echo "system packages: installed ${missing[*]}"

@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard } from '../auth/auth.guard';
+import { AuthModule } from '../auth/auth.module';
+import { RolesGuard } from '../auth/roles.guard';
+import { AppConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { DatabaseModule } from '../database/database.module';
+import { DeploymentHealthController, ManagementHealthController } from '../health/health.controller';
+import { ListenerGuard } from '../listeners/listener.guard';
+import { ListenersModule } from '../listeners/listeners.module';
+import { UsersModule } from '../users/users.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, ListenersModule, AuthModule, UsersModule],
+      controllers: [DeploymentHealthController, ManagementHealthController],
+      providers: [
+        // Global guards run in this order: wrong listener -> 404, then 401, then 403.
+        { provide: APP_GUARD, useExisting: ListenerGuard },
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,59 @@
+import { ValidationPipe, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { AppConfig } from '../config/app-config';
+import { DeploymentListener } from '../listeners/deployment-listener';
+import { createLogger } from '../logging/logger';
+import { requestLog } from '../logging/request-log';
+import { dashboardRouter } from '../web/dashboard';
+import { managementOnly } from '../web/management-only';
+import { openApiDocument, openApiRouter } from '../web/openapi';
+import { AppModule } from './app.module';
+
+export interface RunningServer {
+  app: NestExpressApplication;
+  /** The ports actually bound (differ from the configuration when it asked for port 0). */
+  managementPort: number;
+  deploymentPort: number;
+  /** Stops both listeners and closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: LoggerService;
+  /** Close cleanly on SIGTERM/SIGINT (the real process; tests close explicitly). */
+  handleSignals?: boolean;
+}
+
+/** Boots the whole server: database and migrations, both listeners, dashboard and API docs. */
+export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: options.logger ?? createLogger(config),
+    abortOnError: false,
+  });
+  try {
+    app.disable('x-powered-by');
+    // Behind the nginx of the production setup, take the client address from X-Forwarded-For.
+    app.set('trust proxy', 'loopback');
+    app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+    app.use(requestLog);
+    app.use(managementOnly(openApiRouter(openApiDocument(app))));
+    app.use(managementOnly(dashboardRouter(config.webRoot)));
+    if (options.handleSignals) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+
+    await app.listen(config.management.port, config.management.host);
+    const deployment = await app
+      .get(DeploymentListener)
+      .listen(app.getHttpAdapter().getInstance(), config.deployment.host, config.deployment.port);
+    return {
+      app,
+      managementPort: (app.getHttpServer().address() as AddressInfo).port,
+      deploymentPort: deployment.port,
+      close: () => app.close(),
+    };
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+}

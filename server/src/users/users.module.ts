@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { InitialAdmin } from './initial-admin';
+import { PasswordHasher } from './password-hasher';
+import { User } from './user.entity';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User])],
+  controllers: [UsersController],
+  providers: [UsersService, PasswordHasher, InitialAdmin],
+  exports: [UsersService],
+})
+export class UsersModule {}

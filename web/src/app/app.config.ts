@@ -1,0 +1,25 @@
+import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
+import {
+  ApplicationConfig,
+  inject,
+  provideAppInitializer,
+  provideBrowserGlobalErrorListeners,
+  provideZonelessChangeDetection,
+} from '@angular/core';
+import { provideRouter, TitleStrategy, withComponentInputBinding } from '@angular/router';
+import { routes } from './app.routes';
+import { authInterceptor } from './auth/auth.interceptor';
+import { PageTitleStrategy } from './page-title.strategy';
+import { ThemeService } from './theme/theme.service';
+
+export const appConfig: ApplicationConfig = {
+  providers: [
+    provideBrowserGlobalErrorListeners(),
+    provideZonelessChangeDetection(),
+    provideRouter(routes, withComponentInputBinding()),
+    provideHttpClient(withFetch(), withInterceptors([authInterceptor])),
+    { provide: TitleStrategy, useClass: PageTitleStrategy },
+    // Apply the stored light/dark choice before the first render, so the page does not flash.
+    provideAppInitializer(() => void inject(ThemeService)),
+  ],
+};

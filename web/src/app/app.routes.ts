@@ -1,0 +1,60 @@
+import { Routes } from '@angular/router';
+import { authGuard } from './auth/auth.guard';
+import { guestOnlyGuard } from './auth/guest-only.guard';
+import { NotFoundPage } from './not-found/not-found-page';
+import { AppShell } from './shell/app-shell';
+
+export const routes: Routes = [
+  {
+    path: 'login',
+    title: 'Log in',
+    canActivate: [guestOnlyGuard],
+    loadComponent: () => import('./auth/login-page/login-page').then((m) => m.LoginPage),
+  },
+  {
+    // Everything else needs a session and lives inside the toolbar + navigation shell.
+    path: '',
+    component: AppShell,
+    canActivate: [authGuard],
+    canActivateChild: [authGuard],
+    children: [
+      { path: '', pathMatch: 'full', redirectTo: 'dashboard' },
+      {
+        path: 'dashboard',
+        title: 'Dashboard',
+        loadComponent: () => import('./dashboard/dashboard-page').then((m) => m.DashboardPage),
+      },
+      {
+        path: 'venues',
+        title: 'Venues',
+        loadComponent: () => import('./venues/venues-page').then((m) => m.VenuesPage),
+      },
+      {
+        path: 'batches',
+        title: 'Batches',
+        loadComponent: () => import('./batches/batches-page').then((m) => m.BatchesPage),
+      },
+      {
+        path: 'images',
+        title: 'Images',
+        loadComponent: () => import('./images/images-page').then((m) => m.ImagesPage),
+      },
+      {
+        path: 'deployments',
+        title: 'Deployments',
+        loadComponent: () => import('./deployments/deployments-page').then((m) => m.DeploymentsPage),
+      },
+      {
+        path: 'netboot',
+        title: 'Netboot',
+        loadComponent: () => import('./netboot/netboot-page').then((m) => m.NetbootPage),
+      },
+      {
+        path: 'server',
+        title: 'Server',
+        loadComponent: () => import('./server/server-page').then((m) => m.ServerPage),
+      },
+      { path: '**', title: 'Page not found', component: NotFoundPage },
+    ],
+  },
+];
