@@ -1,0 +1,60 @@
+import { resolveSettings, SettingsError } from './settings';
+
+const detected = { serial: '10000000abc12345', mac: 'd8:3a:dd:12:34:56' };
+
+function problems(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof SettingsError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a SettingsError');
+}
+
+describe('resolveSettings', () => {
+  it('takes defaults from the kernel command line and the hardware', () => {
+    expect(resolveSettings({}, { server: 'http://10.0.2.2:5001/', product: 'rxp2', venue: 'coro' }, detected)).toEqual({
+      server: 'http://10.0.2.2:5001',
+      device: '/dev/mmcblk0',
+      product: 'RXP2',
+      venue: 'CORO',
+      serial: '10000000abc12345',
+      mac: 'd8:3a:dd:12:34:56',
+      reboot: true,
+    });
+  });
+
+  it('lets flags override everything', () => {
+    const settings = resolveSettings(
+      { server: 'http://127.0.0.1:9001', device: '/tmp/card.img', product: 'KXP2', serial: 'ABCDEF0123456789', mac: '02:00:00:00:00:01', reboot: false },
+      { server: 'http://10.0.2.2:5001', device: '/dev/vda', product: 'RXP2' },
+      detected,
+    );
+    expect(settings).toMatchObject({
+      server: 'http://127.0.0.1:9001',
+      device: '/tmp/card.img',
+      product: 'KXP2',
+      serial: 'abcdef0123456789',
+      mac: '02:00:00:00:00:01',
+      reboot: false,
+    });
+  });
+
+  it('lists every problem at once', () => {
+    expect(problems(() => resolveSettings({ product: 'XYZ', venue: 'TOOLONG', serial: 'xyz', mac: '1:2' }, {}, {}))).toEqual([
+      'no server: pass --server URL or boot with deploy.server=URL',
+      'unknown product "XYZ" (KXP2 or RXP2)',
+      'venue must be 4 letters or digits, got "TOOLONG"',
+      'serial must be 8-16 hex digits, got "xyz"',
+      'MAC must look like aa:bb:cc:dd:ee:ff, got "1:2"',
+    ]);
+  });
+
+  it('says where a missing identity should come from', () => {
+    expect(problems(() => resolveSettings({ server: 'http://x:1' }, {}, {}))).toEqual([
+      'no serial number: none in the device tree or /proc/cpuinfo; pass --serial',
+      'no MAC address: /sys/class/net/eth0/address is missing; pass --mac',
+    ]);
+  });
+});

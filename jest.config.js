@@ -1,0 +1,9 @@
+/** Every Jest project of the workspace; `npm test` runs them all in one go. */
+module.exports = {
+  projects: [
+    require('./libs/contracts/jest.config'),
+    ...require('./server/jest.config').projects,
+    require('./installer/jest.config'),
+    '<rootDir>/web',
+  ],
+};
