@@ -21,7 +21,9 @@ describe('identity', () => {
   });
 
   it('falls back to the Serial line of /proc/cpuinfo', async () => {
-    const sources = fixture({ cpuinfo: 'processor\t: 0\nRevision\t: d04170\nSerial\t\t: 2d5f1a8e9b0c4d7e\nModel\t\t: Raspberry Pi 5\n' });
+    const sources = fixture({
+      cpuinfo: 'processor\t: 0\nRevision\t: d04170\nSerial\t\t: 2d5f1a8e9b0c4d7e\nModel\t\t: Raspberry Pi 5\n',
+    });
     expect(await readSerial(sources)).toBe('2d5f1a8e9b0c4d7e');
   });
 

@@ -27,7 +27,14 @@ describe('resolveSettings', () => {
 
   it('lets flags override everything', () => {
     const settings = resolveSettings(
-      { server: 'http://127.0.0.1:9001', device: '/tmp/card.img', product: 'KXP2', serial: 'ABCDEF0123456789', mac: '02:00:00:00:00:01', reboot: false },
+      {
+        server: 'http://127.0.0.1:9001',
+        device: '/tmp/card.img',
+        product: 'KXP2',
+        serial: 'ABCDEF0123456789',
+        mac: '02:00:00:00:00:01',
+        reboot: false,
+      },
       { server: 'http://10.0.2.2:5001', device: '/dev/vda', product: 'RXP2' },
       detected,
     );
@@ -42,7 +49,9 @@ describe('resolveSettings', () => {
   });
 
   it('lists every problem at once', () => {
-    expect(problems(() => resolveSettings({ product: 'XYZ', venue: 'TOOLONG', serial: 'xyz', mac: '1:2' }, {}, {}))).toEqual([
+    expect(
+      problems(() => resolveSettings({ product: 'XYZ', venue: 'TOOLONG', serial: 'xyz', mac: '1:2' }, {}, {})),
+    ).toEqual([
       'no server: pass --server URL or boot with deploy.server=URL',
       'unknown product "XYZ" (KXP2 or RXP2)',
       'venue must be 4 letters or digits, got "TOOLONG"',

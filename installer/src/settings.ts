@@ -52,7 +52,8 @@ export function resolveSettings(
   if (product !== undefined && !isProductCode(product)) problems.push(`unknown product "${product}" (KXP2 or RXP2)`);
 
   const venue = (flags.venue ?? kernel.venue)?.toUpperCase();
-  if (venue !== undefined && !/^[A-Z0-9]{4}$/.test(venue)) problems.push(`venue must be 4 letters or digits, got "${venue}"`);
+  if (venue !== undefined && !/^[A-Z0-9]{4}$/.test(venue))
+    problems.push(`venue must be 4 letters or digits, got "${venue}"`);
 
   const serial = (flags.serial ?? detected.serial)?.toLowerCase();
   if (!serial) problems.push('no serial number: none in the device tree or /proc/cpuinfo; pass --serial');

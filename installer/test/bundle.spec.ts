@@ -29,7 +29,21 @@ describe('the bundled installer (dist/installer/pi-installer.js)', () => {
   it('resolves its settings from flags', () => {
     const output = execFileSync(
       process.execPath,
-      [BUNDLE, '--server', 'http://127.0.0.1:5001', '--serial', '10000000ABC12345', '--mac', 'D8:3A:DD:00:00:01', '--device', '/tmp/card.img', '--product', 'kxp2', '--no-reboot', '--print-settings'],
+      [
+        BUNDLE,
+        '--server',
+        'http://127.0.0.1:5001',
+        '--serial',
+        '10000000ABC12345',
+        '--mac',
+        'D8:3A:DD:00:00:01',
+        '--device',
+        '/tmp/card.img',
+        '--product',
+        'kxp2',
+        '--no-reboot',
+        '--print-settings',
+      ],
       { encoding: 'utf8' },
     );
     expect(JSON.parse(output)).toMatchObject({

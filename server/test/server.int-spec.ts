@@ -231,8 +231,13 @@ describe.each(testDatabases())('server on $name', (database) => {
     });
 
     it('answers an unknown user with 404 and an empty change with 400', async () => {
-      expect((await api(t.management, '/api/users/ghost', { method: 'PATCH', token: adminToken, body: { disabled: true } })).status).toBe(404);
-      expect((await api(t.management, '/api/users/vera', { method: 'PATCH', token: adminToken, body: {} })).status).toBe(400);
+      expect(
+        (await api(t.management, '/api/users/ghost', { method: 'PATCH', token: adminToken, body: { disabled: true } }))
+          .status,
+      ).toBe(404);
+      expect(
+        (await api(t.management, '/api/users/vera', { method: 'PATCH', token: adminToken, body: {} })).status,
+      ).toBe(400);
     });
 
     it('hands out distinct names under concurrency: 20 parallel creations of one name give one 201', async () => {

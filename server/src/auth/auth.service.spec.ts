@@ -79,7 +79,10 @@ describe('AuthService', () => {
 
     const tampered = accessToken.slice(0, -2) + (accessToken.endsWith('AA') ? 'BB' : 'AA');
     await expect(auth.authenticate(tampered)).rejects.toThrow(UnauthorizedException);
-    const foreign = await new JwtService({ secret: 'another-secret-another-secret-0123' }).signAsync({ sub: 1, ver: 0 });
+    const foreign = await new JwtService({ secret: 'another-secret-another-secret-0123' }).signAsync({
+      sub: 1,
+      ver: 0,
+    });
     await expect(auth.authenticate(foreign)).rejects.toThrow(UnauthorizedException);
     const expired = await jwt.signAsync({ sub: 1, ver: 0 }, { expiresIn: -10 });
     await expect(auth.authenticate(expired)).rejects.toThrow('Invalid or expired token');

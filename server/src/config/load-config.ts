@@ -77,9 +77,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
 
   const adminUsername = value('ADMIN_USERNAME') ?? 'admin';
   if (!USERNAME_PATTERN.test(adminUsername)) {
-    problems.push(
-      `ADMIN_USERNAME must be 2-32 lower-case letters, digits, ".", "_" or "-", got "${adminUsername}"`,
-    );
+    problems.push(`ADMIN_USERNAME must be 2-32 lower-case letters, digits, ".", "_" or "-", got "${adminUsername}"`);
   }
   const adminPassword = env['ADMIN_PASSWORD'] === '' ? undefined : env['ADMIN_PASSWORD'];
   if (adminPassword !== undefined && adminPassword.length < PASSWORD_MIN_LENGTH) {
@@ -128,11 +126,7 @@ function isHttpUrl(text: string): boolean {
 }
 
 /** `http://<DEPLOY_HOST or first external IPv4 address>:<DEPLOY_PORT>`. */
-function defaultPublicUrl(
-  host: string,
-  port: number,
-  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
-): string {
+function defaultPublicUrl(host: string, port: number, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string {
   const wildcard = host === '0.0.0.0' || host === '::';
   const address = wildcard ? firstExternalIPv4(interfaces) : host;
   const hostPart = address.includes(':') ? `[${address}]` : address;

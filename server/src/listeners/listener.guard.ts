@@ -17,8 +17,7 @@ export class ListenerGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<Request>();
     const routeIsDeployment =
-      this.reflector.getAllAndOverride<boolean>(DEPLOYMENT_ROUTE, [context.getHandler(), context.getClass()]) ??
-      false;
+      this.reflector.getAllAndOverride<boolean>(DEPLOYMENT_ROUTE, [context.getHandler(), context.getClass()]) ?? false;
     const arrivedOnDeployment = listenerOf(request) === 'deployment';
     if (routeIsDeployment !== arrivedOnDeployment) {
       throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
