@@ -1,0 +1,76 @@
+import { BreakpointObserver } from '@angular/cdk/layout';
+import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, viewChild } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { MatButtonModule } from '@angular/material/button';
+import { MatIconModule } from '@angular/material/icon';
+import { MatListModule } from '@angular/material/list';
+import { MatSidenav, MatSidenavModule } from '@angular/material/sidenav';
+import { MatToolbarModule } from '@angular/material/toolbar';
+import { MatTooltipModule } from '@angular/material/tooltip';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { map } from 'rxjs';
+import { AuthService } from '../auth/auth.service';
+import { ThemeService } from '../theme/theme.service';
+import { NAV_ITEMS } from './nav-items';
+
+/** Wide enough to keep the navigation open beside the page instead of over it. */
+const WIDE_LAYOUT_QUERY = '(min-width: 960px)';
+
+/** The signed-in frame around every page: toolbar, side navigation and the routed page. */
+@Component({
+  selector: 'app-shell',
+  imports: [
+    MatButtonModule,
+    MatIconModule,
+    MatListModule,
+    MatSidenavModule,
+    MatToolbarModule,
+    MatTooltipModule,
+    RouterLink,
+    RouterLinkActive,
+    RouterOutlet,
+  ],
+  templateUrl: './app-shell.html',
+  styleUrl: './app-shell.scss',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class AppShell {
+  protected readonly auth = inject(AuthService);
+  protected readonly theme = inject(ThemeService);
+  protected readonly navItems = NAV_ITEMS;
+  protected readonly isWide = toSignal(
+    inject(BreakpointObserver)
+      .observe(WIDE_LAYOUT_QUERY)
+      .pipe(map((state) => state.matches)),
+    { initialValue: true },
+  );
+  protected readonly themeToggleLabel = computed(() =>
+    this.theme.scheme() === 'dark' ? 'Switch to light theme' : 'Switch to dark theme',
+  );
+  private readonly sidenav = viewChild.required(MatSidenav);
+  private readonly main = viewChild.required<ElementRef<HTMLElement>>('main');
+
+  constructor() {
+    // Picks up a role changed since login; a token the server no longer accepts ends the session.
+    const refresh = this.auth.refreshUser().subscribe({ error: () => undefined });
+    inject(DestroyRef).onDestroy(() => refresh.unsubscribe());
+  }
+
+  protected toggleNavigation(): void {
+    void this.sidenav().toggle();
+  }
+
+  /** On narrow screens the navigation covers the page, so it closes once a page is picked. */
+  protected closeNavigationIfOverlay(): void {
+    if (!this.isWide()) void this.sidenav().close();
+  }
+
+  protected skipToMain(event: Event): void {
+    event.preventDefault();
+    this.main().nativeElement.focus();
+  }
+
+  protected logout(): void {
+    this.auth.logout();
+  }
+}

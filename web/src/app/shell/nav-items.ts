@@ -1,0 +1,17 @@
+/** One entry of the side navigation. */
+export interface NavItem {
+  label: string;
+  path: string;
+  /** Material icon ligature. */
+  icon: string;
+}
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { label: 'Dashboard', path: '/dashboard', icon: 'dashboard' },
+  { label: 'Venues', path: '/venues', icon: 'place' },
+  { label: 'Batches', path: '/batches', icon: 'playlist_play' },
+  { label: 'Images', path: '/images', icon: 'album' },
+  { label: 'Deployments', path: '/deployments', icon: 'history' },
+  { label: 'Netboot', path: '/netboot', icon: 'lan' },
+  { label: 'Server', path: '/server', icon: 'dns' },
+];
