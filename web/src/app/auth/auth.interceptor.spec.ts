@@ -101,7 +101,9 @@ describe('authInterceptor', () => {
     const logout = jest.spyOn(TestBed.inject(AuthService), 'logout');
 
     http.post('/api/auth/login', { username: 'alice', password: 'nope' }).subscribe({ error: () => undefined });
-    backend.expectOne('/api/auth/login').flush({ message: 'Wrong user name or password' }, { status: 401, statusText: '' });
+    backend
+      .expectOne('/api/auth/login')
+      .flush({ message: 'Wrong user name or password' }, { status: 401, statusText: '' });
     await TestBed.inject(ApplicationRef).whenStable();
 
     expect(logout).not.toHaveBeenCalled();

@@ -3,7 +3,7 @@ import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core'
 import { Router } from '@angular/router';
 import { roleSatisfies, type LoginRequest, type LoginResponse, type Role } from '@rpi-deploy/contracts';
 import { map, Observable, tap } from 'rxjs';
-import { LOGIN_PATH } from './return-url';
+import { LOGIN_PATH, safeReturnUrl } from './return-url';
 import { isExpired, sessionFromLogin, type Session, type SessionUser } from './session';
 import { SessionStore } from './session-store';
 
@@ -56,7 +56,10 @@ export class AuthService {
   logout(options: LogoutOptions = {}): void {
     this.end();
     const queryParams: Record<string, string> = {};
-    if (options.returnUrl && options.returnUrl !== LOGIN_PATH) queryParams['returnUrl'] = options.returnUrl;
+    // Only a plain in-app page is worth coming back to (not the login page itself, say).
+    if (options.returnUrl && safeReturnUrl(options.returnUrl) === options.returnUrl) {
+      queryParams['returnUrl'] = options.returnUrl;
+    }
     if (options.expired) queryParams['expired'] = 'true';
     void this.router.navigate([LOGIN_PATH], { queryParams });
   }

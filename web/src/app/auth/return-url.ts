@@ -7,7 +7,7 @@ export const LOGIN_PATH = '/login';
  * so a crafted link cannot send a freshly logged-in user elsewhere.
  */
 export function safeReturnUrl(candidate: string | null | undefined): string {
-  if (!candidate || !candidate.startsWith('/') || candidate.startsWith('/\\')) {
+  if (!candidate || !candidate.startsWith('/') || candidate.startsWith('//') || candidate.startsWith('/\\')) {
     return HOME_URL;
   }
   const path = candidate.split(/[?#]/, 1)[0];

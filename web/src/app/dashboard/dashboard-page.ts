@@ -4,7 +4,10 @@ import { ChangeDetectionStrategy, Component } from '@angular/core';
   selector: 'app-dashboard-page',
   template: `
     <h1>Dashboard</h1>
-    <p>Live view of the units being deployed right now: each one's step, progress, speed, time left and last error, with today's totals.</p>
+    <p>
+      Live view of the units being deployed right now: each one's step, progress, speed, time left and last error, with
+      today's totals.
+    </p>
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })

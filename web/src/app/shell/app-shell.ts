@@ -1,6 +1,6 @@
 import { BreakpointObserver } from '@angular/cdk/layout';
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, viewChild } from '@angular/core';
-import { toSignal } from '@angular/core/rxjs-interop';
+import { ChangeDetectionStrategy, Component, computed, ElementRef, inject, viewChild } from '@angular/core';
+import { takeUntilDestroyed, toSignal } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatListModule } from '@angular/material/list';
@@ -52,8 +52,10 @@ export class AppShell {
 
   constructor() {
     // Picks up a role changed since login; a token the server no longer accepts ends the session.
-    const refresh = this.auth.refreshUser().subscribe({ error: () => undefined });
-    inject(DestroyRef).onDestroy(() => refresh.unsubscribe());
+    this.auth
+      .refreshUser()
+      .pipe(takeUntilDestroyed())
+      .subscribe({ error: () => undefined });
   }
 
   protected toggleNavigation(): void {

@@ -78,7 +78,15 @@ describe('LoginPage', () => {
     expect(page.textContent).toContain('Enter your user name.');
     expect(page.textContent).toContain('Enter your password.');
 
+    await type('User name', '   ');
+    await type('Password', 'correct horse');
+    await submit();
+    backend.expectNone('/api/auth/login');
+    expect(page.textContent).toContain('Enter your user name.');
+    expect(document.activeElement).toBe(field('User name'));
+
     await type('User name', 'alice');
+    await type('Password', '');
     await submit();
     backend.expectNone('/api/auth/login');
     expect(page.textContent).not.toContain('Enter your user name.');

@@ -23,6 +23,7 @@ import { loginErrorMessage } from './login-error-message';
 /** Limits of the server's login body; longer input could never succeed. */
 const USERNAME_MAX_LENGTH = 64;
 const PASSWORD_MAX_LENGTH = 256;
+const NOT_BLANK = /\S/;
 
 @Component({
   selector: 'app-login-page',
@@ -52,7 +53,7 @@ export class LoginPage {
   protected readonly usernameMaxLength = USERNAME_MAX_LENGTH;
   protected readonly passwordMaxLength = PASSWORD_MAX_LENGTH;
   protected readonly form = inject(NonNullableFormBuilder).group({
-    username: ['', [Validators.required, Validators.maxLength(USERNAME_MAX_LENGTH)]],
+    username: ['', [Validators.required, Validators.pattern(NOT_BLANK), Validators.maxLength(USERNAME_MAX_LENGTH)]],
     password: ['', [Validators.required, Validators.maxLength(PASSWORD_MAX_LENGTH)]],
   });
   protected readonly submitting = signal(false);
