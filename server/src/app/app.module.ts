@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { DeploymentHealthController, ManagementHealthController } from '../health/health.controller';
+import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ListenerGuard } from '../listeners/listener.guard';
 import { ListenersModule } from '../listeners/listeners.module';
 import { UsersModule } from '../users/users.module';
@@ -16,7 +17,14 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, ListenersModule, AuthModule, UsersModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        ListenersModule,
+        AuthModule,
+        UsersModule,
+        HostnamesModule,
+      ],
       controllers: [DeploymentHealthController, ManagementHealthController],
       providers: [
         // Global guards run in this order: wrong listener -> 404, then 401, then 403.

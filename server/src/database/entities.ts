@@ -1,4 +1,7 @@
+import { Batch } from '../hostnames/batch.entity';
+import { HostnameRecord } from '../hostnames/hostname-record.entity';
+import { Venue } from '../hostnames/venue.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity of the schema; the migrations in ./migrations create their tables. */
-export const ENTITIES = [User];
+export const ENTITIES = [User, Venue, HostnameRecord, Batch];

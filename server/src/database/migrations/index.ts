@@ -1,4 +1,5 @@
 import { CreateUsers1764100000000 } from './1764100000000-create-users';
+import { CreateHostnames1764200000000 } from './1764200000000-create-hostnames';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
-export const MIGRATIONS = [CreateUsers1764100000000];
+export const MIGRATIONS = [CreateUsers1764100000000, CreateHostnames1764200000000];
