@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiOkResponse,
@@ -10,7 +10,6 @@ import type { LoginResponse } from '@rpi-deploy/contracts';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './authenticated-user';
 import { ChangeOwnPasswordBody, LoginBody, LoginResult } from './dto/login.dto';
-import { LoginThrottlerGuard } from './login-throttler.guard';
 import { Public } from './public.decorator';
 
 @ApiTags('auth')
@@ -19,14 +18,13 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
-  @UseGuards(LoginThrottlerGuard)
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResult })
   @ApiUnauthorizedResponse({ description: 'Wrong user name or password, or the account is disabled' })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts for this user from this address' })
-  login(@Body() body: LoginBody): Promise<LoginResponse> {
-    return this.auth.login(body.username, body.password);
+  @ApiTooManyRequestsResponse({ description: 'Too many failed attempts for this user from this address' })
+  login(@Body() body: LoginBody, @Ip() address: string): Promise<LoginResponse> {
+    return this.auth.login(body.username, body.password, address);
   }
 
   @ApiBearerAuth()

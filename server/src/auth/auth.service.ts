@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AuthenticatedUser } from './authenticated-user';
+import { LoginAttempts } from './login-attempts';
 
 interface TokenClaims {
   sub: number;
@@ -19,11 +20,17 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
+    private readonly attempts: LoginAttempts,
   ) {}
 
-  async login(username: string, password: string): Promise<LoginResponse> {
+  async login(username: string, password: string, address: string): Promise<LoginResponse> {
+    this.attempts.check(address, username);
     const user = await this.users.verifyCredentials(username, password);
-    if (!user) throw new UnauthorizedException('Wrong user name or password, or the account is disabled');
+    if (!user) {
+      this.attempts.recordFailure(address, username);
+      throw new UnauthorizedException('Wrong user name or password, or the account is disabled');
+    }
+    this.attempts.recordSuccess(address, username);
     return this.issueToken(user);
   }
 

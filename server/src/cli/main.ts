@@ -1,0 +1,86 @@
+import { Command, CommanderError } from 'commander';
+import { SERVER_VERSION } from '../version';
+import { ApiClient, CliError } from './api-client';
+import { batchCommand } from './commands/batch.command';
+import { kartsCommand } from './commands/karts.command';
+import { venueCommand } from './commands/venue.command';
+import type { ContextFactory } from './context';
+import { processOutput, type CliOutput } from './output';
+
+type Env = Record<string, string | undefined>;
+
+/** `rpi-deploy`: scripts the running server through its management API. */
+export function buildCli(output: CliOutput, env: Env): Command {
+  const program = new Command('rpi-deploy')
+    .description('Operator command line of the Raspberry Pi 5 deployment server')
+    .version(SERVER_VERSION)
+    .option('--url <url>', 'management API of the running server', env['RPI_DEPLOY_URL'] ?? 'http://127.0.0.1:5000')
+    .option('--user <name>', 'log in as this user (with --password or RPI_DEPLOY_PASSWORD)')
+    .option('--password <password>', 'password for --user')
+    .option('--json', 'print JSON instead of text, for scripts')
+    .addHelpText('after', '\nInstead of --user/--password, RPI_DEPLOY_TOKEN may hold an access token.')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
+
+  const context: ContextFactory = (command) => {
+    const options = command.optsWithGlobals<{ url: string; user?: string; password?: string; json?: boolean }>();
+    return {
+      api: new ApiClient({
+        url: options.url,
+        token: env['RPI_DEPLOY_TOKEN'],
+        user: options.user,
+        password: options.password ?? env['RPI_DEPLOY_PASSWORD'],
+      }),
+      output,
+      json: options.json === true,
+    };
+  };
+  program.addCommand(venueCommand(context));
+  program.addCommand(kartsCommand(context));
+  program.addCommand(batchCommand(context));
+
+  // Subcommands print where the program prints and report errors by exception instead of
+  // exiting, so runCli decides the exit code.
+  program.exitOverride();
+  const inherit = (parent: Command) =>
+    parent.commands.forEach((command) => {
+      command.copyInheritedSettings(parent);
+      inherit(command);
+    });
+  inherit(program);
+  return program;
+}
+
+/** Runs one command line; resolves to the process exit code. */
+export async function runCli(
+  args: string[],
+  output: CliOutput = processOutput,
+  env: Env = process.env,
+): Promise<number> {
+  const program = buildCli(output, env);
+  if (args.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CliError) {
+      output.err(`rpi-deploy: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`rpi-deploy: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+      process.exit(1);
+    },
+  );
+}
