@@ -1,6 +1,7 @@
 export * from './auth';
 export * from './batches';
 export * from './deployment-status';
+export * from './deployments';
 export * from './health';
 export * from './hostnames';
 export * from './products';

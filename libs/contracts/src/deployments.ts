@@ -1,0 +1,73 @@
+import type { DeploymentStatus } from './deployment-status';
+import type { ProductCode } from './products';
+
+/** How an image travels to the Pi; the installer decompresses on the fly. */
+export const IMAGE_COMPRESSIONS = ['none', 'gzip', 'xz', 'zstd'] as const;
+export type ImageCompression = (typeof IMAGE_COMPRESSIONS)[number];
+
+/** `POST /api/config` on the deployment listener: who am I, what do I write? */
+export interface ConfigRequest {
+  /** 8-16 hex digits (the Pi 5 has 16). */
+  serial: string;
+  mac: string;
+  product?: ProductCode;
+  venue?: string;
+  model?: string;
+  /** Size of the target card in bytes. */
+  storageBytes?: number;
+}
+
+/** What the installer writes. Offsets and sizes are of the uncompressed image. */
+export interface ImageDescriptor {
+  id: number;
+  version: string;
+  /** Absolute URL of the bytes to download (built from DEPLOY_PUBLIC_URL). */
+  url: string;
+  /** Uncompressed size in bytes. */
+  size: number;
+  /** SHA-256 (hex) of the uncompressed image. */
+  sha256: string;
+  /** bmaptool-format block map of the uncompressed image, when one exists. */
+  bmapUrl?: string;
+  /** Encoding of the bytes at `url`; absent or 'none' means raw. */
+  compression?: ImageCompression;
+  /** Size in bytes of what `url` serves, when it differs from `size`. */
+  transferSize?: number;
+}
+
+export interface ConfigResponse {
+  deploymentId: string;
+  /**
+   * Secret for this deployment only: every status report sends it as
+   * `Authorization: Bearer <statusToken>`, so no unit can touch another's deployment.
+   */
+  statusToken: string;
+  hostname: string;
+  product: ProductCode;
+  venue: string;
+  image: ImageDescriptor;
+}
+
+/** Bytes per second of each stage of the pipeline, as last measured. */
+export interface StageThroughput {
+  download?: number;
+  write?: number;
+  verify?: number;
+}
+
+/** `POST /api/status`, with `Authorization: Bearer <statusToken>`. */
+export interface StatusReport {
+  deploymentId: string;
+  status: DeploymentStatus;
+  /** 0-100 over the whole install. */
+  progress?: number;
+  bytesDone?: number;
+  bytesTotal?: number;
+  throughput?: StageThroughput;
+  message?: string;
+  error?: string;
+}
+
+export interface StatusAck {
+  received: true;
+}
