@@ -4,6 +4,7 @@ export * from './deployment-status';
 export * from './deployments';
 export * from './health';
 export * from './hostnames';
+export * from './images';
 export * from './products';
 export * from './roles';
 export * from './socket-events';

@@ -8,6 +8,7 @@ import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { DeploymentHealthController, ManagementHealthController } from '../health/health.controller';
 import { HostnamesModule } from '../hostnames/hostnames.module';
+import { ImagesModule } from '../images/images.module';
 import { ListenerGuard } from '../listeners/listener.guard';
 import { ListenersModule } from '../listeners/listeners.module';
 import { UsersModule } from '../users/users.module';
@@ -24,6 +25,7 @@ export class AppModule {
         AuthModule,
         UsersModule,
         HostnamesModule,
+        ImagesModule,
       ],
       controllers: [DeploymentHealthController, ManagementHealthController],
       providers: [

@@ -20,8 +20,14 @@ export abstract class AppConfig {
   /** Signing secret for access tokens; generated and kept in dataDir when not given. */
   abstract readonly jwtSecret?: string;
   abstract readonly tokenTtlSeconds: number;
-  /** Login attempts allowed per minute for one client address and user name. */
+  /** Failed login attempts allowed per minute for one client address and user name. */
   abstract readonly loginAttemptsPerMinute: number;
+  abstract readonly images: {
+    /** Largest upload accepted, in bytes (compressed size as sent). */
+    readonly uploadMaxBytes: number;
+    /** Free space that uploads must leave on the data disk, in bytes. */
+    readonly diskReserveBytes: number;
+  };
 }
 
 export interface ListenerConfig {

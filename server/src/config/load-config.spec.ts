@@ -49,7 +49,19 @@ describe('loadConfig', () => {
       logFormat: 'json',
       tokenTtlSeconds: 12 * 3600,
       loginAttemptsPerMinute: 10,
+      images: { uploadMaxBytes: 64 * 2 ** 30, diskReserveBytes: 2 ** 30 },
     });
+  });
+
+  it('reads image sizes in bytes or with binary units', () => {
+    expect(load({ IMAGE_UPLOAD_MAX_BYTES: '512M', IMAGE_DISK_RESERVE_BYTES: '1048576' }).images).toEqual({
+      uploadMaxBytes: 512 * 2 ** 20,
+      diskReserveBytes: 2 ** 20,
+    });
+    expect(load({ IMAGE_UPLOAD_MAX_BYTES: '2GiB' }).images.uploadMaxBytes).toBe(2 * 2 ** 30);
+    expect(problemsOf({ IMAGE_UPLOAD_MAX_BYTES: 'lots' })).toEqual([
+      'IMAGE_UPLOAD_MAX_BYTES must be a size in bytes, optionally with K, M, G or T (e.g. 64G), got "lots"',
+    ]);
   });
 
   it('reads every variable', () => {

@@ -54,6 +54,17 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     return Number(raw);
   };
 
+  const byteSize = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = parseByteSize(raw);
+    if (parsed === undefined) {
+      problems.push(`${name} must be a size in bytes, optionally with K, M, G or T (e.g. 64G), got "${raw}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+
   const managementHost = value('MGMT_HOST') ?? '0.0.0.0';
   const managementPort = port('MGMT_PORT', 5000);
   const deploymentHost = value('DEPLOY_HOST') ?? '0.0.0.0';
@@ -110,10 +121,22 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     jwtSecret,
     tokenTtlSeconds: positiveInt('TOKEN_TTL_HOURS', 12) * 3600,
     loginAttemptsPerMinute: positiveInt('LOGIN_ATTEMPTS_PER_MINUTE', 10),
+    images: {
+      uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),
+      diskReserveBytes: byteSize('IMAGE_DISK_RESERVE_BYTES', 2 ** 30),
+    },
   } satisfies AppConfig;
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** "1073741824", "512M", "64G", "1T" (binary units). */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^(\d+)\s*([KMGT]?)i?B?$/i.exec(text.trim());
+  if (!match) return undefined;
+  const power = ' KMGT'.indexOf(match[2].toUpperCase() || ' ');
+  return Number(match[1]) * 1024 ** power;
 }
 
 function isHttpUrl(text: string): boolean {

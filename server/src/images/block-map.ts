@@ -1,0 +1,86 @@
+import { createHash, type Hash } from 'node:crypto';
+import { IMAGE_BLOCK_SIZE } from '@rpi-deploy/contracts';
+
+/**
+ * Ranges longer than this are split: adjacent ranges are legal in bmaptool's format, and
+ * 8 MiB pieces let a writer verify as it goes and say where a mismatch is.
+ */
+export const MAX_RANGE_BLOCKS = 2048;
+
+export interface MappedRange {
+  first: number;
+  last: number;
+  sha256: string;
+}
+
+/** Collects the mapped (not all-zero) block ranges of an image, each with its SHA-256. */
+export class BlockMapBuilder {
+  readonly ranges: MappedRange[] = [];
+  private open?: { first: number; last: number; hash: Hash };
+
+  /** Adds `data`, the bytes of blocks `first`..`first + n - 1` that are all mapped. */
+  addMapped(first: number, data: Buffer): void {
+    const count = Math.ceil(data.length / IMAGE_BLOCK_SIZE);
+    let done = 0;
+    while (done < count) {
+      if (!this.open || this.open.last + 1 !== first + done || this.open.last - this.open.first + 1 >= MAX_RANGE_BLOCKS) {
+        this.close();
+        this.open = { first: first + done, last: first + done - 1, hash: createHash('sha256') };
+      }
+      const room = MAX_RANGE_BLOCKS - (this.open.last - this.open.first + 1);
+      const take = Math.min(room, count - done);
+      this.open.hash.update(data.subarray(done * IMAGE_BLOCK_SIZE, (done + take) * IMAGE_BLOCK_SIZE));
+      this.open.last += take;
+      done += take;
+    }
+  }
+
+  /** Ends the current range (an unmapped block came between). */
+  close(): void {
+    if (!this.open) return;
+    this.ranges.push({ first: this.open.first, last: this.open.last, sha256: this.open.hash.digest('hex') });
+    this.open = undefined;
+  }
+
+  get mappedBlocks(): number {
+    return this.ranges.reduce((sum, range) => sum + range.last - range.first + 1, 0);
+  }
+}
+
+const ZERO_CHECKSUM = '0'.repeat(64);
+
+/**
+ * The block map as bmaptool 2.0 XML (readable by `bmaptool copy`). The file's own checksum is
+ * the SHA-256 of the file with the checksum field set to 64 zeros, as bmaptool defines it.
+ */
+export function renderBmap(imageSize: number, ranges: MappedRange[]): { xml: string; sha256: string } {
+  const blocks = Math.ceil(imageSize / IMAGE_BLOCK_SIZE);
+  const mapped = ranges.reduce((sum, range) => sum + range.last - range.first + 1, 0);
+  const percent = blocks === 0 ? 0 : (mapped / blocks) * 100;
+  const lines = ranges.map(
+    (range) =>
+      `        <Range chksum="${range.sha256}"> ${range.first === range.last ? range.first : `${range.first}-${range.last}`} </Range>`,
+  );
+  const render = (checksum: string) =>
+    [
+      '<?xml version="1.0" ?>',
+      '<!-- Block map of a master image, written by rpi-deploy in bmaptool 2.0 format: only the',
+      '     listed (mapped) blocks hold data; the rest of the image is zeros. -->',
+      '<bmap version="2.0">',
+      `    <!-- Image size in bytes: ${imageSize} -->`,
+      `    <ImageSize> ${imageSize} </ImageSize>`,
+      `    <BlockSize> ${IMAGE_BLOCK_SIZE} </BlockSize>`,
+      `    <BlocksCount> ${blocks} </BlocksCount>`,
+      `    <!-- Count of mapped blocks: ${percent.toFixed(1)}% -->`,
+      `    <MappedBlocksCount> ${mapped} </MappedBlocksCount>`,
+      '    <ChecksumType> sha256 </ChecksumType>',
+      `    <BmapFileChecksum> ${checksum} </BmapFileChecksum>`,
+      '    <BlockMap>',
+      ...lines,
+      '    </BlockMap>',
+      '</bmap>',
+      '',
+    ].join('\n');
+  const sha256 = createHash('sha256').update(render(ZERO_CHECKSUM)).digest('hex');
+  return { xml: render(sha256), sha256 };
+}

@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  IMAGE_COMPRESSIONS,
+  IMAGE_VERSION_PATTERN,
+  PRODUCT_CODES,
+  type ImageCompression,
+  type ImageDto,
+  type ImageUploadFields,
+  type PartitionTableDto,
+  type ProductCode,
+} from '@rpi-deploy/contracts';
+
+const upperCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
+
+/** The text fields of the multipart upload (the file part is named `file`). */
+export class ImageUploadFieldsBody implements ImageUploadFields {
+  @ApiProperty({ enum: PRODUCT_CODES })
+  @Transform(upperCase)
+  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  product!: ProductCode;
+
+  @ApiProperty({ example: '1.4.0' })
+  @IsString()
+  @Matches(IMAGE_VERSION_PATTERN, {
+    message: 'version must be 1-64 letters, digits, ".", "_", "+" or "-", starting with a letter or digit',
+  })
+  version!: string;
+
+  @ApiPropertyOptional({ maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+}
+
+export class RollbackBody {
+  @ApiProperty({ enum: PRODUCT_CODES })
+  @Transform(upperCase)
+  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  product!: ProductCode;
+}
+
+export class ImageQuery {
+  @ApiPropertyOptional({ enum: PRODUCT_CODES })
+  @IsOptional()
+  @Transform(upperCase)
+  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  product?: ProductCode;
+}
+
+export class ImageResponse implements ImageDto {
+  @ApiProperty() id!: number;
+  @ApiProperty({ enum: PRODUCT_CODES }) product!: ProductCode;
+  @ApiProperty({ example: '1.4.0' }) version!: string;
+  @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ example: 'kxp2-3f2a9c1b7d4e.img' }) filename!: string;
+  @ApiProperty({ description: 'uncompressed bytes' }) size!: number;
+  @ApiProperty({ description: 'SHA-256 of the uncompressed image' }) sha256!: string;
+  @ApiProperty({ enum: IMAGE_COMPRESSIONS }) uploadCompression!: ImageCompression;
+  @ApiProperty() uploadSize!: number;
+  @ApiProperty({ description: 'bytes in non-zero blocks' }) mappedBytes!: number;
+  @ApiProperty() partitionTable!: PartitionTableDto;
+  @ApiProperty() uploadedBy!: string;
+  @ApiProperty({ format: 'date-time' }) uploadedAt!: string;
+  @ApiProperty() active!: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) activatedAt!: string | null;
+}

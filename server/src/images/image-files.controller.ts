@@ -1,0 +1,46 @@
+import { Controller, Get, Head, NotFoundException, Param, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { DeploymentRoute } from '../listeners/deployment-route.decorator';
+import { STORED_IMAGE_NAME } from './image-store';
+import { ImagesService } from './images.service';
+import { serveFile } from './serve-file';
+
+/** The image bytes and block maps for the Pis, on the deployment listener. */
+@ApiTags('deployment')
+@DeploymentRoute()
+@Controller('images')
+export class ImageFilesController {
+  constructor(private readonly images: ImagesService) {}
+
+  @Get(':file')
+  @ApiOperation({ summary: 'Image bytes (<name>.img) or its block map (<name>.img.bmap); Range supported' })
+  @ApiOkResponse({ description: 'The bytes; 206 for a range' })
+  get(@Param('file') file: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.send(file, request, response);
+  }
+
+  @Head(':file')
+  head(@Param('file') file: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.send(file, request, response);
+  }
+
+  private async send(file: string, request: Request, response: Response): Promise<void> {
+    const isBmap = file.endsWith('.bmap');
+    const filename = isBmap ? file.slice(0, -'.bmap'.length) : file;
+    // Only names the server generated, and only of images it knows: no path ever comes from the URL.
+    const image = STORED_IMAGE_NAME.test(filename) ? await this.images.byFilename(filename) : null;
+    if (!image) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    await serveFile(
+      request,
+      response,
+      isBmap
+        ? { path: this.images.bmapPath(image), etag: image.bmapSha256, contentType: 'application/xml' }
+        : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' },
+    ).catch((error: NodeJS.ErrnoException) => {
+      // Deleted between the lookup and the read.
+      if (error.code === 'ENOENT' && !response.headersSent) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+      throw error;
+    });
+  }
+}

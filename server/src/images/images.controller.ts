@@ -1,0 +1,93 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { IMAGE_VERSION_PATTERN, PRODUCT_CODES, type ImageDto } from '@rpi-deploy/contracts';
+import { CurrentUser, type AuthenticatedUser } from '../auth/authenticated-user';
+import { RequireRole } from '../auth/require-role.decorator';
+import { ImageQuery, ImageResponse, RollbackBody } from './dto/image.dto';
+import { ImagesService } from './images.service';
+
+@ApiTags('images')
+@ApiBearerAuth()
+@Controller('api/images')
+export class ImagesController {
+  constructor(private readonly images: ImagesService) {}
+
+  @Get()
+  @ApiOkResponse({ type: [ImageResponse], description: 'Newest first' })
+  list(@Query() query: ImageQuery): Promise<ImageDto[]> {
+    return this.images.list(query.product);
+  }
+
+  @Post()
+  @RequireRole('operator')
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['product', 'version', 'file'],
+      properties: {
+        product: { type: 'string', enum: [...PRODUCT_CODES] },
+        version: { type: 'string', pattern: IMAGE_VERSION_PATTERN.source, example: '1.4.0' },
+        description: { type: 'string', maxLength: 500 },
+        file: { type: 'string', format: 'binary', description: 'raw .img, or .img.gz / .img.xz / .img.zst (send it last)' },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: ImageResponse, description: 'Stored, described and ready to activate' })
+  @ApiConflictResponse({ description: 'That product already has this version' })
+  @ApiPayloadTooLargeResponse({ description: 'Larger than IMAGE_UPLOAD_MAX_BYTES' })
+  async upload(
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<ImageDto> {
+    try {
+      return await this.images.upload(request, user.username);
+    } catch (error) {
+      // Refused mid-stream: do not make the client send the rest of a multi-GB body.
+      if (!request.complete) response.setHeader('Connection', 'close');
+      throw error;
+    }
+  }
+
+  @Post('rollback')
+  @RequireRole('operator')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ImageResponse, description: 'The image that is active again' })
+  @ApiConflictResponse({ description: 'No earlier image of that product was ever active' })
+  rollback(@Body() body: RollbackBody): Promise<ImageDto> {
+    return this.images.rollback(body.product);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ImageResponse })
+  get(@Param('id', ParseIntPipe) id: number): Promise<ImageDto> {
+    return this.images.get(id);
+  }
+
+  @Post(':id/activate')
+  @RequireRole('operator')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ImageResponse })
+  activate(@Param('id', ParseIntPipe) id: number): Promise<ImageDto> {
+    return this.images.activate(id);
+  }
+
+  @Delete(':id')
+  @RequireRole('operator')
+  @HttpCode(204)
+  @ApiConflictResponse({ description: 'The image is active' })
+  async remove(@Param('id', ParseIntPipe) id: number): Promise<void> {
+    await this.images.remove(id);
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ImageFilesController } from './image-files.controller';
+import { ImageStore } from './image-store';
+import { Image } from './image.entity';
+import { ImagesController } from './images.controller';
+import { ImagesService } from './images.service';
+
+/** Master images: streaming upload, description (size, SHA-256, partitions, block map), versions, serving. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Image])],
+  controllers: [ImagesController, ImageFilesController],
+  providers: [ImagesService, ImageStore],
+  exports: [ImagesService],
+})
+export class ImagesModule {}

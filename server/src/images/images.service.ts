@@ -1,0 +1,187 @@
+import { ConflictException, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Request } from 'express';
+import { rm } from 'node:fs/promises';
+import { Repository, type EntityManager } from 'typeorm';
+import type { ImageDto, ProductCode } from '@rpi-deploy/contracts';
+import { AppConfig } from '../config/app-config';
+import { Transactions } from '../database/transactions';
+import { isUniqueViolation } from '../database/unique-violation';
+import { renderBmap } from './block-map';
+import { Image } from './image.entity';
+import { ImageStore } from './image-store';
+import { formatBytes, receiveImageUpload } from './image-upload';
+
+@Injectable()
+export class ImagesService implements OnModuleInit {
+  private readonly logger = new Logger('Images');
+
+  constructor(
+    @InjectRepository(Image) private readonly images: Repository<Image>,
+    private readonly store: ImageStore,
+    private readonly transactions: Transactions,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): Promise<void> {
+    return this.store.prepare();
+  }
+
+  async list(product?: ProductCode): Promise<ImageDto[]> {
+    const images = await this.images.find({ where: product ? { product } : {}, order: { id: 'DESC' } });
+    return images.map(toImageDto);
+  }
+
+  async get(id: number): Promise<ImageDto> {
+    return toImageDto(await this.find(this.images.manager, id));
+  }
+
+  /** The active image of a product, if any. */
+  active(product: ProductCode): Promise<Image | null> {
+    return this.images.findOneBy({ product, active: true });
+  }
+
+  /** A stored image by its served file name, or null (unknown names are simply not found). */
+  byFilename(filename: string): Promise<Image | null> {
+    return this.images.findOneBy({ filename });
+  }
+
+  filePath(image: Image): string {
+    return this.store.imagePath(image.filename);
+  }
+
+  bmapPath(image: Image): string {
+    return this.store.bmapPath(image.filename);
+  }
+
+  async upload(request: Request, uploadedBy: string): Promise<ImageDto> {
+    const started = Date.now();
+    const received = await receiveImageUpload(request, this.store, {
+      maxBytes: this.config.images.uploadMaxBytes,
+      diskReserveBytes: this.config.images.diskReserveBytes,
+      checkFields: async ({ product, version }) => {
+        if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
+      },
+    });
+    const { fields, description } = received;
+    const filename = this.store.newImageName(fields.product);
+    const bmap = renderBmap(description.size, description.ranges);
+    try {
+      await this.store.keep(received.uploadPath, filename, bmap.xml);
+      const image = await this.transactions.run((manager) =>
+        manager.save(
+          manager.create(Image, {
+            product: fields.product,
+            version: fields.version,
+            description: fields.description?.trim() || null,
+            filename,
+            size: description.size,
+            sha256: description.sha256,
+            uploadCompression: received.compression,
+            uploadSize: received.uploadSize,
+            mappedBytes: description.mappedBytes,
+            bmapSha256: bmap.sha256,
+            partitionTable: description.partitionTable,
+            uploadedBy,
+            active: false,
+          }),
+        ),
+      );
+      this.logger.log(
+        `${image.product} ${image.version} stored as ${filename}: ${formatBytes(image.size)} ` +
+          `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
+          `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
+      );
+      return toImageDto(image);
+    } catch (error) {
+      await rm(received.uploadPath, { force: true });
+      await this.store.remove(filename);
+      if (isUniqueViolation(error)) throw versionExists(fields.product, fields.version);
+      throw error;
+    }
+  }
+
+  /** Makes the image the one Pis of its product get; the previous active one steps back. */
+  async activate(id: number): Promise<ImageDto> {
+    const image = await this.transactions.run(async (manager) => {
+      const target = await this.find(manager, id);
+      if (this.transactions.isPostgres) {
+        // Two activations of one product at once: the second waits, then switches cleanly.
+        await manager
+          .createQueryBuilder(Image, 'i')
+          .where('i.product = :product', { product: target.product })
+          .setLock('pessimistic_write')
+          .getMany();
+      }
+      await manager.update(Image, { product: target.product, active: true }, { active: false });
+      target.active = true;
+      target.activatedAt = new Date();
+      return manager.save(target);
+    });
+    this.logger.log(`${image.product} ${image.version} (image ${image.id}) is now active`);
+    return toImageDto(image);
+  }
+
+  /** Activates the image that was active before the current one. */
+  async rollback(product: ProductCode): Promise<ImageDto> {
+    const previous = await this.images
+      .createQueryBuilder('i')
+      .where('i.product = :product AND i.active = :inactive AND i.activatedAt IS NOT NULL', {
+        product,
+        inactive: false,
+      })
+      .orderBy('i.activatedAt', 'DESC')
+      .getOne();
+    if (!previous) throw new ConflictException(`No earlier ${product} image to roll back to`);
+    return this.activate(previous.id);
+  }
+
+  async remove(id: number): Promise<void> {
+    const image = await this.transactions.run(async (manager) => {
+      const found = await this.find(manager, id, true);
+      if (found.active) {
+        throw new ConflictException(
+          `Image ${id} is the active ${found.product} image: activate another one (or roll back) before deleting it`,
+        );
+      }
+      await manager.delete(Image, { id });
+      return found;
+    });
+    // Downloads in progress keep their open file; the space is freed when they finish.
+    await this.store.remove(image.filename);
+    this.logger.log(`Deleted ${image.product} ${image.version} (image ${id})`);
+  }
+
+  private async find(manager: EntityManager, id: number, lock = false): Promise<Image> {
+    const image = await manager.findOne(Image, {
+      where: { id },
+      ...(lock && this.transactions.isPostgres ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    if (!image) throw new NotFoundException(`No image ${id}`);
+    return image;
+  }
+}
+
+function versionExists(product: ProductCode, version: string): ConflictException {
+  return new ConflictException(`${product} version ${version} exists already: give the new image another version`);
+}
+
+export function toImageDto(image: Image): ImageDto {
+  return {
+    id: image.id,
+    product: image.product,
+    version: image.version,
+    description: image.description,
+    filename: image.filename,
+    size: image.size,
+    sha256: image.sha256,
+    uploadCompression: image.uploadCompression,
+    uploadSize: image.uploadSize,
+    mappedBytes: image.mappedBytes,
+    partitionTable: image.partitionTable,
+    uploadedBy: image.uploadedBy,
+    uploadedAt: image.uploadedAt.toISOString(),
+    active: image.active,
+    activatedAt: image.activatedAt?.toISOString() ?? null,
+  };
+}

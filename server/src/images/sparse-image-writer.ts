@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { IMAGE_BLOCK_SIZE, type PartitionTableDto } from '@rpi-deploy/contracts';
+import { BlockMapBuilder, type MappedRange } from './block-map';
+import { PARTITION_TABLE_BYTES, readPartitionTable } from './partition-table';
+
+const ZERO_BLOCK = Buffer.alloc(IMAGE_BLOCK_SIZE);
+/** Work in 4 MiB steps: large positional writes, bounded memory. */
+const STEP = 4 << 20;
+
+export interface ImageDescription {
+  size: number;
+  sha256: string;
+  mappedBytes: number;
+  ranges: MappedRange[];
+  partitionTable: PartitionTableDto;
+}
+
+/**
+ * Takes the raw image as a stream and, in one pass: writes only its non-zero blocks to `file`
+ * (zero blocks stay holes, so the stored image is sparse), hashes the whole image, builds the
+ * block map and reads the partition table. `checkSpace` runs between steps and may throw.
+ */
+export class SparseImageWriter extends Writable {
+  private readonly whole = createHash('sha256');
+  private readonly map = new BlockMapBuilder();
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private offset = 0;
+  private head = Buffer.alloc(0);
+  private description?: ImageDescription;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly checkSpace: (bytesSoFar: number) => Promise<void> = async () => undefined,
+  ) {
+    super({ highWaterMark: STEP });
+  }
+
+  get result(): ImageDescription {
+    if (!this.description) throw new Error('the image stream has not finished');
+    return this.description;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < STEP) return callback();
+    const joined = Buffer.concat(this.pending, this.pendingBytes);
+    const whole = joined.length - (joined.length % STEP);
+    this.pending = whole < joined.length ? [joined.subarray(whole)] : [];
+    this.pendingBytes = joined.length - whole;
+    this.process(joined.subarray(0, whole)).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const rest = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.process(rest)
+      .then(async () => {
+        this.map.close();
+        await this.file.truncate(this.offset);
+        this.description = {
+          size: this.offset,
+          sha256: this.whole.digest('hex'),
+          mappedBytes: Math.min(this.map.mappedBlocks * IMAGE_BLOCK_SIZE, this.offset),
+          ranges: this.map.ranges,
+          partitionTable: readPartitionTable(this.head),
+        };
+        callback();
+      })
+      .catch(callback);
+  }
+
+  /** Handles whole blocks (and, at the very end, one partial last block). */
+  private async process(data: Buffer): Promise<void> {
+    if (data.length === 0) return;
+    this.whole.update(data);
+    if (this.head.length < PARTITION_TABLE_BYTES) {
+      this.head = Buffer.concat([this.head, data.subarray(0, PARTITION_TABLE_BYTES - this.head.length)]);
+    }
+    const firstBlock = this.offset / IMAGE_BLOCK_SIZE;
+    const blocks = Math.ceil(data.length / IMAGE_BLOCK_SIZE);
+    let runStart = -1;
+    for (let index = 0; index <= blocks; index += 1) {
+      const mapped = index < blocks && !isZero(data.subarray(index * IMAGE_BLOCK_SIZE, (index + 1) * IMAGE_BLOCK_SIZE));
+      if (mapped && runStart < 0) runStart = index;
+      if (!mapped && runStart >= 0) {
+        const run = data.subarray(runStart * IMAGE_BLOCK_SIZE, index * IMAGE_BLOCK_SIZE);
+        this.map.addMapped(firstBlock + runStart, run);
+        await this.file.write(run, 0, run.length, this.offset + runStart * IMAGE_BLOCK_SIZE);
+        runStart = -1;
+      }
+      if (!mapped && index < blocks) this.map.close();
+    }
+    this.offset += data.length;
+    await this.checkSpace(this.offset);
+  }
+}
+
+function isZero(block: Buffer): boolean {
+  return block.length === IMAGE_BLOCK_SIZE ? block.equals(ZERO_BLOCK) : block.equals(ZERO_BLOCK.subarray(0, block.length));
+}
