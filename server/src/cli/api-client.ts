@@ -43,7 +43,12 @@ export class ApiClient {
     return payload as T;
   }
 
-  private async accessToken(): Promise<string> {
+  get baseUrl(): string {
+    return this.options.url.replace(/\/+$/, '');
+  }
+
+  /** A valid access token, logging in first when only a user and password were given. */
+  async accessToken(): Promise<string> {
     if (this.token) return this.token;
     const { user, password } = this.options;
     if (!user || !password) {
@@ -57,7 +62,7 @@ export class ApiClient {
   }
 
   private async send(method: string, path: string, body: unknown, token?: string): Promise<Response> {
-    const url = `${this.options.url.replace(/\/+$/, '')}${path}`;
+    const url = `${this.baseUrl}${path}`;
     try {
       return await fetch(url, {
         method,

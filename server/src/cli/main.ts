@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version';
 import { ApiClient, CliError } from './api-client';
 import { batchCommand } from './commands/batch.command';
+import { imageCommand } from './commands/image.command';
 import { kartsCommand } from './commands/karts.command';
 import { venueCommand } from './commands/venue.command';
 import type { ContextFactory } from './context';
@@ -14,11 +15,18 @@ export function buildCli(output: CliOutput, env: Env): Command {
   const program = new Command('rpi-deploy')
     .description('Operator command line of the Raspberry Pi 5 deployment server')
     .version(SERVER_VERSION)
+    // Options before a command belong to rpi-deploy, after it to the command: this lets
+    // `image upload --version 1.4.0` mean the image version, not print ours.
+    .enablePositionalOptions()
     .option('--url <url>', 'management API of the running server', env['RPI_DEPLOY_URL'] ?? 'http://127.0.0.1:5000')
     .option('--user <name>', 'log in as this user (with --password or RPI_DEPLOY_PASSWORD)')
     .option('--password <password>', 'password for --user')
     .option('--json', 'print JSON instead of text, for scripts')
-    .addHelpText('after', '\nInstead of --user/--password, RPI_DEPLOY_TOKEN may hold an access token.')
+    .addHelpText(
+      'after',
+      '\nGive these options before the command (rpi-deploy --json venue list).\n' +
+        'Instead of --user/--password, RPI_DEPLOY_TOKEN may hold an access token.',
+    )
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (text) => output.out(text), writeErr: (text) => output.err(text) });
 
@@ -38,6 +46,7 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(venueCommand(context));
   program.addCommand(kartsCommand(context));
   program.addCommand(batchCommand(context));
+  program.addCommand(imageCommand(context));
 
   // Subcommands print where the program prints and report errors by exception instead of
   // exiting, so runCli decides the exit code.

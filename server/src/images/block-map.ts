@@ -23,7 +23,11 @@ export class BlockMapBuilder {
     const count = Math.ceil(data.length / IMAGE_BLOCK_SIZE);
     let done = 0;
     while (done < count) {
-      if (!this.open || this.open.last + 1 !== first + done || this.open.last - this.open.first + 1 >= MAX_RANGE_BLOCKS) {
+      if (
+        !this.open ||
+        this.open.last + 1 !== first + done ||
+        this.open.last - this.open.first + 1 >= MAX_RANGE_BLOCKS
+      ) {
         this.close();
         this.open = { first: first + done, last: first + done - 1, hash: createHash('sha256') };
       }

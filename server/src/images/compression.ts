@@ -63,11 +63,16 @@ function programStream(command: string, args: string[]): Duplex {
   const output = new PassThrough({ highWaterMark: 4 << 20 });
   child.stdout.pipe(output, { end: false });
   child.on('error', (error) =>
-    output.destroy(new Error(`cannot run ${command} (${error.message}): install it (bash infra/install-system-deps.sh)`)),
+    output.destroy(
+      new Error(`cannot run ${command} (${error.message}): install it (bash infra/install-system-deps.sh)`),
+    ),
   );
   child.on('close', (code, signal) => {
     if (code === 0) output.end();
-    else output.destroy(new CorruptImage(`${command} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || 'corrupt data'}`));
+    else
+      output.destroy(
+        new CorruptImage(`${command} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || 'corrupt data'}`),
+      );
   });
   // EPIPE on stdin means the program stopped reading; its exit status tells the real story.
   child.stdin.on('error', (error: NodeJS.ErrnoException) => {

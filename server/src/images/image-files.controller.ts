@@ -39,7 +39,8 @@ export class ImageFilesController {
         : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' },
     ).catch((error: NodeJS.ErrnoException) => {
       // Deleted between the lookup and the read.
-      if (error.code === 'ENOENT' && !response.headersSent) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+      if (error.code === 'ENOENT' && !response.headersSent)
+        throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
       throw error;
     });
   }

@@ -13,7 +13,13 @@ import { open, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImageCompression } from '@rpi-deploy/contracts';
-import { CorruptImage, decompressor, detectCompression, MAGIC_BYTES_NEEDED, UnsupportedCompression } from './compression';
+import {
+  CorruptImage,
+  decompressor,
+  detectCompression,
+  MAGIC_BYTES_NEEDED,
+  UnsupportedCompression,
+} from './compression';
 import { ImageUploadFieldsBody } from './dto/image.dto';
 import type { ImageStore } from './image-store';
 import { SparseImageWriter, type ImageDescription } from './sparse-image-writer';
@@ -38,7 +44,11 @@ export interface UploadLimits {
  * describing it. Nothing is buffered beyond a few MiB; on any failure the partial file is
  * deleted and the error says what to do.
  */
-export async function receiveImageUpload(request: Request, store: ImageStore, limits: UploadLimits): Promise<ReceivedImage> {
+export async function receiveImageUpload(
+  request: Request,
+  store: ImageStore,
+  limits: UploadLimits,
+): Promise<ReceivedImage> {
   if (!request.is('multipart/form-data')) {
     throw new UnsupportedMediaTypeException('Send the image as multipart/form-data with a "file" part');
   }
@@ -79,7 +89,8 @@ function parse(request: Request, store: ImageStore, limits: UploadLimits, upload
         return fail(new BadRequestException(`Unexpected file part "${name}": name the image part "file"`));
       }
       // Fields sent before the file are checked now, so a bad upload stops before gigabytes flow.
-      const early = raw['product'] !== undefined && raw['version'] !== undefined ? checkedFields(raw, limits) : undefined;
+      const early =
+        raw['product'] !== undefined && raw['version'] !== undefined ? checkedFields(raw, limits) : undefined;
       fileJob = (early ?? Promise.resolve(undefined)).then((checked) => {
         fields = checked;
         return receiveFile(file, store, limits, uploadPath);
@@ -90,7 +101,9 @@ function parse(request: Request, store: ImageStore, limits: UploadLimits, upload
       });
     });
     form.on('filesLimit', () => fail(new BadRequestException('Send exactly one file part')));
-    form.on('error', (error: Error) => fail(new BadRequestException(`The upload was cut short or malformed: ${error.message}`)));
+    form.on('error', (error: Error) =>
+      fail(new BadRequestException(`The upload was cut short or malformed: ${error.message}`)),
+    );
     form.on('close', () => {
       if (!fileJob) return fail(new BadRequestException('No image: send it in a multipart part named "file"'));
       fileJob
@@ -182,8 +195,12 @@ function noSpace(free: number, reserve: number): HttpException {
 function asHttpError(error: unknown): unknown {
   if (error instanceof HttpException) return error;
   if (error instanceof UnsupportedCompression) return new BadRequestException(error.message);
-  if (error instanceof CorruptImage) return new BadRequestException(`The compressed image is damaged: ${error.message}`);
-  if (error instanceof Error && /unexpected end|aborted|premature close|incorrect header|invalid/i.test(error.message)) {
+  if (error instanceof CorruptImage)
+    return new BadRequestException(`The compressed image is damaged: ${error.message}`);
+  if (
+    error instanceof Error &&
+    /unexpected end|aborted|premature close|incorrect header|invalid/i.test(error.message)
+  ) {
     return new BadRequestException(`The upload was cut short or damaged: ${error.message}`);
   }
   return error;

@@ -39,7 +39,11 @@ export class ImagesController {
         product: { type: 'string', enum: [...PRODUCT_CODES] },
         version: { type: 'string', pattern: IMAGE_VERSION_PATTERN.source, example: '1.4.0' },
         description: { type: 'string', maxLength: 500 },
-        file: { type: 'string', format: 'binary', description: 'raw .img, or .img.gz / .img.xz / .img.zst (send it last)' },
+        file: {
+          type: 'string',
+          format: 'binary',
+          description: 'raw .img, or .img.gz / .img.xz / .img.zst (send it last)',
+        },
       },
     },
   })

@@ -100,5 +100,7 @@ export class SparseImageWriter extends Writable {
 }
 
 function isZero(block: Buffer): boolean {
-  return block.length === IMAGE_BLOCK_SIZE ? block.equals(ZERO_BLOCK) : block.equals(ZERO_BLOCK.subarray(0, block.length));
+  return block.length === IMAGE_BLOCK_SIZE
+    ? block.equals(ZERO_BLOCK)
+    : block.equals(ZERO_BLOCK.subarray(0, block.length));
 }
