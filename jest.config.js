@@ -6,4 +6,6 @@ module.exports = {
     require('./installer/jest.config'),
     '<rootDir>/web',
   ],
+  // Per-project timeouts are ignored by Jest: integration suites need this one.
+  testTimeout: 60_000,
 };

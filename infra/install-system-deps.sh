@@ -9,6 +9,15 @@ set -euo pipefail
 declare -A PROVIDES=(
   [chromium]=/usr/bin/chromium
   [postgresql]=/usr/lib/postgresql
+  # Disk-image tests (installer, server images): partition, format and edit images as files.
+  [fdisk]=/usr/sbin/sfdisk
+  [dosfstools]=/usr/sbin/mkfs.vfat
+  [mtools]=/usr/bin/mcopy
+  [e2fsprogs]=/usr/sbin/debugfs
+  [xz-utils]=/usr/bin/xz
+  [zstd]=/usr/bin/zstd
+  # Block maps: the images tests check ours with bmaptool; the benchmarks compare against it.
+  [bmap-tools]=/usr/bin/bmaptool
 )
 
 missing=()

@@ -9,8 +9,9 @@ module.exports = {
       displayName: 'server-integration',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.int-spec.ts'],
-      // Each suite boots whole servers: give slow CI machines room.
-      testTimeout: 60_000,
     },
   ],
+  // Integration suites boot whole servers and move images: give slow CI machines room.
+  // (Jest reads the timeout from the top level only, not per project.)
+  testTimeout: 60_000,
 };
