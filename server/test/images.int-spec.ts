@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,19 +263,19 @@ describe.each(testDatabases())('images on $name', (database) => {
       const damaged = join(work, 'damaged.img.xz');
       const xz = readFileSync(forms['xz']);
       xz[Math.floor(xz.length / 2)] ^= 0xff;
-      require('node:fs').writeFileSync(damaged, xz);
+      writeFileSync(damaged, xz);
       const broken = await upload(damaged, { product: 'KXP2', version: 'broken' });
       expect(broken.status).toBe(400);
       expect((broken.body as { message: string }).message).toMatch(/The compressed image is damaged: xz failed/);
 
       const zip = join(work, 'image.zip');
-      require('node:fs').writeFileSync(zip, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(5000)]));
+      writeFileSync(zip, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(5000)]));
       const zipped = await upload(zip, { product: 'KXP2', version: 'zipped' });
       expect(zipped.status).toBe(400);
       expect((zipped.body as { message: string }).message).toMatch(/zip archives are not supported/);
 
       const empty = join(work, 'empty.img');
-      require('node:fs').writeFileSync(empty, '');
+      writeFileSync(empty, '');
       expect((await upload(empty, { product: 'KXP2', version: 'empty' })).status).toBe(400);
 
       const notMultipart = await api(t.management, '/api/images', { method: 'POST', token, body: { product: 'KXP2' } });
