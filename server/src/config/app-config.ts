@@ -27,6 +27,11 @@ export abstract class AppConfig {
     readonly uploadMaxBytes: number;
     /** Free space that uploads must leave on the data disk, in bytes. */
     readonly diskReserveBytes: number;
+    /**
+     * Production mode behind nginx: answer image downloads with `X-Accel-Redirect: <prefix><file>`
+     * and let nginx send the bytes (sendfile) from an internal location aliased to DATA_DIR/images.
+     */
+    readonly accelRedirectPrefix?: string;
   };
 }
 

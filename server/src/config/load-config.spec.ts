@@ -59,6 +59,10 @@ describe('loadConfig', () => {
       diskReserveBytes: 2 ** 20,
     });
     expect(load({ IMAGE_UPLOAD_MAX_BYTES: '2GiB' }).images.uploadMaxBytes).toBe(2 * 2 ** 30);
+    expect(load({ IMAGES_ACCEL_REDIRECT: '/_images/' }).images.accelRedirectPrefix).toBe('/_images/');
+    expect(problemsOf({ IMAGES_ACCEL_REDIRECT: 'images' })).toEqual([
+      'IMAGES_ACCEL_REDIRECT must be a location path like /_images/, got "images"',
+    ]);
     expect(problemsOf({ IMAGE_UPLOAD_MAX_BYTES: 'lots' })).toEqual([
       'IMAGE_UPLOAD_MAX_BYTES must be a size in bytes, optionally with K, M, G or T (e.g. 64G), got "lots"',
     ]);

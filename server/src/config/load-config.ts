@@ -104,6 +104,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
   }
 
+  const accelPrefix = value('IMAGES_ACCEL_REDIRECT');
+  if (accelPrefix !== undefined && !/^\/[A-Za-z0-9_/-]*\/$/.test(accelPrefix)) {
+    problems.push(`IMAGES_ACCEL_REDIRECT must be a location path like /_images/, got "${accelPrefix}"`);
+  }
+
   const jwtSecret = value('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters long (or unset to generate one)');
@@ -124,6 +129,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     images: {
       uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),
       diskReserveBytes: byteSize('IMAGE_DISK_RESERVE_BYTES', 2 ** 30),
+      accelRedirectPrefix: accelPrefix,
     },
   } satisfies AppConfig;
 

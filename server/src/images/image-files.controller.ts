@@ -1,6 +1,7 @@
 import { Controller, Get, Head, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { AppConfig } from '../config/app-config';
 import { DeploymentRoute } from '../listeners/deployment-route.decorator';
 import { STORED_IMAGE_NAME } from './image-store';
 import { ImagesService } from './images.service';
@@ -11,7 +12,10 @@ import { serveFile } from './serve-file';
 @DeploymentRoute()
 @Controller('images')
 export class ImageFilesController {
-  constructor(private readonly images: ImagesService) {}
+  constructor(
+    private readonly images: ImagesService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get(':file')
   @ApiOperation({ summary: 'Image bytes (<name>.img) or its block map (<name>.img.bmap); Range supported' })
@@ -31,6 +35,14 @@ export class ImageFilesController {
     // Only names the server generated, and only of images it knows: no path ever comes from the URL.
     const image = STORED_IMAGE_NAME.test(filename) ? await this.images.byFilename(filename) : null;
     if (!image) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    const accel = this.config.images.accelRedirectPrefix;
+    if (accel) {
+      // nginx sends the bytes (sendfile, ranges) from its internal location; we did the lookup.
+      response.setHeader('Content-Type', isBmap ? 'application/xml' : 'application/octet-stream');
+      response.setHeader('X-Accel-Redirect', `${accel}${file}`);
+      response.end();
+      return;
+    }
     await serveFile(
       request,
       response,

@@ -1,0 +1,46 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imagesDownload } from './images-download';
+import { ROOT } from './support';
+
+/** One measured figure: ours against the real baseline of the same run. */
+export interface BenchRow {
+  suite: string;
+  case: string;
+  ours: string;
+  baseline: string;
+  /** ours / baseline, in the direction where higher is better. */
+  ratio: number;
+  target: string;
+  pass: boolean;
+}
+
+const SUITES: Record<string, (work: string) => Promise<BenchRow[]>> = {
+  'images-download': imagesDownload,
+};
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const work = mkdtempSync(join(tmpdir(), 'rpi-bench-work-'));
+  const rows: BenchRow[] = [];
+  try {
+    for (const [name, suite] of Object.entries(SUITES)) {
+      if (only.length > 0 && !only.includes(name)) continue;
+      process.stderr.write(`bench: ${name}...\n`);
+      rows.push(...(await suite(work)));
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.table(rows.map((row) => ({ ...row, ratio: row.ratio.toFixed(2) })));
+  const folder = join(ROOT, 'tmp/bench');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'results.json'), JSON.stringify({ at: new Date().toISOString(), rows }, null, 2));
+  console.log(`results written to tmp/bench/results.json`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

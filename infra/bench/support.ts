@@ -1,0 +1,91 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { LoginResponse } from '@rpi-deploy/contracts';
+
+export const ROOT = resolve(__dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface BenchServer {
+  management: string;
+  deployment: string;
+  dataDir: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** The real built server (dist/server) as its own process, on free loopback ports. */
+export async function startServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rpi-bench-'));
+  const [mgmt, deploy] = [await freePort(), await freePort()];
+  const password = 'bench-admin-password';
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/server/main.js')], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      MGMT_HOST: '127.0.0.1',
+      MGMT_PORT: String(mgmt),
+      DEPLOY_HOST: '127.0.0.1',
+      DEPLOY_PORT: String(deploy),
+      ADMIN_PASSWORD: password,
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const management = `http://127.0.0.1:${mgmt}`;
+  await waitFor(`${management}/api/health`);
+  const login = (await (
+    await fetch(`${management}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    })
+  ).json()) as LoginResponse;
+  return {
+    management,
+    deployment: `http://127.0.0.1:${deploy}`,
+    dataDir,
+    token: login.accessToken,
+    stop: () =>
+      new Promise((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Runs a program, resolving with its stdout. */
+export function run(command: string, args: string[]): Promise<string> {
+  return new Promise((done, fail) =>
+    execFile(command, args, { maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
+      error ? fail(new Error(`${command} failed: ${stderr || error.message}`)) : done(stdout),
+    ),
+  );
+}
