@@ -2,10 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { LoginResponse } from '@rpi-deploy/contracts';
+import { workspaceRoot } from '../test/support/nginx';
 
-export const ROOT = resolve(__dirname, '../..');
+export const ROOT = workspaceRoot();
 
 export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {

@@ -1,8 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+
+/** The workspace root (where nx.json is), from wherever this code was bundled or compiled to. */
+export function workspaceRoot(from = __dirname): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+  }
+  throw new Error(`no nx.json above ${from}`);
+}
 
 export interface RunningNginx {
   url: string;
@@ -82,7 +90,7 @@ export function startStaticNginx(root: string): Promise<RunningNginx> {
  * server, with its ports and images folder swapped for the test's.
  */
 export function startDeploymentNginx(apiPort: number, imagesDir: string): Promise<RunningNginx> {
-  const shipped = readFileSync(resolve(__dirname, '../../nginx/rpi-deploy-deployment.conf'), 'utf8');
+  const shipped = readFileSync(join(workspaceRoot(), 'infra/nginx/rpi-deploy-deployment.conf'), 'utf8');
   return startNginx((port) =>
     shipped
       .replace('server 127.0.0.1:5002;', `server 127.0.0.1:${apiPort};`)

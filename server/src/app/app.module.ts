@@ -11,6 +11,7 @@ import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
 import { ListenerGuard } from '../listeners/listener.guard';
 import { ListenersModule } from '../listeners/listeners.module';
+import { LiveModule } from '../live/live.module';
 import { UsersModule } from '../users/users.module';
 
 @Module({})
@@ -23,6 +24,7 @@ export class AppModule {
         DatabaseModule,
         ListenersModule,
         AuthModule,
+        LiveModule,
         UsersModule,
         HostnamesModule,
         ImagesModule,

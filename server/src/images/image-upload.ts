@@ -32,6 +32,13 @@ export interface ReceivedImage {
   description: ImageDescription;
 }
 
+/** Filled in as the upload goes, for live progress. */
+export interface UploadProgress {
+  receivedBytes: number;
+  imageBytes: number;
+  fields?: ImageUploadFieldsBody;
+}
+
 export interface UploadLimits {
   maxBytes: number;
   diskReserveBytes: number;
@@ -48,6 +55,7 @@ export async function receiveImageUpload(
   request: Request,
   store: ImageStore,
   limits: UploadLimits,
+  progress: UploadProgress = { receivedBytes: 0, imageBytes: 0 },
 ): Promise<ReceivedImage> {
   if (!request.is('multipart/form-data')) {
     throw new UnsupportedMediaTypeException('Send the image as multipart/form-data with a "file" part');
@@ -59,14 +67,20 @@ export async function receiveImageUpload(
 
   const uploadPath = store.newUploadPath();
   try {
-    return await parse(request, store, limits, uploadPath);
+    return await parse(request, store, limits, uploadPath, progress);
   } catch (error) {
     await rm(uploadPath, { force: true });
     throw asHttpError(error);
   }
 }
 
-function parse(request: Request, store: ImageStore, limits: UploadLimits, uploadPath: string): Promise<ReceivedImage> {
+function parse(
+  request: Request,
+  store: ImageStore,
+  limits: UploadLimits,
+  uploadPath: string,
+  progress: UploadProgress,
+): Promise<ReceivedImage> {
   return new Promise<ReceivedImage>((resolve, reject) => {
     const raw: Record<string, string> = {};
     let fileJob: Promise<Omit<ReceivedImage, 'fields'>> | undefined;
@@ -92,8 +106,8 @@ function parse(request: Request, store: ImageStore, limits: UploadLimits, upload
       const early =
         raw['product'] !== undefined && raw['version'] !== undefined ? checkedFields(raw, limits) : undefined;
       fileJob = (early ?? Promise.resolve(undefined)).then((checked) => {
-        fields = checked;
-        return receiveFile(file, store, limits, uploadPath);
+        fields = progress.fields = checked;
+        return receiveFile(file, store, limits, uploadPath, progress);
       });
       fileJob.catch((error) => {
         file.resume();
@@ -130,6 +144,7 @@ async function receiveFile(
   store: ImageStore,
   limits: UploadLimits,
   uploadPath: string,
+  progress: UploadProgress,
 ): Promise<Omit<ReceivedImage, 'fields'>> {
   let uploadSize = 0;
   let limitHit = false;
@@ -138,6 +153,7 @@ async function receiveFile(
     new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         uploadSize += chunk.length;
+        progress.receivedBytes = uploadSize;
         callback(null, chunk);
       },
     }),
@@ -147,7 +163,8 @@ async function receiveFile(
 
   const handle = await open(uploadPath, 'wx', 0o600);
   try {
-    const writer = new SparseImageWriter(handle, async () => {
+    const writer = new SparseImageWriter(handle, async (imageBytes) => {
+      progress.imageBytes = imageBytes;
       const free = await store.freeBytes();
       if (free < limits.diskReserveBytes) throw noSpace(free, limits.diskReserveBytes);
     });
