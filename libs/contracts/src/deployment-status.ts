@@ -14,3 +14,14 @@ export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['succe
 export function isDeploymentStatus(value: unknown): value is DeploymentStatus {
   return typeof value === 'string' && (DEPLOYMENT_STATUSES as readonly string[]).includes(value);
 }
+
+/**
+ * Whether an installer may report `next` while the deployment is `current`: phases only move
+ * forward (repeating one carries progress), `failed` may come at any time, and nothing follows
+ * `success` or `failed`.
+ */
+export function isAllowedTransition(current: DeploymentStatus, next: DeploymentStatus): boolean {
+  if (TERMINAL_DEPLOYMENT_STATUSES.includes(current)) return false;
+  if (next === 'failed') return true;
+  return DEPLOYMENT_STATUSES.indexOf(next) >= DEPLOYMENT_STATUSES.indexOf(current);
+}

@@ -71,3 +71,49 @@ export interface StatusReport {
 export interface StatusAck {
   received: true;
 }
+
+/** A deployment as the dashboard and the history show it. */
+export interface DeploymentDto {
+  id: string;
+  status: DeploymentStatus;
+  hostname: string;
+  product: ProductCode;
+  venue: string;
+  serial: string;
+  mac: string;
+  ip: string | null;
+  model: string | null;
+  storageBytes: number | null;
+  imageId: number | null;
+  imageVersion: string;
+  progress: number;
+  bytesDone: number | null;
+  bytesTotal: number | null;
+  throughput: StageThroughput;
+  message: string | null;
+  error: string | null;
+  startedAt: string;
+  lastReportAt: string;
+  finishedAt: string | null;
+}
+
+export interface DeploymentEventDto {
+  at: string;
+  status: DeploymentStatus;
+  progress: number | null;
+  bytesDone: number | null;
+  bytesTotal: number | null;
+  message: string | null;
+  error: string | null;
+}
+
+export interface DeploymentDetailDto extends DeploymentDto {
+  events: DeploymentEventDto[];
+}
+
+export interface DeploymentPage {
+  items: DeploymentDto[];
+  total: number;
+  page: number;
+  pageSize: number;
+}

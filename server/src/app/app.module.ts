@@ -6,6 +6,7 @@ import { RolesGuard } from '../auth/roles.guard';
 import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
+import { DeploymentsModule } from '../deployments/deployments.module';
 import { DeploymentHealthController, ManagementHealthController } from '../health/health.controller';
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
@@ -28,6 +29,7 @@ export class AppModule {
         UsersModule,
         HostnamesModule,
         ImagesModule,
+        DeploymentsModule,
       ],
       controllers: [DeploymentHealthController, ManagementHealthController],
       providers: [

@@ -22,6 +22,10 @@ export abstract class AppConfig {
   abstract readonly tokenTtlSeconds: number;
   /** Failed login attempts allowed per minute for one client address and user name. */
   abstract readonly loginAttemptsPerMinute: number;
+  abstract readonly deployments: {
+    /** A deployment without a report for this long is marked failed ("no report"). */
+    readonly silenceTimeoutSeconds: number;
+  };
   abstract readonly images: {
     /** Largest upload accepted, in bytes (compressed size as sent). */
     readonly uploadMaxBytes: number;

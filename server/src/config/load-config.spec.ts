@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       tokenTtlSeconds: 12 * 3600,
       loginAttemptsPerMinute: 10,
       images: { uploadMaxBytes: 64 * 2 ** 30, diskReserveBytes: 2 ** 30 },
+      deployments: { silenceTimeoutSeconds: 600 },
     });
   });
 

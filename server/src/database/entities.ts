@@ -1,3 +1,5 @@
+import { DeploymentEvent } from '../deployments/deployment-event.entity';
+import { Deployment } from '../deployments/deployment.entity';
 import { Batch } from '../hostnames/batch.entity';
 import { HostnameRecord } from '../hostnames/hostname-record.entity';
 import { Venue } from '../hostnames/venue.entity';
@@ -5,4 +7,4 @@ import { Image } from '../images/image.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity of the schema; the migrations in ./migrations create their tables. */
-export const ENTITIES = [User, Venue, HostnameRecord, Batch, Image];
+export const ENTITIES = [User, Venue, HostnameRecord, Batch, Image, Deployment, DeploymentEvent];

@@ -13,7 +13,7 @@ import {
   type VenueDto,
 } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
-import { isUniqueViolation } from '../database/unique-violation';
+import { isForeignKeyViolation, isUniqueViolation } from '../database/unique-violation';
 import { Batch } from './batch.entity';
 import { HostnameRecord } from './hostname-record.entity';
 import { Venue } from './venue.entity';
@@ -86,18 +86,28 @@ export class VenuesService {
 
   /** Refused while the venue has units holding its hostnames or batches still to run. */
   async remove(code: string): Promise<void> {
-    await this.transactions.run(async (manager) => {
-      const venue = await this.find(manager, code);
-      const assigned = await manager.countBy(HostnameRecord, { venueId: venue.id, status: 'assigned' });
-      if (assigned > 0) {
-        throw new ConflictException(
-          `Venue ${venue.code} still has ${assigned} assigned hostname(s): release or retire them first`,
-        );
-      }
-      const open = await manager.countBy(Batch, { venueId: venue.id, status: In(['pending', 'active', 'paused']) });
-      if (open > 0) throw new ConflictException(`Venue ${venue.code} has ${open} open batch(es): cancel them first`);
-      await manager.delete(Venue, { id: venue.id });
-    });
+    await this.transactions
+      .run(async (manager) => {
+        const venue = await this.find(manager, code);
+        const assigned = await manager.countBy(HostnameRecord, { venueId: venue.id, status: 'assigned' });
+        if (assigned > 0) {
+          throw new ConflictException(
+            `Venue ${venue.code} still has ${assigned} assigned hostname(s): release or retire them first`,
+          );
+        }
+        const open = await manager.countBy(Batch, { venueId: venue.id, status: In(['pending', 'active', 'paused']) });
+        if (open > 0) throw new ConflictException(`Venue ${venue.code} has ${open} open batch(es): cancel them first`);
+        await manager.delete(Venue, { id: venue.id });
+      })
+      .catch((error: unknown) => {
+        // Deployments keep their venue (a foreign key the database enforces): history stays whole.
+        if (isForeignKeyViolation(error)) {
+          throw new ConflictException(
+            `Venue ${code.toUpperCase()} has deployments in its history and cannot be deleted`,
+          );
+        }
+        throw error;
+      });
   }
 
   /** Adds kart numbers to the venue's KXP2 pool; numbers already there are skipped and counted. */

@@ -1,6 +1,12 @@
 import { CreateUsers1764100000000 } from './1764100000000-create-users';
 import { CreateHostnames1764200000000 } from './1764200000000-create-hostnames';
 import { CreateImages1764300000000 } from './1764300000000-create-images';
+import { CreateDeployments1764400000000 } from './1764400000000-create-deployments';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
-export const MIGRATIONS = [CreateUsers1764100000000, CreateHostnames1764200000000, CreateImages1764300000000];
+export const MIGRATIONS = [
+  CreateUsers1764100000000,
+  CreateHostnames1764200000000,
+  CreateImages1764300000000,
+  CreateDeployments1764400000000,
+];

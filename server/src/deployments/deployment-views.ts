@@ -1,0 +1,45 @@
+import type { DeploymentDto, DeploymentEventDto } from '@rpi-deploy/contracts';
+import type { DeploymentEvent } from './deployment-event.entity';
+import type { Deployment } from './deployment.entity';
+
+export function toDeploymentDto(deployment: Deployment): DeploymentDto {
+  return {
+    id: deployment.id,
+    status: deployment.status,
+    hostname: deployment.hostname,
+    product: deployment.product,
+    venue: deployment.venue!.code,
+    serial: deployment.serial,
+    mac: deployment.mac,
+    ip: deployment.ip,
+    model: deployment.model,
+    storageBytes: deployment.storageBytes,
+    imageId: deployment.imageId,
+    imageVersion: deployment.imageVersion,
+    progress: deployment.progress,
+    bytesDone: deployment.bytesDone,
+    bytesTotal: deployment.bytesTotal,
+    throughput: {
+      ...(deployment.downloadBps !== null ? { download: deployment.downloadBps } : {}),
+      ...(deployment.writeBps !== null ? { write: deployment.writeBps } : {}),
+      ...(deployment.verifyBps !== null ? { verify: deployment.verifyBps } : {}),
+    },
+    message: deployment.message,
+    error: deployment.error,
+    startedAt: deployment.startedAt.toISOString(),
+    lastReportAt: deployment.lastReportAt.toISOString(),
+    finishedAt: deployment.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export function toEventDto(event: DeploymentEvent): DeploymentEventDto {
+  return {
+    at: event.createdAt.toISOString(),
+    status: event.status,
+    progress: event.progress,
+    bytesDone: event.bytesDone,
+    bytesTotal: event.bytesTotal,
+    message: event.message,
+    error: event.error,
+  };
+}

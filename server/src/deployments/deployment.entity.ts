@@ -1,0 +1,94 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn } from 'typeorm';
+import type { DeploymentStatus, ProductCode } from '@rpi-deploy/contracts';
+import { bigintAsNumber } from '../database/bigint-transformer';
+import { Venue } from '../hostnames/venue.entity';
+import { DeploymentEvent } from './deployment-event.entity';
+
+/** One install of one unit: its current view; every report is also kept as a DeploymentEvent. */
+@Entity({ name: 'deployments' })
+@Index('IDX_deployments_status', ['status'])
+@Index('IDX_deployments_started', ['startedAt'])
+@Index('IDX_deployments_serial', ['serial'])
+export class Deployment {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  /** SHA-256 of the per-deployment secret the installer must present; the secret itself is not kept. */
+  @Column({ name: 'token_hash', type: 'varchar', length: 64 })
+  tokenHash!: string;
+
+  @Column({ type: 'varchar', length: 12 })
+  status!: DeploymentStatus;
+
+  @Column({ type: 'varchar', length: 32 })
+  hostname!: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  product!: ProductCode;
+
+  /** Deployments keep their venue: the database refuses to delete a venue that has some. */
+  @Column({ name: 'venue_id', type: 'integer' })
+  venueId!: number;
+
+  @ManyToOne(() => Venue, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'venue_id' })
+  venue?: Venue;
+
+  @Column({ type: 'varchar', length: 16 })
+  serial!: string;
+
+  @Column({ type: 'varchar', length: 17 })
+  mac!: string;
+
+  @Column({ type: 'varchar', length: 45, nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  model!: string | null;
+
+  @Column({ name: 'storage_bytes', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  storageBytes!: number | null;
+
+  @Column({ name: 'image_id', type: 'integer', nullable: true })
+  imageId!: number | null;
+
+  @Column({ name: 'image_version', type: 'varchar', length: 64 })
+  imageVersion!: string;
+
+  @Column({ type: 'integer', default: 0 })
+  progress!: number;
+
+  @Column({ name: 'bytes_done', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  bytesDone!: number | null;
+
+  @Column({ name: 'bytes_total', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  bytesTotal!: number | null;
+
+  /** Bytes per second of each stage, as last reported. */
+  @Column({ name: 'download_bps', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  downloadBps!: number | null;
+
+  @Column({ name: 'write_bps', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  writeBps!: number | null;
+
+  @Column({ name: 'verify_bps', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  verifyBps!: number | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  message!: string | null;
+
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  error!: string | null;
+
+  @CreateDateColumn({ name: 'started_at' })
+  startedAt!: Date;
+
+  @Column({ name: 'last_report_at', type: Date })
+  lastReportAt!: Date;
+
+  @Column({ name: 'finished_at', type: Date, nullable: true })
+  finishedAt!: Date | null;
+
+  @OneToMany(() => DeploymentEvent, (event) => event.deployment)
+  events?: DeploymentEvent[];
+}

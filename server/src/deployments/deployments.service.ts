@@ -1,0 +1,320 @@
+import {
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnModuleDestroy,
+  OnModuleInit,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { In, LessThan, Not, Repository, type EntityManager } from 'typeorm';
+import {
+  isAllowedTransition,
+  TERMINAL_DEPLOYMENT_STATUSES,
+  type ConfigResponse,
+  type DeploymentDetailDto,
+  type DeploymentDto,
+  type DeploymentPage,
+  type DeploymentStatus,
+} from '@rpi-deploy/contracts';
+import { AppConfig } from '../config/app-config';
+import { Transactions } from '../database/transactions';
+import { HostnamesService } from '../hostnames/hostnames.service';
+import { VenuesService } from '../hostnames/venues.service';
+import { ImagesService } from '../images/images.service';
+import { DeploymentEvent } from './deployment-event.entity';
+import { DeploymentLog } from './deployment-log';
+import { DeploymentUpdates } from './deployment-updates';
+import { Deployment } from './deployment.entity';
+import type { ConfigBody, StatusBody } from './dto/installer.dto';
+import type { DeploymentQuery } from './dto/deployment-query.dto';
+import { toDeploymentDto, toEventDto } from './deployment-views';
+
+const OPEN_STATUSES: DeploymentStatus[] = ['starting', 'downloading', 'verifying', 'customizing'];
+const SILENCE_CHECK_MS = 15_000;
+
+@Injectable()
+export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Deployments');
+  private silenceTimer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectRepository(Deployment) private readonly deployments: Repository<Deployment>,
+    private readonly hostnames: HostnamesService,
+    private readonly venues: VenuesService,
+    private readonly images: ImagesService,
+    private readonly transactions: Transactions,
+    private readonly log: DeploymentLog,
+    private readonly updates: DeploymentUpdates,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const every = Math.min(SILENCE_CHECK_MS, this.config.deployments.silenceTimeoutSeconds * 500);
+    this.silenceTimer = setInterval(() => void this.failSilent().catch((error) => this.logger.error(error)), every);
+    this.silenceTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.silenceTimer);
+  }
+
+  /** `POST /api/config`: hostname, image and a new deployment for a unit. */
+  async configure(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
+    // Refuse before assigning when the product is known and has nothing to install.
+    if (body.product && !(await this.images.active(body.product))) throw noImage(body.product);
+    const assignment = await this.hostnames.assign(body);
+    const image = await this.images.active(assignment.product);
+    if (!image) throw noImage(assignment.product);
+
+    const token = randomBytes(32).toString('base64url');
+    const now = new Date();
+    const deployment = await this.transactions.run(async (manager) => {
+      const venue = await this.venues.find(manager, assignment.venue);
+      await this.supersede(manager, assignment.deviceSerial!, now);
+      return manager.save(
+        manager.create(Deployment, {
+          id: randomUUID(),
+          tokenHash: sha256(token),
+          status: 'starting',
+          hostname: assignment.hostname,
+          product: assignment.product,
+          venueId: venue.id,
+          venue,
+          serial: assignment.deviceSerial!,
+          mac: assignment.deviceMac!,
+          ip,
+          model: body.model ?? null,
+          storageBytes: body.storageBytes ?? null,
+          imageId: image.id,
+          imageVersion: image.version,
+          progress: 0,
+          message: `${assignment.reused ? 'kept' : 'assigned'} ${assignment.hostname}, image ${image.version}`,
+          startedAt: now,
+          lastReportAt: now,
+        }),
+      );
+    });
+    await this.record(deployment, { status: 'starting', message: deployment.message }, now);
+    const base = this.config.deployment.publicUrl;
+    return {
+      deploymentId: deployment.id,
+      statusToken: token,
+      hostname: deployment.hostname,
+      product: deployment.product,
+      venue: assignment.venue,
+      image: {
+        id: image.id,
+        version: image.version,
+        url: `${base}/images/${image.filename}`,
+        size: image.size,
+        sha256: image.sha256,
+        bmapUrl: `${base}/images/${image.filename}.bmap`,
+        compression: 'none',
+        transferSize: image.size,
+      },
+    };
+  }
+
+  /** `POST /api/status`: one report of the installer holding the deployment's token. */
+  async report(body: StatusBody, token: string | undefined, ip: string | null): Promise<void> {
+    if (!token)
+      throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
+    const now = new Date();
+    const deployment = await this.transactions.run(async (manager) => {
+      const current = await manager.findOne(Deployment, {
+        where: { id: body.deploymentId },
+        relations: { venue: true },
+        ...(this.transactions.isPostgres
+          ? { lock: { mode: 'pessimistic_write' as const, tables: ['Deployment'] } }
+          : {}),
+      });
+      if (!current) throw new NotFoundException(`No deployment ${body.deploymentId}: ask /api/config again`);
+      if (!tokenMatches(token, current.tokenHash))
+        throw new ForbiddenException('This token belongs to another deployment');
+      if (!isAllowedTransition(current.status, body.status)) {
+        throw new ConflictException(
+          TERMINAL_DEPLOYMENT_STATUSES.includes(current.status)
+            ? `Deployment ${current.id} has ended (${current.status}): a new /api/config starts a new one`
+            : `Cannot go from ${current.status} back to ${body.status}`,
+        );
+      }
+      applyReport(current, body, now, ip);
+      await manager.save(Deployment, current);
+      await manager.insert(DeploymentEvent, eventOf(current.id, body, now));
+      return current;
+    });
+    await this.afterChange(deployment, body.status, body.message ?? body.error ?? null, now);
+  }
+
+  async list(query: DeploymentQuery): Promise<DeploymentPage> {
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 50;
+    const builder = this.deployments
+      .createQueryBuilder('d')
+      .leftJoinAndSelect('d.venue', 'venue')
+      .orderBy('d.startedAt', 'DESC')
+      .addOrderBy('d.id', 'ASC')
+      .skip((page - 1) * pageSize)
+      .take(pageSize);
+    if (query.status) builder.andWhere('d.status = :status', { status: query.status });
+    if (query.product) builder.andWhere('d.product = :product', { product: query.product });
+    if (query.venue) builder.andWhere('venue.code = :venue', { venue: query.venue.toUpperCase() });
+    if (query.from) builder.andWhere('d.startedAt >= :from', { from: new Date(query.from) });
+    if (query.to) builder.andWhere('d.startedAt < :to', { to: new Date(query.to) });
+    const [items, total] = await builder.getManyAndCount();
+    return { items: items.map(toDeploymentDto), total, page, pageSize };
+  }
+
+  async get(id: string): Promise<DeploymentDetailDto> {
+    const deployment = await this.deployments.findOne({ where: { id }, relations: { venue: true } });
+    if (!deployment) throw new NotFoundException(`No deployment ${id}`);
+    const events = await this.deployments.manager.find(DeploymentEvent, {
+      where: { deploymentId: id },
+      order: { id: 'ASC' },
+    });
+    return { ...toDeploymentDto(deployment), events: events.map(toEventDto) };
+  }
+
+  /** Marks deployments without a report for the configured time as failed ("no report"). */
+  async failSilent(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.config.deployments.silenceTimeoutSeconds * 1000);
+    const silent = await this.deployments.find({
+      where: { status: In(OPEN_STATUSES), lastReportAt: LessThan(cutoff) },
+      relations: { venue: true },
+    });
+    for (const deployment of silent) {
+      const changed = await this.transactions.run(async (manager) => {
+        const fresh = await manager.findOneBy(Deployment, {
+          id: deployment.id,
+          status: In(OPEN_STATUSES),
+          lastReportAt: LessThan(cutoff),
+        });
+        if (!fresh) return false;
+        await this.fail(
+          manager,
+          deployment,
+          'no report',
+          `no report for ${this.config.deployments.silenceTimeoutSeconds} s`,
+          now,
+        );
+        return true;
+      });
+      if (changed) await this.afterChange(deployment, 'failed', deployment.error, now);
+    }
+    return silent.length;
+  }
+
+  /** A unit that asks for config again has restarted: its open deployment has ended. */
+  private async supersede(manager: EntityManager, serial: string, now: Date): Promise<void> {
+    const open = await manager.find(Deployment, {
+      where: { serial, status: Not(In([...TERMINAL_DEPLOYMENT_STATUSES])) },
+      relations: { venue: true },
+    });
+    for (const deployment of open) {
+      await this.fail(manager, deployment, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
+      void this.afterChange(deployment, 'failed', deployment.error, now);
+    }
+  }
+
+  private async fail(
+    manager: EntityManager,
+    deployment: Deployment,
+    message: string,
+    error: string,
+    now: Date,
+  ): Promise<void> {
+    Object.assign(deployment, { status: 'failed', message, error, finishedAt: now, lastReportAt: now });
+    await manager.update(
+      Deployment,
+      { id: deployment.id },
+      { status: 'failed', message, error, finishedAt: now, lastReportAt: now },
+    );
+    await manager.insert(DeploymentEvent, {
+      deploymentId: deployment.id,
+      status: 'failed',
+      message,
+      error,
+      createdAt: now,
+    });
+  }
+
+  private async record(
+    deployment: Deployment,
+    event: { status: DeploymentStatus; message: string | null },
+    at: Date,
+  ): Promise<void> {
+    await this.transactions.run((manager) =>
+      manager.insert(DeploymentEvent, {
+        deploymentId: deployment.id,
+        status: event.status,
+        message: event.message,
+        progress: 0,
+        createdAt: at,
+      }),
+    );
+    await this.afterChange(deployment, event.status, event.message, at);
+  }
+
+  private async afterChange(
+    deployment: Deployment,
+    status: DeploymentStatus,
+    message: string | null,
+    at: Date,
+  ): Promise<void> {
+    this.updates.queue(toDeploymentDto(deployment));
+    await this.log.append({
+      at,
+      ip: deployment.ip,
+      hostname: deployment.hostname,
+      serial: deployment.serial,
+      status,
+      message,
+    });
+  }
+}
+
+function applyReport(deployment: Deployment, body: StatusBody, now: Date, ip: string | null): void {
+  deployment.status = body.status;
+  if (body.progress !== undefined) deployment.progress = Math.round(body.progress);
+  if (body.status === 'success') deployment.progress = 100;
+  if (body.bytesDone !== undefined) deployment.bytesDone = body.bytesDone;
+  if (body.bytesTotal !== undefined) deployment.bytesTotal = body.bytesTotal;
+  if (body.throughput?.download !== undefined) deployment.downloadBps = Math.round(body.throughput.download);
+  if (body.throughput?.write !== undefined) deployment.writeBps = Math.round(body.throughput.write);
+  if (body.throughput?.verify !== undefined) deployment.verifyBps = Math.round(body.throughput.verify);
+  if (body.message !== undefined) deployment.message = body.message;
+  if (body.error !== undefined) deployment.error = body.error;
+  if (ip) deployment.ip = ip;
+  deployment.lastReportAt = now;
+  if (TERMINAL_DEPLOYMENT_STATUSES.includes(body.status)) deployment.finishedAt = now;
+}
+
+function eventOf(deploymentId: string, body: StatusBody, at: Date): Partial<DeploymentEvent> {
+  return {
+    deploymentId,
+    status: body.status,
+    progress: body.progress === undefined ? null : Math.round(body.progress),
+    bytesDone: body.bytesDone ?? null,
+    bytesTotal: body.bytesTotal ?? null,
+    message: body.message ?? null,
+    error: body.error ?? null,
+    createdAt: at,
+  };
+}
+
+function noImage(product: string): ServiceUnavailableException {
+  return new ServiceUnavailableException(`No active ${product} image: upload one and activate it`);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function tokenMatches(token: string, hash: string): boolean {
+  return timingSafeEqual(Buffer.from(sha256(token), 'hex'), Buffer.from(hash, 'hex'));
+}

@@ -1,0 +1,53 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import {
+  DEPLOYMENT_STATUSES,
+  PRODUCT_CODES,
+  VENUE_CODE_PATTERN,
+  type DeploymentStatus,
+  type ProductCode,
+} from '@rpi-deploy/contracts';
+
+export class DeploymentQuery {
+  @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
+  @IsOptional()
+  @IsIn(DEPLOYMENT_STATUSES, { message: `status must be one of ${DEPLOYMENT_STATUSES.join(', ')}` })
+  status?: DeploymentStatus;
+
+  @ApiPropertyOptional({ example: 'CORO' })
+  @IsOptional()
+  @Matches(VENUE_CODE_PATTERN, { message: 'venue must be exactly 4 letters or digits' })
+  venue?: string;
+
+  @ApiPropertyOptional({ enum: PRODUCT_CODES })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  product?: ProductCode;
+
+  @ApiPropertyOptional({ description: 'started at or after (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({}, { message: 'from must be an ISO 8601 date or time' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'started before (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({}, { message: 'to must be an ISO 8601 date or time' })
+  to?: string;
+
+  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'page must be a whole number' })
+  @Min(1)
+  page?: number;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'pageSize must be a whole number' })
+  @Min(1)
+  @Max(500)
+  pageSize?: number;
+}
