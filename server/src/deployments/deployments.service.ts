@@ -17,7 +17,6 @@ import {
   TERMINAL_DEPLOYMENT_STATUSES,
   type ConfigResponse,
   type DeploymentDetailDto,
-  type DeploymentDto,
   type DeploymentPage,
   type DeploymentStatus,
 } from '@rpi-deploy/contracts';
