@@ -23,6 +23,7 @@ import {
 import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { HostnamesService } from '../hostnames/hostnames.service';
+import { Venue } from '../hostnames/venue.entity';
 import { VenuesService } from '../hostnames/venues.service';
 import { ImagesService } from '../images/images.service';
 import { DeploymentEvent } from './deployment-event.entity';
@@ -127,12 +128,10 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     const deployment = await this.transactions.run(async (manager) => {
       const current = await manager.findOne(Deployment, {
         where: { id: body.deploymentId },
-        relations: { venue: true },
-        ...(this.transactions.isPostgres
-          ? { lock: { mode: 'pessimistic_write' as const, tables: ['Deployment'] } }
-          : {}),
+        ...(this.transactions.isPostgres ? { lock: { mode: 'pessimistic_write' as const } } : {}),
       });
       if (!current) throw new NotFoundException(`No deployment ${body.deploymentId}: ask /api/config again`);
+      current.venue = await manager.findOneByOrFail(Venue, { id: current.venueId });
       if (!tokenMatches(token, current.tokenHash))
         throw new ForbiddenException('This token belongs to another deployment');
       if (!isAllowedTransition(current.status, body.status)) {
@@ -143,7 +142,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
         );
       }
       applyReport(current, body, now, ip);
-      await manager.save(Deployment, current);
+      await manager.save(Deployment, { ...current, venue: undefined });
       await manager.insert(DeploymentEvent, eventOf(current.id, body, now));
       return current;
     });
