@@ -18,6 +18,8 @@ declare -A PROVIDES=(
   [zstd]=/usr/bin/zstd
   # Block maps: the images tests check ours with bmaptool; the benchmarks compare against it.
   [bmap-tools]=/usr/bin/bmaptool
+  # The production-mode test runs the shipped nginx config; the benchmarks compare with nginx.
+  [nginx]=/usr/sbin/nginx
 )
 
 missing=()
