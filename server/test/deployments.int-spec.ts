@@ -270,6 +270,49 @@ describe.each(testDatabases())('deployments on $name', (database) => {
     }
   });
 
+  it('computes statistics from the history', async () => {
+    const response = await manage('/api/deployments/stats');
+    expect(response.status).toBe(200);
+    const all = (await manage('/api/deployments?pageSize=500')).body.items as DeploymentDto[];
+    const successes = all.filter((d) => d.status === 'success').length;
+    const failures = all.filter((d) => d.status === 'failed').length;
+    expect(response.body.today).toEqual({
+      total: all.length,
+      success: successes,
+      failed: failures,
+      inProgress: all.length - successes - failures,
+    });
+    expect(response.body.last30Days).toEqual(response.body.today);
+    expect(response.body.successRate).toBeCloseTo(successes / (successes + failures));
+    expect(response.body.medianDurationSeconds).toBeGreaterThanOrEqual(0);
+    expect(response.body.perVenue).toEqual([expect.objectContaining({ venue: 'CORO', total: all.length })]);
+  });
+
+  it('exports the filtered history as CSV, safe for spreadsheets', async () => {
+    const response = await fetch(`${t.management}/api/deployments/export.csv?status=failed`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="deployments.csv"/);
+    const lines = (await response.text()).trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'id,started_at,finished_at,status,hostname,product,venue,serial,mac,ip,model,image_version,progress,bytes_total,message,error',
+    );
+    const failed = (await manage('/api/deployments?status=failed&pageSize=500')).body.total;
+    expect(lines).toHaveLength(failed + 1);
+    expect(lines.slice(1).every((line) => line.split(',')[3] === 'failed')).toBe(true);
+    const dangerous = (await config({ ...unit(11), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
+    await status(dangerous, { status: 'failed', error: '=HYPERLINK("http://evil","x"), more' });
+    const csv = await (
+      await fetch(`${t.management}/api/deployments/export.csv?status=failed`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).text();
+    expect(csv).toContain(`"'=HYPERLINK(""http://evil"",""x""), more"`);
+    expect((await fetch(`${t.management}/api/deployments/export.csv`)).status).toBe(401);
+  });
+
   it('keeps venues with deployment history from being deleted', async () => {
     for (const hostname of (await manage('/api/hostnames?venue=CORO&status=assigned')).body) {
       await manage(`/api/hostnames/${hostname.hostname}/release`, 'POST');

@@ -117,3 +117,25 @@ export interface DeploymentPage {
   page: number;
   pageSize: number;
 }
+
+export interface OutcomeCounts {
+  total: number;
+  success: number;
+  failed: number;
+  inProgress: number;
+}
+
+export interface DeploymentStats {
+  /** Days are UTC days; "today" started at 00:00 UTC. */
+  today: OutcomeCounts;
+  last7Days: OutcomeCounts;
+  last30Days: OutcomeCounts;
+  /** success / (success + failed) over 30 days, 0-1; null when nothing has finished. */
+  successRate: number | null;
+  /** Of successful deployments over 30 days. */
+  medianDurationSeconds: number | null;
+  /** Image bytes per second of successful deployments over 30 days. */
+  medianThroughputBps: number | null;
+  perVenue: Array<OutcomeCounts & { venue: string }>;
+  perProduct: Array<OutcomeCounts & { product: string }>;
+}

@@ -17,8 +17,11 @@ import {
   TERMINAL_DEPLOYMENT_STATUSES,
   type ConfigResponse,
   type DeploymentDetailDto,
+  type DeploymentDto,
   type DeploymentPage,
+  type DeploymentStats,
   type DeploymentStatus,
+  SOCKET_EVENTS,
 } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
@@ -33,14 +36,21 @@ import { Deployment } from './deployment.entity';
 import type { ConfigBody, StatusBody } from './dto/installer.dto';
 import type { DeploymentQuery } from './dto/deployment-query.dto';
 import { toDeploymentDto, toEventDto } from './deployment-views';
+import { computeStats } from './deployment-stats';
+import { LiveEvents } from '../live/live-events';
 
 const OPEN_STATUSES: DeploymentStatus[] = ['starting', 'downloading', 'verifying', 'customizing'];
 const SILENCE_CHECK_MS = 15_000;
+/** Dashboards get fresh statistics at most once a second, and only when counts changed. */
+const STATS_INTERVAL_MS = 1000;
+const EXPORT_LIMIT = 100_000;
 
 @Injectable()
 export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Deployments');
   private silenceTimer?: NodeJS.Timeout;
+  private statsTimer?: NodeJS.Timeout;
+  private statsDirty = false;
 
   constructor(
     @InjectRepository(Deployment) private readonly deployments: Repository<Deployment>,
@@ -51,16 +61,48 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     private readonly log: DeploymentLog,
     private readonly updates: DeploymentUpdates,
     private readonly config: AppConfig,
+    private readonly live: LiveEvents,
   ) {}
 
   onModuleInit(): void {
     const every = Math.min(SILENCE_CHECK_MS, this.config.deployments.silenceTimeoutSeconds * 500);
     this.silenceTimer = setInterval(() => void this.failSilent().catch((error) => this.logger.error(error)), every);
     this.silenceTimer.unref();
+    this.statsTimer = setInterval(
+      () => void this.publishStats().catch((error) => this.logger.error(error)),
+      STATS_INTERVAL_MS,
+    );
+    this.statsTimer.unref();
   }
 
   onModuleDestroy(): void {
     clearInterval(this.silenceTimer);
+    clearInterval(this.statsTimer);
+  }
+
+  async stats(now = new Date()): Promise<DeploymentStats> {
+    const since = new Date(now.getTime() - 31 * 86_400_000);
+    const rows = await this.deployments
+      .createQueryBuilder('d')
+      .innerJoin('d.venue', 'venue')
+      .select(['d.status', 'd.product', 'd.startedAt', 'd.finishedAt', 'd.bytesTotal', 'd.venueId', 'venue.code'])
+      .where('d.startedAt >= :since', { since })
+      .getMany();
+    return computeStats(
+      rows.map((d) => ({ ...d, venue: d.venue!.code })),
+      now,
+    );
+  }
+
+  /** Every deployment the filters match (no paging), newest first, for the CSV export. */
+  async exportRows(query: DeploymentQuery): Promise<DeploymentDto[]> {
+    return (await this.list({ ...query, page: 1, pageSize: EXPORT_LIMIT })).items;
+  }
+
+  private async publishStats(): Promise<void> {
+    if (!this.statsDirty) return;
+    this.statsDirty = false;
+    this.live.publish(SOCKET_EVENTS.statsUpdated, await this.stats());
   }
 
   /** `POST /api/config`: hostname, image and a new deployment for a unit. */
