@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deploymentsLoad } from './deployments-load';
 import { imagesDownload } from './images-download';
 import { ROOT } from './support';
 
@@ -18,6 +19,7 @@ export interface BenchRow {
 
 const SUITES: Record<string, (work: string) => Promise<BenchRow[]>> = {
   'images-download': imagesDownload,
+  'deployments-load': deploymentsLoad,
 };
 
 async function main(): Promise<void> {

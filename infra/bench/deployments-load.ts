@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfigResponse, DeploymentDetailDto } from '@rpi-deploy/contracts';
+import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import type { BenchRow } from './main';
+import { startServer } from './support';
+
+const DEVICES = 200;
+const INTERVAL_MS = 250;
+/** downloading 5..100 in 20 steps, then verifying, customizing, success. */
+const REPORTS = [
+  ...Array.from({ length: 20 }, (_, i) => ({ status: 'downloading', progress: (i + 1) * 5 })),
+  { status: 'verifying', progress: 100 },
+  { status: 'customizing', progress: 100 },
+  { status: 'success', progress: 100 },
+];
+
+/**
+ * 200 simulated units doing config and then a status report every 250 ms through the whole
+ * lifecycle, concurrently, against the real server on SQLite: latency of /api/status, errors,
+ * and whether every acknowledged report is in the history.
+ */
+export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
+  const server = await startServer();
+  try {
+    const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
+    const post = (path: string, body: unknown) =>
+      fetch(`${server.management}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+    await post('/api/venues', { code: 'LOAD', name: 'Load test' });
+    await post('/api/venues/LOAD/karts', { from: 1, to: DEVICES });
+    const file = join(work, 'load.img');
+    writeFileSync(file, randomBytes(64 * 1024));
+    const image = await uploadMultipart({
+      url: `${server.management}/api/images`,
+      token: server.token,
+      fields: { product: 'KXP2', version: 'load' },
+      filePath: file,
+    });
+    await post(`/api/images/${(image.body as { id: number }).id}/activate`, {});
+
+    const latencies: number[] = [];
+    let errors = 0;
+    const acknowledged = new Map<string, number>();
+    const unit = async (n: number) => {
+      const serial = `40000000${n.toString(16).padStart(8, '0')}`;
+      const mac = `02:10:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
+      const config = await fetch(`${server.deployment}/api/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ serial, mac, product: 'KXP2', venue: 'LOAD' }),
+      });
+      if (config.status !== 200) {
+        errors += 1;
+        return;
+      }
+      const { deploymentId, statusToken } = (await config.json()) as ConfigResponse;
+      acknowledged.set(deploymentId, 0);
+      // Spread the units over the interval, as real ones would be.
+      await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS));
+      for (const report of REPORTS) {
+        const started = performance.now();
+        const response = await fetch(`${server.deployment}/api/status`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${statusToken}` },
+          body: JSON.stringify({ deploymentId, ...report, bytesDone: report.progress * 1000, bytesTotal: 100_000 }),
+        });
+        await response.arrayBuffer();
+        const elapsed = performance.now() - started;
+        latencies.push(elapsed);
+        if (response.status === 200) acknowledged.set(deploymentId, acknowledged.get(deploymentId)! + 1);
+        else errors += 1;
+        await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL_MS - elapsed)));
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: DEVICES }, (_, n) => unit(n)));
+    const seconds = (performance.now() - started) / 1000;
+
+    let lost = 0;
+    for (const [id, count] of acknowledged) {
+      const detail = (await (
+        await fetch(`${server.management}/api/deployments/${id}`, { headers: auth })
+      ).json()) as DeploymentDetailDto;
+      // One event from /api/config, then one per acknowledged report.
+      lost += Math.max(0, count + 1 - detail.events.length);
+    }
+    latencies.sort((a, b) => a - b);
+    const percentile = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+    const p99 = percentile(99);
+    return [
+      {
+        suite: 'deployments load',
+        case: `${DEVICES} units, report every ${INTERVAL_MS} ms, SQLite (${latencies.length} reports in ${seconds.toFixed(1)} s)`,
+        ours: `p50 ${percentile(50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`,
+        baseline: `${errors} errors, ${lost} lost events`,
+        ratio: 50 / p99,
+        target: 'p99 < 50 ms, no error, no lost event (ratio = 50 ms / p99)',
+        pass: p99 < 50 && errors === 0 && lost === 0,
+      },
+    ];
+  } finally {
+    await server.stop();
+  }
+}
