@@ -1,13 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readMacAddress, readSerial, type IdentitySources } from './identity';
+import { readMacAddress, readMemoryBytes, readModel, readSerial, type IdentitySources } from './identity';
 
 function fixture(files: Partial<Record<keyof IdentitySources, string>>): IdentitySources {
   const dir = mkdtempSync(join(tmpdir(), 'identity-'));
   const sources: IdentitySources = {
     deviceTreeSerial: join(dir, 'serial-number'),
+    deviceTreeModel: join(dir, 'model'),
     cpuinfo: join(dir, 'cpuinfo'),
+    meminfo: join(dir, 'meminfo'),
     macAddress: join(dir, 'address'),
   };
   for (const [key, content] of Object.entries(files)) writeFileSync(sources[key as keyof IdentitySources], content);
@@ -35,5 +37,22 @@ describe('identity', () => {
     expect(await readMacAddress(fixture({ macAddress: 'D8:3A:DD:12:34:56\n' }))).toBe('d8:3a:dd:12:34:56');
     expect(await readMacAddress(fixture({ macAddress: 'garbage\n' }))).toBeUndefined();
     expect(await readMacAddress(fixture({}))).toBeUndefined();
+  });
+
+  it('reads the model from the device tree, else from the Model line of /proc/cpuinfo', async () => {
+    expect(await readModel(fixture({ deviceTreeModel: 'Raspberry Pi 5 Model B Rev 1.0\0' }))).toBe(
+      'Raspberry Pi 5 Model B Rev 1.0',
+    );
+    expect(
+      await readModel(fixture({ cpuinfo: 'Revision\t: c04170\nModel\t\t: Raspberry Pi 5 Model B Rev 1.1\n' })),
+    ).toBe('Raspberry Pi 5 Model B Rev 1.1');
+    expect(await readModel(fixture({ cpuinfo: 'processor\t: 0\n' }))).toBeUndefined();
+  });
+
+  it('reads the total memory in bytes', async () => {
+    expect(await readMemoryBytes(fixture({ meminfo: 'MemTotal:        8245700 kB\nMemFree:  100 kB\n' }))).toBe(
+      8245700 * 1024,
+    );
+    expect(await readMemoryBytes(fixture({}))).toBeUndefined();
   });
 });

@@ -3,13 +3,17 @@ import { readFile } from 'node:fs/promises';
 /** Where a Pi 5 keeps its identity; tests point these at fixture files. */
 export interface IdentitySources {
   deviceTreeSerial: string;
+  deviceTreeModel: string;
   cpuinfo: string;
+  meminfo: string;
   macAddress: string;
 }
 
 export const PI_IDENTITY_SOURCES: IdentitySources = {
   deviceTreeSerial: '/proc/device-tree/serial-number',
+  deviceTreeModel: '/proc/device-tree/model',
   cpuinfo: '/proc/cpuinfo',
+  meminfo: '/proc/meminfo',
   macAddress: '/sys/class/net/eth0/address',
 };
 
@@ -29,6 +33,19 @@ export async function readSerial(sources: IdentitySources = PI_IDENTITY_SOURCES)
 export async function readMacAddress(sources: IdentitySources = PI_IDENTITY_SOURCES): Promise<string | undefined> {
   const mac = (await readText(sources.macAddress))?.trim().toLowerCase();
   return mac && MAC.test(mac) ? mac : undefined;
+}
+
+/** "Raspberry Pi 5 Model B Rev 1.0": device tree first, else the Model line of cpuinfo. */
+export async function readModel(sources: IdentitySources = PI_IDENTITY_SOURCES): Promise<string | undefined> {
+  const fromDeviceTree = (await readText(sources.deviceTreeModel))?.replace(/\0/g, '').trim();
+  if (fromDeviceTree) return fromDeviceTree;
+  return (await readText(sources.cpuinfo))?.match(/^Model\s*:\s*(.+?)\s*$/m)?.[1];
+}
+
+/** Total RAM in bytes (MemTotal of /proc/meminfo): 2 GB units need the bounded write path most. */
+export async function readMemoryBytes(sources: IdentitySources = PI_IDENTITY_SOURCES): Promise<number | undefined> {
+  const kib = (await readText(sources.meminfo))?.match(/^MemTotal:\s*(\d+)\s*kB/m)?.[1];
+  return kib ? Number(kib) * 1024 : undefined;
 }
 
 export function isValidSerial(serial: string): boolean {

@@ -1,28 +1,62 @@
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import type { HealthResponse } from '@rpi-deploy/contracts';
 import { readMacAddress, readSerial } from './identity';
+import { EXIT, install } from './install';
 import { parseKernelCommandLine } from './kernel-cmdline';
-import { DEFAULT_DEVICE, resolveSettings, SettingsError, type InstallerFlags } from './settings';
+import { DEFAULT_DEVICE, resolveSettings, SettingsError, TIMING_DEFAULTS, type InstallerFlags } from './settings';
 
 declare const INSTALLER_VERSION: string | undefined;
 
 export function buildProgram(): Command {
   return new Command('pi-installer')
     .description(
-      'Runs on a netbooted Raspberry Pi 5: gets its hostname and master image from the deployment ' +
-        'server, writes and verifies the SD card, and reports every step. Defaults come from the kernel ' +
-        'command line (deploy.server=, deploy.product=, deploy.venue=, deploy.device=) and the hardware.',
+      'Runs on a netbooted Raspberry Pi 5: gets its hostname and master image from the deployment server, ' +
+        'streams the image onto the SD card (partition table last), verifies it from the card, personalises it ' +
+        '(hostname, machine-id, SSH host keys, first-boot script) and reboots, reporting every step. Defaults come ' +
+        'from the kernel command line (deploy.server=, deploy.product=, deploy.venue=, deploy.device=) and the hardware.',
     )
     .version(typeof INSTALLER_VERSION === 'string' ? INSTALLER_VERSION : '0.1.0')
     .option('--server <url>', 'deployment server, e.g. http://192.168.151.1:5001')
-    .option('--device <path>', `target block device (or a regular file in tests) (default: ${DEFAULT_DEVICE})`)
+    .option(
+      '--device <path>',
+      `target block device, or an existing regular file standing for a card (default: ${DEFAULT_DEVICE})`,
+    )
     .option('--product <code>', "KXP2 or RXP2 (default: the server's active batch)")
     .option('--venue <code>', "4-character venue code (default: the server's active batch)")
     .option('--serial <hex>', 'board serial (default: /proc/device-tree/serial-number)')
     .option('--mac <address>', 'Ethernet MAC (default: /sys/class/net/eth0/address)')
     .option('--no-reboot', 'do not reboot when finished')
-    .option('--print-settings', 'print the resolved settings as JSON and exit');
+    .option(
+      '--config-wait <seconds>',
+      `keep asking for a configuration this long while the server is down or answers 409/503 (default: ${TIMING_DEFAULTS.configWait})`,
+    )
+    .option(
+      '--retry-delay <seconds>',
+      `first delay of every retry; later ones double, up to 30 s (default: ${TIMING_DEFAULTS.retryDelay})`,
+    )
+    .option(
+      '--stall-timeout <seconds>',
+      `drop and resume a download that delivers nothing this long (default: ${TIMING_DEFAULTS.stallTimeout})`,
+    )
+    .option(
+      '--download-retries <count>',
+      `resumes in a row without progress before the download fails (default: ${TIMING_DEFAULTS.downloadRetries})`,
+    )
+    .option('--print-settings', 'print the resolved settings as JSON and exit')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  ${EXIT.success}  the card is written, verified and personalised (reported "success")
+  ${EXIT.failed}  the install failed and was reported "failed" (no card, card too small, download failed,
+     checksum mismatch at offset N, customisation failed, ...)
+  ${EXIT.badParameters}  invalid parameters
+  ${EXIT.noConfiguration}  no configuration from the server (unreachable, or 409/503 for longer than --config-wait);
+     nothing was written
+
+Needs on PATH: debugfs (e2fsprogs), mdir/mtype/mcopy (mtools), xz or zstd for images
+compressed that way, blockdev and blkdiscard (util-linux) for a block device, dd for a file target.`,
+    );
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -40,24 +74,13 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error;
     for (const problem of error.problems) console.error(`pi-installer: ${problem}`);
-    return 2;
+    return EXIT.badParameters;
   }
   if (flags.printSettings) {
     console.log(JSON.stringify(settings, null, 2));
-    return 0;
+    return EXIT.success;
   }
-
-  const response = await fetch(`${settings.server}/health`).catch((error: Error) => error);
-  if (response instanceof Error || !response.ok) {
-    const reason = response instanceof Error ? response.message : `HTTP ${response.status}`;
-    console.error(`pi-installer: deployment server ${settings.server} is not reachable (${reason})`);
-    return 1;
-  }
-  const health = (await response.json()) as HealthResponse;
-  console.log(`pi-installer: server ${settings.server} is up (version ${health.version})`);
-  // The download/write/verify pipeline is added by the installer issue; until then say so plainly.
-  console.error('pi-installer: writing images is not part of this build yet; nothing was written');
-  return 3;
+  return install(settings, (line) => console.log(`pi-installer: ${line}`));
 }
 
 if (require.main === module) {
@@ -65,7 +88,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(`pi-installer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      process.exit(1);
+      process.exit(EXIT.failed);
     },
   );
 }

@@ -22,7 +22,37 @@ describe('resolveSettings', () => {
       serial: '10000000abc12345',
       mac: 'd8:3a:dd:12:34:56',
       reboot: true,
+      configWaitMs: 600_000,
+      retryDelayMs: 1000,
+      stallTimeoutMs: 30_000,
+      downloadRetries: 10,
     });
+  });
+
+  it('takes timings in seconds from the flags', () => {
+    const settings = resolveSettings(
+      { server: 'http://x:1', configWait: '2.5', retryDelay: '0.05', stallTimeout: '1', downloadRetries: '0' },
+      {},
+      detected,
+    );
+    expect(settings).toMatchObject({ configWaitMs: 2500, retryDelayMs: 50, stallTimeoutMs: 1000, downloadRetries: 0 });
+  });
+
+  it('rejects timings that are not numbers in range', () => {
+    expect(
+      problems(() =>
+        resolveSettings(
+          { server: 'http://x:1', configWait: 'soon', retryDelay: '0', stallTimeout: '-1', downloadRetries: '2.5' },
+          {},
+          detected,
+        ),
+      ),
+    ).toEqual([
+      '--config-wait must be a number >= 0, got "soon"',
+      '--retry-delay must be a number >= 0.001, got "0"',
+      '--stall-timeout must be a number >= 0.1, got "-1"',
+      '--download-retries must be a whole number, got "2.5"',
+    ]);
   });
 
   it('lets flags override everything', () => {

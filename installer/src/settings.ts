@@ -11,6 +11,11 @@ export interface InstallerFlags {
   serial?: string;
   mac?: string;
   reboot?: boolean;
+  /** Seconds, as typed on the command line. */
+  configWait?: string;
+  retryDelay?: string;
+  stallTimeout?: string;
+  downloadRetries?: string;
 }
 
 export interface DetectedIdentity {
@@ -27,9 +32,20 @@ export interface InstallerSettings {
   serial: string;
   mac: string;
   reboot: boolean;
+  /** How long to keep asking for a configuration (server down, 409/503). */
+  configWaitMs: number;
+  /** First retry delay of every retry loop; later ones double. */
+  retryDelayMs: number;
+  /** A download connection that delivers nothing for this long is dropped and resumed. */
+  stallTimeoutMs: number;
+  /** Resumes in a row without progress before the download gives up. */
+  downloadRetries: number;
 }
 
 export const DEFAULT_DEVICE = '/dev/mmcblk0';
+
+/** Defaults of the timing flags, in the units the flags take (seconds, count). */
+export const TIMING_DEFAULTS = { configWait: 600, retryDelay: 1, stallTimeout: 30, downloadRetries: 10 };
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -63,6 +79,20 @@ export function resolveSettings(
   if (!mac) problems.push('no MAC address: /sys/class/net/eth0/address is missing; pass --mac');
   else if (!isValidMac(mac)) problems.push(`MAC must look like aa:bb:cc:dd:ee:ff, got "${mac}"`);
 
+  const numberFlag = (name: keyof typeof TIMING_DEFAULTS, flag: string | undefined, minimum: number): number => {
+    if (flag === undefined) return TIMING_DEFAULTS[name];
+    const value = Number(flag);
+    if (!Number.isFinite(value) || value < minimum)
+      problems.push(`${optionName(name)} must be a number >= ${minimum}, got "${flag}"`);
+    return value;
+  };
+  const configWait = numberFlag('configWait', flags.configWait, 0);
+  const retryDelay = numberFlag('retryDelay', flags.retryDelay, 0.001);
+  const stallTimeout = numberFlag('stallTimeout', flags.stallTimeout, 0.1);
+  const downloadRetries = numberFlag('downloadRetries', flags.downloadRetries, 0);
+  if (Number.isFinite(downloadRetries) && !Number.isInteger(downloadRetries))
+    problems.push(`--download-retries must be a whole number, got "${flags.downloadRetries}"`);
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     server: server!,
@@ -72,5 +102,14 @@ export function resolveSettings(
     serial: serial!,
     mac: mac!,
     reboot: flags.reboot ?? true,
+    configWaitMs: configWait * 1000,
+    retryDelayMs: retryDelay * 1000,
+    stallTimeoutMs: stallTimeout * 1000,
+    downloadRetries,
   };
+}
+
+/** configWait -> --config-wait */
+function optionName(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }

@@ -1,9 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 
 const BUNDLE = resolve(__dirname, '../../dist/installer/pi-installer.js');
+/** The budget stated in installer/README.md: the file travels in the netboot runtime of every Pi. */
+const SIZE_BUDGET_BYTES = 300 * 1024;
 
 describe('the bundled installer (dist/installer/pi-installer.js)', () => {
   beforeAll(() => {
@@ -18,12 +20,27 @@ describe('the bundled installer (dist/installer/pi-installer.js)', () => {
     expect(source.startsWith('#!/usr/bin/env node')).toBe(true);
   });
 
+  it('stays within its size budget', () => {
+    expect(statSync(BUNDLE).size).toBeLessThanOrEqual(SIZE_BUDGET_BYTES);
+  });
+
   it('prints its help', () => {
     const help = execFileSync(process.execPath, [BUNDLE, '--help'], { encoding: 'utf8' });
     expect(help).toMatch(/Usage: pi-installer/);
     for (const flag of ['--server', '--device', '--product', '--venue', '--serial', '--mac', '--no-reboot']) {
       expect(help).toContain(flag);
     }
+    for (const flag of [
+      '--config-wait',
+      '--retry-delay',
+      '--stall-timeout',
+      '--download-retries',
+      '--print-settings',
+    ]) {
+      expect(help).toContain(flag);
+    }
+    expect(help).toMatch(/Exit codes:\n {2}0 {2}the card is written, verified and personalised/);
+    expect(help).toMatch(/ {2}3 {2}no configuration from the server/);
   });
 
   it('resolves its settings from flags', () => {
@@ -42,6 +59,8 @@ describe('the bundled installer (dist/installer/pi-installer.js)', () => {
         '--product',
         'kxp2',
         '--no-reboot',
+        '--config-wait',
+        '90',
         '--print-settings',
       ],
       { encoding: 'utf8' },
@@ -53,6 +72,8 @@ describe('the bundled installer (dist/installer/pi-installer.js)', () => {
       device: '/tmp/card.img',
       product: 'KXP2',
       reboot: false,
+      configWaitMs: 90_000,
+      retryDelayMs: 1000,
     });
   });
 

@@ -55,6 +55,9 @@ export interface StageThroughput {
   verify?: number;
 }
 
+/** Longest `message` and `error` a status report may carry (longer ones are refused with 400). */
+export const STATUS_TEXT_LIMITS = { message: 500, error: 1000 } as const;
+
 /** `POST /api/status`, with `Authorization: Bearer <statusToken>`. */
 export interface StatusReport {
   deploymentId: string;

@@ -18,6 +18,7 @@ import {
   MAC_PATTERN,
   PRODUCT_CODES,
   SERIAL_PATTERN,
+  STATUS_TEXT_LIMITS,
   VENUE_CODE_PATTERN,
   type ConfigRequest,
   type DeploymentStatus,
@@ -108,15 +109,15 @@ export class StatusBody implements StatusReport {
   @Type(() => ThroughputBody)
   throughput?: ThroughputBody;
 
-  @ApiPropertyOptional({ maxLength: 500 })
+  @ApiPropertyOptional({ maxLength: STATUS_TEXT_LIMITS.message })
   @IsOptional()
   @IsString()
-  @MaxLength(500)
+  @MaxLength(STATUS_TEXT_LIMITS.message)
   message?: string;
 
-  @ApiPropertyOptional({ maxLength: 1000 })
+  @ApiPropertyOptional({ maxLength: STATUS_TEXT_LIMITS.error })
   @IsOptional()
   @IsString()
-  @MaxLength(1000)
+  @MaxLength(STATUS_TEXT_LIMITS.error)
   error?: string;
 }

@@ -1,0 +1,73 @@
+import type { ConfigRequest } from '@rpi-deploy/contracts';
+import { ConfigUnavailableError, requestConfig } from './config-client';
+import { readMemoryBytes, readModel } from './identity';
+import { InstallError } from './install-error';
+import { rebootNow } from './reboot';
+import type { InstallerSettings } from './settings';
+import { StatusReporter } from './status-reporter';
+import { inspectTarget, type TargetDevice } from './target-device';
+import { describeBytes, formatBytes } from './units';
+import { writeCard } from './write-card';
+
+/** Exit codes, as `--help` documents them. */
+export const EXIT = { success: 0, failed: 1, badParameters: 2, noConfiguration: 3 } as const;
+
+/**
+ * One unit's install: identity, configuration from the server, the card written, verified and
+ * personalised, every phase reported. Resolves to the process exit code.
+ */
+export async function install(settings: InstallerSettings, log: (line: string) => void): Promise<number> {
+  const model = await readModel();
+  const memory = await readMemoryBytes();
+  // A missing card is reported as this deployment's failure, so the server must be asked first.
+  const card: TargetDevice | Error = await inspectTarget(settings.device).catch((error: Error) => error);
+  const unit = `${model ?? 'unknown model'}, ${memory ? `${formatBytes(memory)} RAM` : 'RAM unknown'}`;
+  const cardText = card instanceof Error ? card.message : `card ${card.path}, ${describeBytes(card.sizeBytes)}`;
+  log(`unit ${settings.serial} (${settings.mac}): ${unit}; ${cardText}`);
+
+  const request: ConfigRequest = {
+    serial: settings.serial,
+    mac: settings.mac,
+    product: settings.product,
+    venue: settings.venue,
+    model,
+    storageBytes: card instanceof Error ? undefined : card.sizeBytes,
+  };
+  let config;
+  try {
+    config = await requestConfig(settings.server, request, {
+      waitMs: settings.configWaitMs,
+      retryDelayMs: settings.retryDelayMs,
+      log,
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigUnavailableError)) throw error;
+    log(`failed: ${error.message}; nothing was written`);
+    return EXIT.noConfiguration;
+  }
+  log(
+    `deployment ${config.deploymentId}: this unit becomes ${config.hostname} (${config.product}, venue ${config.venue})`,
+  );
+
+  const reporter = new StatusReporter(settings.server, config.deploymentId, config.statusToken, {
+    retryDelayMs: settings.retryDelayMs,
+    log,
+  });
+  reporter.report({ status: 'starting', progress: 0, message: `${unit}; ${cardText}` });
+  try {
+    if (card instanceof Error) throw card;
+    const summary = await writeCard(card, config, settings, reporter, log);
+    reporter.report({ status: 'success', progress: 100, message: summary });
+    await reporter.flush();
+    log(`success: ${summary}`);
+  } catch (error) {
+    const unexpected = !(error instanceof InstallError);
+    const message = unexpected ? `unexpected error: ${(error as Error)?.message ?? error}` : error.message;
+    log(`failed: ${unexpected ? ((error as Error)?.stack ?? message) : message}`);
+    reporter.report({ status: 'failed', error: message });
+    await reporter.flush();
+    return EXIT.failed;
+  }
+  if (settings.reboot) await rebootNow(log);
+  return EXIT.success;
+}

@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  checkExt4,
+  checkFat,
+  listExt4,
+  listFat,
+  readExt4File,
+  readFatFile,
+  statExt4,
+  buildPiOsImage,
+  type PiOsImage,
+} from '../../test/support/shared-fixtures';
+import { makeWorkDir } from '../../test/support/work-dir';
+import { checkPersonalisation, personalise, type PersonaliseInput } from './personalise';
+
+const work = makeWorkDir('personalise');
+let master: PiOsImage;
+let copies = 0;
+
+beforeAll(() => {
+  master = buildPiOsImage(work.path, { sizeMiB: 72, randomDataMiB: 2, cloudInit: true });
+});
+afterAll(() => work.remove());
+
+/** A fresh copy of the master, addressed the way the installer addresses a card. */
+function card(): PersonaliseInput & { logged: string[] } {
+  const device = join(work.path, `card-${(copies += 1)}.img`);
+  copyFileSync(master.path, device);
+  const logged: string[] = [];
+  return {
+    device,
+    partitions: {
+      boot: { type: 0x0c, ...master.partitions.boot },
+      root: { type: 0x83, ...master.partitions.root },
+    },
+    hostname: 'KXP2-CORO-007',
+    instanceId: 'rpi-deploy-42',
+    log: (line) => logged.push(line),
+    logged,
+  };
+}
+
+describe('personalise (on an image file, without mounting)', () => {
+  it('turns the master into this unit, and the edits read back', async () => {
+    const input = card();
+    const expected = await personalise(input);
+    await checkPersonalisation(input, expected);
+
+    const root = master.partitions.root.startBytes;
+    const boot = master.partitions.boot.startBytes;
+    expect(readExt4File(input.device, root, '/etc/hostname').toString()).toBe('KXP2-CORO-007\n');
+    expect(readExt4File(input.device, root, '/etc/hosts').toString()).toContain('\n127.0.1.1\tKXP2-CORO-007\n');
+    expect(readExt4File(input.device, root, '/etc/hosts').toString()).not.toContain('raspberrypi');
+    // Owner and permissions of the master's files survive the rewrite.
+    expect(statExt4(input.device, root, '/etc/machine-id')).toMatchObject({ size: 0, mode: 0o100444, uid: 0, gid: 0 });
+    expect(statExt4(input.device, root, '/etc/hostname')).toMatchObject({ mode: 0o100644, uid: 0, gid: 0 });
+    expect(listExt4(input.device, root, '/etc/ssh').map((entry) => entry.name)).toEqual(['sshd_config']);
+    expect(statExt4(input.device, root, '/var/lib/dbus/machine-id')?.mode).toBe(0o120777); // the symlink stays
+    expect(checkExt4(input.device, root)).toMatchObject({ clean: true });
+
+    expect(listFat(input.device, boot)).toContain('firstrun.sh');
+    expect(readFatFile(input.device, boot, 'cmdline.txt').toString()).toBe(
+      `${master.cmdline.trim()} systemd.run=/boot/firmware/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target\n`,
+    );
+    expect(readFatFile(input.device, boot, 'user-data').toString()).toBe(
+      '#cloud-config\nusers:\n  - name: pi\n    groups: sudo\nhostname: KXP2-CORO-007\nmanage_etc_hosts: true\n',
+    );
+    expect(readFatFile(input.device, boot, 'meta-data').toString()).toBe(
+      'instance-id: rpi-deploy-42\nlocal-hostname: KXP2-CORO-007\n',
+    );
+    expect(checkFat(input.device, boot, master.partitions.boot.sizeBytes)).toMatchObject({ clean: true });
+  });
+
+  it('notices when an edit did not reach the card', async () => {
+    const input = card();
+    const expected = await personalise(input);
+    // As if the card had lost the write: the master's hostname is back.
+    execFileSync(
+      'debugfs',
+      ['-w', '-R', 'rm /etc/hostname', `${input.device}?offset=${master.partitions.root.startBytes}`],
+      { stdio: 'ignore' },
+    );
+    await expect(checkPersonalisation(input, expected)).rejects.toThrow(
+      'customisation failed: /etc/hostname reads back undefined, expected "KXP2-CORO-007\\n"',
+    );
+  });
+
+  it('refuses a master whose root file system still has a journal to replay', async () => {
+    const input = card();
+    execFileSync(
+      'debugfs',
+      ['-w', '-R', 'feature needs_recovery', `${input.device}?offset=${master.partitions.root.startBytes}`],
+      { stdio: 'ignore' },
+    );
+    await expect(personalise(input)).rejects.toThrow(/unreplayed journal .+ run e2fsck on the master image/);
+  });
+
+  it('refuses a boot partition without cmdline.txt', async () => {
+    const input = card();
+    execFileSync('mdel', ['-i', `${input.device}@@${master.partitions.boot.startBytes}`, '::cmdline.txt'], {
+      env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
+    });
+    await expect(personalise(input)).rejects.toThrow('customisation failed: the boot partition has no cmdline.txt');
+  });
+});

@@ -1,0 +1,198 @@
+import type { ConfigResponse } from '@rpi-deploy/contracts';
+import { downloadBlockMap } from './block-map-download';
+import { verifyCard, verifyHead } from './card-verifier';
+import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
+import { mappedBytes, wholeImageMap, type ImageMap } from './image-map';
+import { imageSource } from './image-source';
+import { InstallError } from './install-error';
+import { findPiPartitions, readMbrPartitions, type Partition } from './mbr';
+import { dropCachedPages } from './page-cache';
+import { checkPersonalisation, personalise } from './personalise/personalise';
+import { trackProgress } from './progress';
+import { checkPrograms, requiredPrograms } from './required-programs';
+import { SourceChecker } from './source-checker';
+import type { InstallerSettings } from './settings';
+import type { StatusReporter } from './status-reporter';
+import { checkCapacity, type TargetDevice } from './target-device';
+import { describeBytes, formatBytes } from './units';
+
+/** Shares of the overall progress (percent) that each phase covers. */
+const SPANS = { downloading: [1, 85], verifying: [85, 95] } as const;
+
+/**
+ * The install proper, in the order that keeps a card safe: stream the image onto the card with
+ * the partition table held back, sync, verify from the card, personalise, read the edits back,
+ * and only then write the partition table and check it. Returns a one-line summary.
+ */
+export async function writeCard(
+  card: TargetDevice,
+  config: ConfigResponse,
+  settings: InstallerSettings,
+  reporter: StatusReporter,
+  log: (line: string) => void,
+): Promise<string> {
+  const { image } = config;
+  const started = Date.now();
+  checkCapacity(card, image.size);
+  await checkPrograms(requiredPrograms(image.compression ?? 'none', card));
+  const retry = { retries: settings.downloadRetries, retryDelayMs: settings.retryDelayMs, log };
+  const map = image.bmapUrl
+    ? await downloadBlockMap({ ...image, bmapUrl: image.bmapUrl }, retry)
+    : wholeImageMap(image.size, image.sha256);
+
+  const writer = await CardWriter.open(card, map, log);
+  try {
+    const written = await downloadAndWrite(card, config, map, writer, settings, reporter, log);
+    const verifiedBytes = await verify(card, map, written, reporter, log);
+
+    reporter.report({
+      status: 'customizing',
+      progress: SPANS.verifying[1],
+      message: `personalising as ${config.hostname}`,
+    });
+    const partitions = imagePartitions(written.head, image.size);
+    const input = {
+      device: card.path,
+      partitions,
+      hostname: config.hostname,
+      instanceId: `rpi-deploy-${config.deploymentId}`,
+      log,
+    };
+    await asInstallError('customisation', async () => {
+      const expected = await personalise(input);
+      await writer.sync();
+      await dropCachedPages(card, log);
+      await checkPersonalisation(input, expected);
+    });
+
+    reporter.progress({ status: 'customizing', progress: 98, message: 'writing the partition table (last)' });
+    await asInstallError('writing the partition table', async () => {
+      await writer.writeHead();
+      await dropCachedPages(card, log);
+      await verifyHead(card, written.head);
+    });
+    const seconds = Math.round((Date.now() - started) / 1000);
+    return `${config.hostname}: image ${image.version} (${formatBytes(image.size)}) written, ${formatBytes(verifiedBytes + written.head.length)} verified from the card, personalised, in ${seconds} s`;
+  } finally {
+    await writer.close();
+  }
+}
+
+async function downloadAndWrite(
+  card: TargetDevice,
+  config: ConfigResponse,
+  map: ImageMap,
+  writer: CardWriter,
+  settings: InstallerSettings,
+  reporter: StatusReporter,
+  log: (line: string) => void,
+): Promise<WrittenImage> {
+  const { image } = config;
+  let downloaded = 0;
+  let delivered = 0;
+  const source = imageSource(image, map, {
+    retries: settings.downloadRetries,
+    retryDelayMs: settings.retryDelayMs,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    log,
+    onBytes: (count) => (downloaded += count),
+  });
+  const message = `image ${image.version}: ${describeBytes(image.size)}, ${formatBytes(mappedBytes(map))} of data; fetching ${source.description}`;
+  log(`writing ${card.path}: ${message}`);
+  reporter.report({
+    status: 'downloading',
+    progress: SPANS.downloading[0],
+    bytesDone: 0,
+    bytesTotal: source.bytesTotal,
+    message,
+  });
+  const stop = trackProgress(
+    {
+      status: 'downloading',
+      span: [...SPANS.downloading],
+      bytesDone: () => delivered,
+      bytesTotal: source.bytesTotal,
+      counters: { download: () => downloaded, write: () => writer.bytesWritten },
+    },
+    reporter,
+    log,
+  );
+  try {
+    const checker = new SourceChecker(map, image.sha256);
+    for await (const piece of source.pieces) {
+      checker.update(piece.offset, piece.data);
+      await asInstallError('writing the card', () => writer.write(piece.offset, piece.data));
+      delivered += piece.data.length;
+    }
+    checker.finish();
+    return await asInstallError('writing the card', () => writer.finish());
+  } finally {
+    stop();
+  }
+}
+
+async function verify(
+  card: TargetDevice,
+  map: ImageMap,
+  written: WrittenImage,
+  reporter: StatusReporter,
+  log: (line: string) => void,
+): Promise<number> {
+  const bytesTotal = written.units.reduce((sum, unit) => sum + (unit.end > HEAD_BYTES ? unit.end - unit.start : 0), 0);
+  let verified = 0;
+  reporter.report({
+    status: 'verifying',
+    progress: SPANS.verifying[0],
+    bytesDone: 0,
+    bytesTotal,
+    message: 'reading the card back',
+  });
+  await dropCachedPages(card, log);
+  const stop = trackProgress(
+    {
+      status: 'verifying',
+      span: [...SPANS.verifying],
+      bytesDone: () => verified,
+      bytesTotal,
+      counters: { verify: () => verified },
+    },
+    reporter,
+    log,
+  );
+  try {
+    await asInstallError('reading the card back', () => verifyCard(card, map, written, (count) => (verified += count)));
+  } finally {
+    stop();
+  }
+  log(`verified ${formatBytes(verified)} from the card`);
+  return verified;
+}
+
+/** The boot and root partitions from the image's MBR, checked to lie where personalisation may edit them. */
+function imagePartitions(head: Buffer, imageSize: number): { boot: Partition; root: Partition } {
+  const partitions = findPiPartitions(readMbrPartitions(head));
+  for (const partition of [partitions.boot, partitions.root]) {
+    if (partition.startBytes < HEAD_BYTES) {
+      throw new InstallError(
+        `partition ${partition.index} starts at byte ${partition.startBytes}, inside the first MiB that is written last; ` +
+          'such an image cannot be personalised before its partition table is on the card',
+      );
+    }
+    if (partition.startBytes + partition.sizeBytes > imageSize) {
+      throw new InstallError(
+        `partition ${partition.index} ends at byte ${partition.startBytes + partition.sizeBytes}, beyond the image (${imageSize} bytes)`,
+      );
+    }
+  }
+  return partitions;
+}
+
+/** Runs a step; failures that are not yet an InstallError (EIO, a tool that failed) become one that names the step. */
+async function asInstallError<T>(step: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof InstallError) throw error;
+    throw new InstallError(`${step} failed: ${(error as Error).message}`);
+  }
+}
