@@ -38,6 +38,7 @@ import type { DeploymentQuery } from './dto/deployment-query.dto';
 import { toDeploymentDto, toEventDto } from './deployment-views';
 import { computeStats } from './deployment-stats';
 import { LiveEvents } from '../live/live-events';
+import { DeploymentListener } from '../listeners/deployment-listener';
 
 const OPEN_STATUSES: DeploymentStatus[] = ['starting', 'downloading', 'verifying', 'customizing'];
 const SILENCE_CHECK_MS = 15_000;
@@ -62,6 +63,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     private readonly updates: DeploymentUpdates,
     private readonly config: AppConfig,
     private readonly live: LiveEvents,
+    private readonly listener: DeploymentListener,
   ) {}
 
   onModuleInit(): void {
@@ -142,7 +144,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
       );
     });
     await this.record(deployment, { status: 'starting', message: deployment.message }, now);
-    const base = this.config.deployment.publicUrl;
+    const base = this.listener.publicUrl();
     return {
       deploymentId: deployment.id,
       statusToken: token,

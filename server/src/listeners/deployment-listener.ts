@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AppConfig } from '../config/app-config';
 import { markDeploymentRequest } from './request-listener';
 
 /**
@@ -11,6 +12,19 @@ import { markDeploymentRequest } from './request-listener';
 export class DeploymentListener implements OnApplicationShutdown {
   private readonly logger = new Logger(DeploymentListener.name);
   private server?: Server;
+  private boundPort?: number;
+
+  constructor(private readonly config: AppConfig) {}
+
+  /**
+   * Base URL handed to the Pis: DEPLOY_PUBLIC_URL, or the one derived from the configuration,
+   * with the port actually bound when the configuration asked for any free one (port 0).
+   */
+  publicUrl(): string {
+    const configured = this.config.deployment.publicUrl;
+    if (this.config.deployment.port !== 0 || this.boundPort === undefined) return configured;
+    return configured.replace(/:0$/, `:${this.boundPort}`);
+  }
 
   async listen(handler: RequestListener, host: string, port: number): Promise<AddressInfo> {
     const server = createServer((request, response) => {
@@ -27,7 +41,9 @@ export class DeploymentListener implements OnApplicationShutdown {
       });
     });
     this.server = server;
-    return server.address() as AddressInfo;
+    const address = server.address() as AddressInfo;
+    this.boundPort = address.port;
+    return address;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,0 +1,77 @@
+/**
+ * The real bundle against the real server on loopback: image uploaded through the API, hostname
+ * and image from /api/config, every phase in the deployment's history.
+ */
+import type { DeploymentDetailDto } from '@rpi-deploy/contracts';
+import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../server/test/support/test-server';
+import { differingBlocks } from './support/card-checks';
+import {
+  buildInstallFixture,
+  installerArgs,
+  makeCard,
+  UNIT,
+  UNIT_HOSTNAME,
+  type InstallFixture,
+} from './support/install-fixture';
+import { runInstaller } from './support/run-installer';
+import { listFat, readExt4File, readFatFile, statExt4 } from './support/shared-fixtures';
+
+jest.setTimeout(180_000);
+
+describe('the installer against the real server', () => {
+  let fixture: InstallFixture;
+  let t: TestServer;
+  let token: string;
+
+  beforeAll(async () => {
+    fixture = buildInstallFixture('real-server');
+    t = await bootTestServer();
+    token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
+    await api(t.management, '/api/venues', { method: 'POST', token, body: { code: 'CORO', name: 'Corona' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    fixture?.remove();
+  });
+
+  it('installs an image uploaded as xz, personalises the card and leaves a complete history', async () => {
+    const upload = await uploadMultipart({
+      url: `${t.management}/api/images`,
+      token,
+      fields: { product: 'RXP2', version: '1.0.0' },
+      filePath: fixture.forms.xz.path,
+    });
+    expect(upload.status).toBe(201);
+    const imageId = (upload.body as { id: number }).id;
+    await api(t.management, `/api/images/${imageId}/activate`, { method: 'POST', token });
+    const card = makeCard(fixture.dir, 'real.card', 128 << 20, 'used');
+
+    const run = await runInstaller(installerArgs({ url: t.deployment }, card, '--product', 'RXP2', '--venue', 'CORO'));
+    if (run.code !== 0) throw new Error(`installer exited ${run.code}:\n${run.output}`);
+
+    const { root, boot } = fixture.image.partitions;
+    expect(differingBlocks(card, fixture.image).outsidePartitions).toEqual([]);
+    expect(readExt4File(card, root.startBytes, '/etc/hostname').toString()).toBe(`${UNIT_HOSTNAME}\n`);
+    expect(statExt4(card, root.startBytes, '/etc/machine-id')).toMatchObject({ size: 0 });
+    expect(listFat(card, boot.startBytes)).toContain('firstrun.sh');
+    expect(readFatFile(card, boot.startBytes, 'cmdline.txt').toString()).toContain(
+      'systemd.run=/boot/firmware/firstrun.sh',
+    );
+
+    const page = (await api(t.management, `/api/deployments?status=success`, { token })).body;
+    expect(page.total).toBe(1);
+    const detail = (await api(t.management, `/api/deployments/${page.items[0].id}`, { token }))
+      .body as DeploymentDetailDto;
+    expect(detail).toMatchObject({
+      hostname: UNIT_HOSTNAME,
+      serial: UNIT.serial,
+      mac: UNIT.mac,
+      imageVersion: '1.0.0',
+      progress: 100,
+      storageBytes: 128 << 20,
+    });
+    const phases = detail.events.map((event) => event.status).filter((status, index, all) => status !== all[index - 1]);
+    expect(phases).toEqual(['starting', 'downloading', 'verifying', 'customizing', 'success']);
+  });
+});
