@@ -293,7 +293,10 @@ describe.each(testDatabases())('images on $name', (database) => {
             'content-length': String(2 * 1024 ** 3),
           },
         });
-        req.on('response', (response) => resolve(response.statusCode ?? 0));
+        req.on('response', (response) => {
+          resolve(response.statusCode ?? 0);
+          req.destroy();
+        });
         req.on('error', reject);
         req.write('--x\r\n');
       });

@@ -48,7 +48,11 @@ export async function uploadMultipart(upload: MultipartUpload): Promise<{ status
         accept: 'application/json',
       },
     });
-    request.on('error', reject);
+    let answered = false;
+    // Once the server has answered, a reset of the rest of the upload is expected, not an error.
+    request.on('error', (error) => {
+      if (!answered) reject(error);
+    });
     request.on('response', (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -61,7 +65,9 @@ export async function uploadMultipart(upload: MultipartUpload): Promise<{ status
           // not JSON: keep the text
         }
         // The server may answer (e.g. 409) before the whole file is sent: stop sending.
+        answered = true;
         file.destroy();
+        if (!request.writableFinished) request.destroy();
         resolve({ status: response.statusCode ?? 0, body });
       });
     });

@@ -70,8 +70,23 @@ export async function receiveImageUpload(
     return await parse(request, store, limits, uploadPath, progress);
   } catch (error) {
     await rm(uploadPath, { force: true });
+    discardRestOfBody(request);
     throw asHttpError(error);
   }
+}
+
+/** How long a refused upload may keep sending before its connection is cut. */
+const DISCARD_GRACE_MS = 10_000;
+
+/**
+ * After a refusal Node reads and drops the rest of the body, so the client gets to read the
+ * answer; a client that keeps sending gigabytes is cut off after a grace period.
+ */
+function discardRestOfBody(request: Request): void {
+  if (request.complete) return;
+  setTimeout(() => {
+    if (!request.complete) request.socket.destroy();
+  }, DISCARD_GRACE_MS).unref();
 }
 
 function parse(

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -9,7 +9,7 @@ import {
   ApiPayloadTooLargeResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { IMAGE_VERSION_PATTERN, PRODUCT_CODES, type ImageDto } from '@rpi-deploy/contracts';
 import { CurrentUser, type AuthenticatedUser } from '../auth/authenticated-user';
 import { RequireRole } from '../auth/require-role.decorator';
@@ -50,18 +50,12 @@ export class ImagesController {
   @ApiCreatedResponse({ type: ImageResponse, description: 'Stored, described and ready to activate' })
   @ApiConflictResponse({ description: 'That product already has this version' })
   @ApiPayloadTooLargeResponse({ description: 'Larger than IMAGE_UPLOAD_MAX_BYTES' })
-  async upload(
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
-    @CurrentUser() user: AuthenticatedUser,
-  ): Promise<ImageDto> {
-    try {
-      return await this.images.upload(request, user.username);
-    } catch (error) {
-      // Refused mid-stream: do not make the client send the rest of a multi-GB body.
-      if (!request.complete) response.setHeader('Connection', 'close');
-      throw error;
-    }
+  upload(@Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<ImageDto> {
+    // A refusal can come before the whole body has arrived. The connection is deliberately
+    // not closed then: Node discards the rest of the body, so the client (which may still be
+    // sending) is sure to read the answer instead of a reset; our own uploader stops sending
+    // as soon as it has the answer.
+    return this.images.upload(request, user.username);
   }
 
   @Post('rollback')
