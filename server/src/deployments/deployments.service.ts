@@ -170,12 +170,15 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
       throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
     const now = new Date();
     const deployment = await this.transactions.run(async (manager) => {
+      // PostgreSQL locks the row (no join: FOR UPDATE refuses outer joins); SQLite needs no lock.
       const current = await manager.findOne(Deployment, {
         where: { id: body.deploymentId },
-        ...(this.transactions.isPostgres ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+        ...(this.transactions.isPostgres
+          ? { lock: { mode: 'pessimistic_write' as const } }
+          : { relations: { venue: true } }),
       });
       if (!current) throw new NotFoundException(`No deployment ${body.deploymentId}: ask /api/config again`);
-      current.venue = await manager.findOneByOrFail(Venue, { id: current.venueId });
+      current.venue ??= await manager.findOneByOrFail(Venue, { id: current.venueId });
       if (!tokenMatches(token, current.tokenHash))
         throw new ForbiddenException('This token belongs to another deployment');
       if (!isAllowedTransition(current.status, body.status)) {
@@ -185,8 +188,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
             : `Cannot go from ${current.status} back to ${body.status}`,
         );
       }
-      applyReport(current, body, now, ip);
-      await manager.save(Deployment, { ...current, venue: undefined });
+      await manager.update(Deployment, { id: current.id }, applyReport(current, body, now, ip));
       await manager.insert(DeploymentEvent, eventOf(current.id, body, now));
       return current;
     });
@@ -320,20 +322,22 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function applyReport(deployment: Deployment, body: StatusBody, now: Date, ip: string | null): void {
-  deployment.status = body.status;
-  if (body.progress !== undefined) deployment.progress = Math.round(body.progress);
-  if (body.status === 'success') deployment.progress = 100;
-  if (body.bytesDone !== undefined) deployment.bytesDone = body.bytesDone;
-  if (body.bytesTotal !== undefined) deployment.bytesTotal = body.bytesTotal;
-  if (body.throughput?.download !== undefined) deployment.downloadBps = Math.round(body.throughput.download);
-  if (body.throughput?.write !== undefined) deployment.writeBps = Math.round(body.throughput.write);
-  if (body.throughput?.verify !== undefined) deployment.verifyBps = Math.round(body.throughput.verify);
-  if (body.message !== undefined) deployment.message = body.message;
-  if (body.error !== undefined) deployment.error = body.error;
-  if (ip) deployment.ip = ip;
-  deployment.lastReportAt = now;
-  if (TERMINAL_DEPLOYMENT_STATUSES.includes(body.status)) deployment.finishedAt = now;
+/** Applies a report to the deployment's current view; returns the columns that change. */
+function applyReport(deployment: Deployment, body: StatusBody, now: Date, ip: string | null): Partial<Deployment> {
+  const changes: Partial<Deployment> = { status: body.status, lastReportAt: now };
+  if (body.progress !== undefined) changes.progress = Math.round(body.progress);
+  if (body.status === 'success') changes.progress = 100;
+  if (body.bytesDone !== undefined) changes.bytesDone = body.bytesDone;
+  if (body.bytesTotal !== undefined) changes.bytesTotal = body.bytesTotal;
+  if (body.throughput?.download !== undefined) changes.downloadBps = Math.round(body.throughput.download);
+  if (body.throughput?.write !== undefined) changes.writeBps = Math.round(body.throughput.write);
+  if (body.throughput?.verify !== undefined) changes.verifyBps = Math.round(body.throughput.verify);
+  if (body.message !== undefined) changes.message = body.message;
+  if (body.error !== undefined) changes.error = body.error;
+  if (ip) changes.ip = ip;
+  if (TERMINAL_DEPLOYMENT_STATUSES.includes(body.status)) changes.finishedAt = now;
+  Object.assign(deployment, changes);
+  return changes;
 }
 
 function eventOf(deploymentId: string, body: StatusBody, at: Date): Partial<DeploymentEvent> {
