@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deploymentsLoad } from './deployments-load';
 import { imagesDownload } from './images-download';
+import { installerWrite } from './installer-write';
 import { ROOT } from './support';
 
 /** One measured figure: ours against the real baseline of the same run. */
@@ -20,6 +21,7 @@ export interface BenchRow {
 const SUITES: Record<string, (work: string) => Promise<BenchRow[]>> = {
   'images-download': imagesDownload,
   'deployments-load': deploymentsLoad,
+  'installer-write': installerWrite,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,143 @@
+import { execFileSync } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImageDto } from '@rpi-deploy/contracts';
+import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import { startStaticNginx } from '../test/support/nginx';
+import type { BenchRow } from './main';
+import { ROOT, run, startServer } from './support';
+
+const GiB = 1024 ** 3;
+
+/**
+ * Writing a 2 GiB image with about 25 % mapped blocks to a file standing for the card, in one
+ * run: our installer (download, write, verification, personalisation) against
+ * `curl | zstd -d | dd bs=4M conv=fsync` and `bmaptool copy`, which do not verify the card.
+ */
+export async function installerWrite(work: string): Promise<BenchRow[]> {
+  const image = join(work, 'install.img');
+  buildSparseImage(image);
+  execFileSync('zstd', ['-q', '-T0', '-3', image, '-o', `${image}.zst`]);
+
+  const server = await startServer();
+  const nginx = await startStaticNginx(work);
+  try {
+    const post = (path: string, body: unknown) =>
+      fetch(`${server.management}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const upload = await uploadMultipart({
+      url: `${server.management}/api/images`,
+      token: server.token,
+      fields: { product: 'RXP2', version: 'bench' },
+      filePath: image,
+    });
+    const stored = upload.body as ImageDto;
+    await post(`/api/images/${stored.id}/activate`, {});
+    await post('/api/venues', { code: 'BNCH', name: 'Bench' });
+
+    const card = join(work, 'card.img');
+    const fresh = () => {
+      execFileSync('rm', ['-f', card]);
+      execFileSync('truncate', ['-s', String(2 * GiB + 64 * 1024 * 1024), card]);
+    };
+
+    fresh();
+    const ours = await timed(() =>
+      run(process.execPath, [
+        join(ROOT, 'dist/installer/pi-installer.js'),
+        '--server',
+        server.deployment,
+        '--device',
+        card,
+        '--serial',
+        '10000000deadbeef',
+        '--mac',
+        '02:00:00:00:be:ef',
+        '--product',
+        'RXP2',
+        '--venue',
+        'BNCH',
+        '--no-reboot',
+      ]),
+    );
+    fresh();
+    const ddPipeline = await timed(() =>
+      run('bash', [
+        '-c',
+        `set -o pipefail; curl -sf ${nginx.url}/install.img.zst | zstd -dc | dd of=${card} bs=4M conv=fsync,notrunc status=none`,
+      ]),
+    );
+    fresh();
+    const bmapFile = join(server.dataDir, 'images', `${stored.filename}.bmap`);
+    const bmaptool = await timed(() =>
+      run('bmaptool', ['copy', '--bmap', bmapFile, `${server.deployment}/images/${stored.filename}`, card]),
+    );
+
+    const rate = (seconds: number) => `${((2 * GiB) / 1e6 / seconds).toFixed(0)} MB/s`;
+    return [
+      {
+        suite: 'installer write',
+        case: '2 GiB image, 25% mapped, vs curl | zstd -d | dd bs=4M conv=fsync',
+        ours: `${ours.toFixed(1)} s (${rate(ours)}), verified`,
+        baseline: `${ddPipeline.toFixed(1)} s (${rate(ddPipeline)}), not verified`,
+        ratio: ddPipeline / ours,
+        target: 'faster than the dd pipeline (ratio > 1)',
+        pass: ours < ddPipeline,
+      },
+      {
+        suite: 'installer write',
+        case: '2 GiB image, 25% mapped, vs bmaptool copy',
+        ours: `${ours.toFixed(1)} s, verified`,
+        baseline: `${bmaptool.toFixed(1)} s, not verified`,
+        ratio: bmaptool / ours,
+        target: 'no slower than bmaptool (ratio >= 1)',
+        pass: ours <= bmaptool * 1.0,
+      },
+    ];
+  } finally {
+    await nginx.stop();
+    await server.stop();
+  }
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return (performance.now() - started) / 1000;
+}
+
+/** An MBR image of 2 GiB: a FAT32 boot partition and an ext4 root, a quarter of it data. */
+function buildSparseImage(path: string): void {
+  execFileSync('truncate', ['-s', String(2 * GiB), path]);
+  const bootStart = 8192;
+  const bootSectors = 512 * 2048;
+  const rootStart = bootStart + bootSectors;
+  execFileSync('sfdisk', ['--quiet', path], {
+    input: `label: dos\nstart=${bootStart}, size=${bootSectors}, type=c\nstart=${rootStart}, type=83\n`,
+  });
+  execFileSync('mkfs.vfat', ['-F', '32', '--offset', String(bootStart), path, String(bootSectors / 2)], {
+    stdio: 'ignore',
+  });
+  writeFileSync(`${path}.cmdline`, 'console=serial0,115200 root=PARTUUID=00000000-02 rootwait\n');
+  execFileSync('mcopy', ['-i', `${path}@@${bootStart * 512}`, `${path}.cmdline`, '::/cmdline.txt']);
+  const rootBytes = statSync(path).size - rootStart * 512;
+  const rootDir = `${path}.root`;
+  execFileSync('mkdir', ['-p', `${rootDir}/etc/ssh`]);
+  writeFileSync(`${rootDir}/etc/hostname`, 'raspberrypi\n');
+  writeFileSync(`${rootDir}/etc/hosts`, '127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n');
+  writeFileSync(`${rootDir}/etc/machine-id`, '0123456789abcdef0123456789abcdef\n');
+  writeFileSync(`${rootDir}/etc/ssh/ssh_host_ed25519_key`, 'dummy\n');
+  // Data that compresses like a real system: half random, half repetitive text.
+  execFileSync('bash', [
+    '-c',
+    `head -c 256M /dev/urandom > '${rootDir}/random.bin'; yes 'raspberry pi deployment' | head -c 256M > '${rootDir}/text.log'`,
+  ]);
+  execFileSync(
+    'mkfs.ext4',
+    ['-q', '-F', '-d', rootDir, '-E', `offset=${rootStart * 512}`, path, `${rootBytes / 1024}k`],
+    { stdio: 'ignore' },
+  );
+}
