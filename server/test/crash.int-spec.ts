@@ -1,23 +1,14 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigResponse, DeploymentDetailDto } from '@rpi-deploy/contracts';
+import { freePort } from '../../infra/test/support/free-port';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { SQLITE_FILE_NAME } from '../src/database/typeorm-options';
 import { spawnServer, type ServerProcess } from './support/server-process';
 import { api, login } from './support/test-server';
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 
 const DEVICES = 40;
 

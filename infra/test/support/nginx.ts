@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from './free-port';
 
 /** The workspace root (where nx.json is), from wherever this code was bundled or compiled to. */
 export function workspaceRoot(from = __dirname): string {
@@ -15,17 +15,6 @@ export function workspaceRoot(from = __dirname): string {
 export interface RunningNginx {
   url: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 /** Debian's nginx in the foreground with a throw-away prefix, serving `serverBlock` on loopback. */

@@ -1,13 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
-import {
-  DEPLOYMENT_STATUSES,
-  PRODUCT_CODES,
-  VENUE_CODE_PATTERN,
-  type DeploymentStatus,
-  type ProductCode,
-} from '@rpi-deploy/contracts';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { DEPLOYMENT_STATUSES, PRODUCT_CODES, type DeploymentStatus, type ProductCode } from '@rpi-deploy/contracts';
+import { IsProductCode, IsVenueCode } from '../../validation/domain-validators';
 
 export class DeploymentQuery {
   @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
@@ -17,13 +12,12 @@ export class DeploymentQuery {
 
   @ApiPropertyOptional({ example: 'CORO' })
   @IsOptional()
-  @Matches(VENUE_CODE_PATTERN, { message: 'venue must be exactly 4 letters or digits' })
+  @IsVenueCode()
   venue?: string;
 
   @ApiPropertyOptional({ enum: PRODUCT_CODES })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  @IsProductCode()
   product?: ProductCode;
 
   @ApiPropertyOptional({ description: 'started at or after (ISO 8601)' })

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsIn,
   IsInt,
@@ -7,7 +7,6 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   Max,
   MaxLength,
   Min,
@@ -15,44 +14,17 @@ import {
 } from 'class-validator';
 import {
   DEPLOYMENT_STATUSES,
-  MAC_PATTERN,
-  PRODUCT_CODES,
-  SERIAL_PATTERN,
   STATUS_TEXT_LIMITS,
-  VENUE_CODE_PATTERN,
   type ConfigRequest,
   type DeploymentStatus,
-  type ProductCode,
   type StageThroughput,
   type StatusReport,
 } from '@rpi-deploy/contracts';
-
-const upperCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
+import { AssignHostnameBody } from '../../hostnames/dto/hostname.dto';
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
-export class ConfigBody implements ConfigRequest {
-  @ApiProperty({ example: '10000000abc12345', description: '8-16 hex digits' })
-  @IsString()
-  @Matches(SERIAL_PATTERN, { message: 'serial must be 8-16 hex digits' })
-  serial!: string;
-
-  @ApiProperty({ example: 'd8:3a:dd:12:34:56' })
-  @IsString()
-  @Matches(MAC_PATTERN, { message: 'mac must look like aa:bb:cc:dd:ee:ff' })
-  mac!: string;
-
-  @ApiPropertyOptional({ enum: PRODUCT_CODES, description: 'default: the active batch' })
-  @IsOptional()
-  @Transform(upperCase)
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
-  product?: ProductCode;
-
-  @ApiPropertyOptional({ example: 'CORO', description: 'default: the active batch' })
-  @IsOptional()
-  @IsString()
-  @Matches(VENUE_CODE_PATTERN, { message: 'venue must be exactly 4 letters or digits' })
-  venue?: string;
-
+/** What /api/hostnames/assign takes, plus what the unit tells about itself. */
+export class ConfigBody extends AssignHostnameBody implements ConfigRequest {
   @ApiPropertyOptional({ example: 'Raspberry Pi 5 Model B Rev 1.0' })
   @IsOptional()
   @IsString()

@@ -1,28 +1,25 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import {
   BATCH_COUNT_MAX,
   BATCH_PRIORITY_MAX,
   BATCH_PRIORITY_MIN,
   BATCH_STATUSES,
   PRODUCT_CODES,
-  VENUE_CODE_PATTERN,
   type BatchDto,
   type BatchStatus,
   type CreateBatchRequest,
   type ProductCode,
 } from '@rpi-deploy/contracts';
+import { IsProductCode, IsVenueCode } from '../../validation/domain-validators';
 
 export class CreateBatchBody implements CreateBatchRequest {
   @ApiProperty({ example: 'CORO' })
-  @IsString()
-  @Matches(VENUE_CODE_PATTERN, { message: 'venue must be exactly 4 letters or digits' })
+  @IsVenueCode()
   venue!: string;
 
   @ApiProperty({ enum: PRODUCT_CODES })
-  @Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  @IsProductCode()
   product!: ProductCode;
 
   @ApiProperty({ example: 20, minimum: 1, maximum: BATCH_COUNT_MAX })

@@ -1,31 +1,25 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import {
   HOSTNAME_STATUSES,
-  MAC_PATTERN,
   PRODUCT_CODES,
-  SERIAL_PATTERN,
-  VENUE_CODE_PATTERN,
   type AssignHostnameRequest,
   type AssignHostnameResult,
   type HostnameDto,
   type HostnameStatus,
   type ProductCode,
 } from '@rpi-deploy/contracts';
-
-const upperCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
+import { IsMacAddress, IsProductCode, IsSerial, IsVenueCode } from '../../validation/domain-validators';
 
 export class HostnameQuery {
   @ApiPropertyOptional({ example: 'CORO' })
   @IsOptional()
-  @Matches(VENUE_CODE_PATTERN, { message: 'venue must be exactly 4 letters or digits' })
+  @IsVenueCode()
   venue?: string;
 
   @ApiPropertyOptional({ enum: PRODUCT_CODES })
   @IsOptional()
-  @Transform(upperCase)
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  @IsProductCode()
   product?: ProductCode;
 
   @ApiPropertyOptional({ enum: HOSTNAME_STATUSES })
@@ -36,25 +30,21 @@ export class HostnameQuery {
 
 export class AssignHostnameBody implements AssignHostnameRequest {
   @ApiProperty({ example: '10000000abc12345', description: '8-16 hex digits' })
-  @IsString()
-  @Matches(SERIAL_PATTERN, { message: 'serial must be 8-16 hex digits' })
+  @IsSerial()
   serial!: string;
 
   @ApiProperty({ example: 'd8:3a:dd:12:34:56' })
-  @IsString()
-  @Matches(MAC_PATTERN, { message: 'mac must look like aa:bb:cc:dd:ee:ff' })
+  @IsMacAddress()
   mac!: string;
 
   @ApiPropertyOptional({ enum: PRODUCT_CODES, description: 'default: the active batch' })
   @IsOptional()
-  @Transform(upperCase)
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  @IsProductCode()
   product?: ProductCode;
 
   @ApiPropertyOptional({ example: 'CORO', description: 'default: the active batch' })
   @IsOptional()
-  @IsString()
-  @Matches(VENUE_CODE_PATTERN, { message: 'venue must be exactly 4 letters or digits' })
+  @IsVenueCode()
   venue?: string;
 }
 

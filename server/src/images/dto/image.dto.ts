@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import {
   IMAGE_COMPRESSIONS,
   IMAGE_VERSION_PATTERN,
@@ -11,14 +10,12 @@ import {
   type PartitionTableDto,
   type ProductCode,
 } from '@rpi-deploy/contracts';
-
-const upperCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
+import { IsProductCode } from '../../validation/domain-validators';
 
 /** The text fields of the multipart upload (the file part is named `file`). */
 export class ImageUploadFieldsBody implements ImageUploadFields {
   @ApiProperty({ enum: PRODUCT_CODES })
-  @Transform(upperCase)
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  @IsProductCode()
   product!: ProductCode;
 
   @ApiProperty({ example: '1.4.0' })
@@ -37,16 +34,14 @@ export class ImageUploadFieldsBody implements ImageUploadFields {
 
 export class RollbackBody {
   @ApiProperty({ enum: PRODUCT_CODES })
-  @Transform(upperCase)
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  @IsProductCode()
   product!: ProductCode;
 }
 
 export class ImageQuery {
   @ApiPropertyOptional({ enum: PRODUCT_CODES })
   @IsOptional()
-  @Transform(upperCase)
-  @IsIn(PRODUCT_CODES, { message: `product must be one of ${PRODUCT_CODES.join(', ')}` })
+  @IsProductCode()
   product?: ProductCode;
 }
 
