@@ -47,7 +47,10 @@ step "jest: unit and integration tests"
 npx jest --ci --json --outputFile="$reports/jest.json"
 
 step "playwright: browser e2e"
-PLAYWRIGHT_JSON_OUTPUT_NAME="$PWD/$reports/playwright.json" npx playwright test -c e2e/playwright.config.ts
+# Free ports picked once here, so the config's main process and its workers agree on them.
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+E2E_MGMT_PORT=$(free_port) E2E_DEPLOY_PORT=$(free_port) PLAYWRIGHT_JSON_OUTPUT_NAME="$PWD/$reports/playwright.json" \
+  npx playwright test -c e2e/playwright.config.ts
 
 step "summary ($((SECONDS - started)) s)"
 node infra/test/summarize.js "$reports"
