@@ -47,6 +47,9 @@ describe('a server killed with SIGKILL under load', () => {
 
     const acknowledged = new Map<string, number[]>();
     let running = true;
+    let configured = 0;
+    let allConfigured!: () => void;
+    const everyoneConfigured = new Promise<void>((resolve) => (allConfigured = resolve));
     const device = async (n: number) => {
       const serial = `30000000${n.toString(16).padStart(8, '0')}`;
       const mac = `02:00:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
@@ -56,6 +59,7 @@ describe('a server killed with SIGKILL under load', () => {
       });
       const { deploymentId, statusToken } = config.body as ConfigResponse;
       acknowledged.set(deploymentId, []);
+      if ((configured += 1) === DEVICES) allConfigured();
       for (let progress = 1; running && progress < 100; progress += 1) {
         try {
           const response = await api(server!.deployment, '/api/status', {
@@ -70,7 +74,9 @@ describe('a server killed with SIGKILL under load', () => {
       }
     };
     const load = Promise.all(Array.from({ length: DEVICES }, (_, n) => device(n)));
-    await new Promise((r) => setTimeout(r, 2500));
+    // Every unit has its deployment; then reports flow for a while before the kill.
+    await everyoneConfigured;
+    await new Promise((r) => setTimeout(r, 1500));
     server.child.kill('SIGKILL');
     await server.exited;
     running = false;

@@ -192,7 +192,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
       await manager.insert(DeploymentEvent, eventOf(current.id, body, now));
       return current;
     });
-    await this.afterChange(deployment, body.status, body.message ?? body.error ?? null, now);
+    this.afterChange(deployment, body.status, body.message ?? body.error ?? null, now);
   }
 
   async list(query: DeploymentQuery): Promise<DeploymentPage> {
@@ -248,7 +248,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
         );
         return true;
       });
-      if (changed) await this.afterChange(deployment, 'failed', deployment.error, now);
+      if (changed) this.afterChange(deployment, 'failed', deployment.error, now);
     }
     return silent.length;
   }
@@ -261,7 +261,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     });
     for (const deployment of open) {
       await this.fail(manager, deployment, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
-      void this.afterChange(deployment, 'failed', deployment.error, now);
+      this.afterChange(deployment, 'failed', deployment.error, now);
     }
   }
 
@@ -301,17 +301,13 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
         createdAt: at,
       }),
     );
-    await this.afterChange(deployment, event.status, event.message, at);
+    this.afterChange(deployment, event.status, event.message, at);
   }
 
-  private async afterChange(
-    deployment: Deployment,
-    status: DeploymentStatus,
-    message: string | null,
-    at: Date,
-  ): Promise<void> {
+  private afterChange(deployment: Deployment, status: DeploymentStatus, message: string | null, at: Date): void {
     this.updates.queue(toDeploymentDto(deployment));
-    await this.log.append({
+    if (status === 'starting' || TERMINAL_DEPLOYMENT_STATUSES.includes(status)) this.statsDirty = true;
+    this.log.append({
       at,
       ip: deployment.ip,
       hostname: deployment.hostname,
