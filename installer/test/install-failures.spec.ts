@@ -12,7 +12,7 @@ import {
   servedImage,
   type InstallFixture,
 } from './support/install-fixture';
-import { runInstaller, type InstallerRun } from './support/run-installer';
+import { expectExit, runInstaller } from './support/run-installer';
 
 jest.setTimeout(120_000);
 
@@ -27,10 +27,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-function expectExit(run: InstallerRun, code: number): void {
-  if (run.code !== code) throw new Error(`expected exit code ${code}, got ${run.code}:\n${run.output}`);
-}
 
 /** The reports end with exactly one `failed`, whose error matches; `success` never appears. */
 function expectFailedWith(contract: ContractServer, error: RegExp): void {

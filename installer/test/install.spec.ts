@@ -15,7 +15,7 @@ import {
   UNIT_HOSTNAME,
   type InstallFixture,
 } from './support/install-fixture';
-import { runInstaller, type InstallerRun } from './support/run-installer';
+import { expectExit, runInstaller } from './support/run-installer';
 
 jest.setTimeout(120_000);
 
@@ -33,10 +33,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-function expectExit(run: InstallerRun, code: number): void {
-  if (run.code !== code) throw new Error(`expected exit code ${code}, got ${run.code}:\n${run.output}`);
-}
 
 function onlyDeployment(contract: ContractServer) {
   const deployments = [...contract.deployments.values()];

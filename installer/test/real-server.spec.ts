@@ -14,7 +14,7 @@ import {
   UNIT_HOSTNAME,
   type InstallFixture,
 } from './support/install-fixture';
-import { runInstaller } from './support/run-installer';
+import { expectExit, runInstaller } from './support/run-installer';
 import { listFat, readExt4File, readFatFile, statExt4 } from './support/shared-fixtures';
 
 jest.setTimeout(180_000);
@@ -48,7 +48,7 @@ describe('the installer against the real server', () => {
     const card = makeCard(fixture.dir, 'real.card', 128 << 20, 'used');
 
     const run = await runInstaller(installerArgs({ url: t.deployment }, card, '--product', 'RXP2', '--venue', 'CORO'));
-    if (run.code !== 0) throw new Error(`installer exited ${run.code}:\n${run.output}`);
+    expectExit(run, 0);
 
     const { root, boot } = fixture.image.partitions;
     expect(differingBlocks(card, fixture.image).outsidePartitions).toEqual([]);

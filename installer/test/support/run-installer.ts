@@ -35,3 +35,8 @@ export function runInstaller(args: string[], timeoutMs = 90_000): Promise<Instal
     });
   });
 }
+
+/** Fails with the installer's whole output when it did not exit with `code`. */
+export function expectExit(run: InstallerRun, code: number): void {
+  if (run.code !== code) throw new Error(`expected exit code ${code}, got ${run.code}:\n${run.output}`);
+}
