@@ -120,7 +120,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     const deployment = await this.transactions.run(async (manager) => {
       const venue = await this.venues.find(manager, assignment.venue);
       await this.supersede(manager, assignment.deviceSerial!, now);
-      return manager.save(
+      const created = await manager.save(
         manager.create(Deployment, {
           id: randomUUID(),
           tokenHash: sha256(token),
@@ -142,8 +142,17 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
           lastReportAt: now,
         }),
       );
+      // The first event goes in with the deployment: there is never one without the other.
+      await manager.insert(DeploymentEvent, {
+        deploymentId: created.id,
+        status: 'starting',
+        message: created.message,
+        progress: 0,
+        createdAt: now,
+      });
+      return created;
     });
-    await this.record(deployment, { status: 'starting', message: deployment.message }, now);
+    this.afterChange(deployment, 'starting', deployment.message, now);
     const base = this.listener.publicUrl();
     return {
       deploymentId: deployment.id,
@@ -285,23 +294,6 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
       error,
       createdAt: now,
     });
-  }
-
-  private async record(
-    deployment: Deployment,
-    event: { status: DeploymentStatus; message: string | null },
-    at: Date,
-  ): Promise<void> {
-    await this.transactions.run((manager) =>
-      manager.insert(DeploymentEvent, {
-        deploymentId: deployment.id,
-        status: event.status,
-        message: event.message,
-        progress: 0,
-        createdAt: at,
-      }),
-    );
-    this.afterChange(deployment, event.status, event.message, at);
   }
 
   private afterChange(deployment: Deployment, status: DeploymentStatus, message: string | null, at: Date): void {
