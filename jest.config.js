@@ -4,6 +4,7 @@ module.exports = {
     require('./libs/contracts/jest.config'),
     ...require('./server/jest.config').projects,
     require('./installer/jest.config'),
+    require('./infra/test/system/jest.config'),
     '<rootDir>/web',
   ],
   // Per-project timeouts are ignored by Jest: integration suites need this one.

@@ -20,6 +20,15 @@ declare -A PROVIDES=(
   [bmap-tools]=/usr/bin/bmaptool
   # The production-mode test runs the shipped nginx config; the benchmarks compare with nginx.
   [nginx]=/usr/sbin/nginx
+  # Netboot system test: the real dnsmasq (the binary only: dnsmasq-base starts no service)
+  # between two network namespaces.
+  [dnsmasq-base]=/usr/sbin/dnsmasq
+  [iproute2]=/usr/sbin/ip
+  # The arm64 initramfs: built from Debian arm64 packages and the npm registry, proven under QEMU.
+  [qemu-system-arm]=/usr/bin/qemu-system-aarch64
+  [cpio]=/usr/bin/cpio
+  [kmod]=/usr/sbin/depmod
+  [device-tree-compiler]=/usr/bin/dtc
 )
 
 missing=()

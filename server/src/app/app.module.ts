@@ -10,6 +10,8 @@ import { DeploymentsModule } from '../deployments/deployments.module';
 import { DeploymentHealthController, ManagementHealthController } from '../health/health.controller';
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
+import { NetbootModule } from '../netboot/netboot.module';
+import { ProxmoxModule } from '../proxmox/proxmox.module';
 import { ListenerGuard } from '../listeners/listener.guard';
 import { ListenersModule } from '../listeners/listeners.module';
 import { LiveModule } from '../live/live.module';
@@ -30,6 +32,8 @@ export class AppModule {
         HostnamesModule,
         ImagesModule,
         DeploymentsModule,
+        NetbootModule,
+        ProxmoxModule,
       ],
       controllers: [DeploymentHealthController, ManagementHealthController],
       providers: [
