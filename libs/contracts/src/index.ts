@@ -5,6 +5,7 @@ export * from './deployments';
 export * from './health';
 export * from './hostnames';
 export * from './images';
+export * from './netboot';
 export * from './products';
 export * from './roles';
 export * from './socket-events';
