@@ -9,7 +9,11 @@ import { OPENAPI_PATH } from './web/openapi';
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.env, { defaultWebRoot: join(__dirname, '../web/browser') });
+    config = loadConfig(process.env, {
+      defaultWebRoot: join(__dirname, '../web/browser'),
+      defaultNetbootBuildDir: join(__dirname, '../netboot'),
+      defaultHookPath: join(__dirname, '../../infra/dnsmasq/rpi-deploy-dhcp-hook.sh'),
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`${error.message}\nFix the environment variables above and start again.`);

@@ -37,6 +37,30 @@ export abstract class AppConfig {
      */
     readonly accelRedirectPrefix?: string;
   };
+  abstract readonly netboot: NetbootConfig;
+}
+
+/** The deployment network: dnsmasq (DHCP + TFTP) and the files Pis boot from. */
+export interface NetbootConfig {
+  /** Built netboot artefacts (initramfs.img, runtime.tar.zst) from `npm run build:initramfs`. */
+  readonly buildDir: string;
+  /** Network interface on the deployment VLAN that dnsmasq serves. */
+  readonly interface: string;
+  /** This server's address on that interface: next-server for TFTP, default deploy.server. */
+  readonly serverIp: string;
+  readonly dhcpRange: { readonly first: string; readonly last: string };
+  readonly netmask: string;
+  /** dnsmasq lease time, e.g. "1h", "30m". */
+  readonly leaseTime: string;
+  /** Concurrent TFTP transfers dnsmasq allows (its default of 50 is too small for big batches). */
+  readonly tftpMax: number;
+  /** What dnsmasq serves: a symlink to the current release, switched atomically by sync-tftp. */
+  readonly tftpRoot: string;
+  /** Where the generated dnsmasq configuration is written, and dnsmasq's log file. */
+  readonly dnsmasqConfigPath: string;
+  readonly dnsmasqLogPath: string;
+  /** dnsmasq's dhcp-script: the hook that forwards lease and TFTP events to this server. */
+  readonly hookPath: string;
 }
 
 export interface ListenerConfig {

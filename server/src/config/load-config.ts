@@ -1,5 +1,6 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { isIPv4 } from 'node:net';
+import { join, resolve } from 'node:path';
 import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '@rpi-deploy/contracts';
 import { AppConfig, LOG_LEVEL_NAMES, type LogLevelName } from './app-config';
 
@@ -16,6 +17,10 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Default dashboard location when WEB_ROOT is not set. */
   defaultWebRoot?: string;
+  /** Default location of the built netboot artefacts when NETBOOT_BUILD_DIR is not set. */
+  defaultNetbootBuildDir?: string;
+  /** Default dnsmasq hook script when NETBOOT_HOOK is not set. */
+  defaultHookPath?: string;
   /** Injected for tests; defaults to the machine's interfaces. */
   interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
@@ -114,8 +119,28 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push('JWT_SECRET must be at least 32 characters long (or unset to generate one)');
   }
 
+  const dataDir = resolve(cwd, value('DATA_DIR') ?? './data');
+  const ipv4 = (name: string, fallback: string): string => {
+    const raw = value(name) ?? fallback;
+    if (!isIPv4(raw)) problems.push(`${name} must be an IPv4 address like 192.168.151.1, got "${raw}"`);
+    return raw;
+  };
+  const dhcpRangeText = value('NETBOOT_DHCP_RANGE') ?? '192.168.151.100,192.168.151.250';
+  const [rangeFirst = '', rangeLast = ''] = dhcpRangeText.split(',').map((part) => part.trim());
+  if (!isIPv4(rangeFirst) || !isIPv4(rangeLast)) {
+    problems.push(`NETBOOT_DHCP_RANGE must be FIRST,LAST IPv4 addresses, got "${dhcpRangeText}"`);
+  }
+  const leaseTime = value('NETBOOT_LEASE_TIME') ?? '1h';
+  if (!/^(\d+[smhdw]?|infinite)$/.test(leaseTime)) {
+    problems.push(`NETBOOT_LEASE_TIME must be like 1h, 30m, 3600 or infinite, got "${leaseTime}"`);
+  }
+  const netbootInterface = value('NETBOOT_INTERFACE') ?? 'eth1';
+  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(netbootInterface)) {
+    problems.push(`NETBOOT_INTERFACE must be an interface name like eth1, got "${netbootInterface}"`);
+  }
+
   const config = {
-    dataDir: resolve(cwd, value('DATA_DIR') ?? './data'),
+    dataDir,
     databaseUrl,
     management: { host: managementHost, port: managementPort },
     deployment: { host: deploymentHost, port: deploymentPort, publicUrl },
@@ -131,6 +156,22 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),
       diskReserveBytes: byteSize('IMAGE_DISK_RESERVE_BYTES', 2 ** 30),
       accelRedirectPrefix: accelPrefix,
+    },
+    netboot: {
+      buildDir: resolve(cwd, value('NETBOOT_BUILD_DIR') ?? options.defaultNetbootBuildDir ?? './dist/netboot'),
+      interface: netbootInterface,
+      serverIp: ipv4('NETBOOT_SERVER_IP', '192.168.151.1'),
+      dhcpRange: { first: rangeFirst, last: rangeLast },
+      netmask: ipv4('NETBOOT_NETMASK', '255.255.255.0'),
+      leaseTime,
+      tftpMax: positiveInt('NETBOOT_TFTP_MAX', 1000),
+      tftpRoot: resolve(cwd, value('TFTP_ROOT') ?? join(dataDir, 'tftp', 'root')),
+      dnsmasqConfigPath: resolve(cwd, value('DNSMASQ_CONFIG') ?? join(dataDir, 'netboot', 'dnsmasq.conf')),
+      dnsmasqLogPath: resolve(cwd, value('DNSMASQ_LOG') ?? join(dataDir, 'logs', 'dnsmasq.log')),
+      hookPath: resolve(
+        cwd,
+        value('NETBOOT_HOOK') ?? options.defaultHookPath ?? './infra/dnsmasq/rpi-deploy-dhcp-hook.sh',
+      ),
     },
   } satisfies AppConfig;
 
