@@ -13,6 +13,7 @@ async function main(): Promise<void> {
       defaultWebRoot: join(__dirname, '../web/browser'),
       defaultNetbootBuildDir: join(__dirname, '../netboot'),
       defaultHookPath: join(__dirname, '../../infra/dnsmasq/rpi-deploy-dhcp-hook.sh'),
+      defaultTemplateDir: join(__dirname, '../../tftpboot'),
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

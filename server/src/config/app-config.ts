@@ -38,6 +38,23 @@ export abstract class AppConfig {
     readonly accelRedirectPrefix?: string;
   };
   abstract readonly netboot: NetbootConfig;
+  /** Proxmox VE holding this server's own VM (PROXMOX_*); the API answers 503 until it is complete. */
+  abstract readonly proxmox: ProxmoxSettings;
+}
+
+export interface ProxmoxSettings {
+  /** https://HOST:8006 */
+  readonly url?: string;
+  readonly node?: string;
+  readonly vmid?: number;
+  /** USER@REALM!TOKENID */
+  readonly tokenId?: string;
+  readonly tokenSecret?: string;
+  /** Read on each use, so a rotated secret needs no restart. */
+  readonly tokenSecretFile?: string;
+  /** PEM of the CA that signed Proxmox's certificate. */
+  readonly caFile?: string;
+  readonly insecure: boolean;
 }
 
 /** The deployment network: dnsmasq (DHCP + TFTP) and the files Pis boot from. */
@@ -61,6 +78,8 @@ export interface NetbootConfig {
   readonly dnsmasqLogPath: string;
   /** dnsmasq's dhcp-script: the hook that forwards lease and TFTP events to this server. */
   readonly hookPath: string;
+  /** Templates of config.txt and cmdline.txt (the repository's tftpboot/ folder). */
+  readonly templateDir: string;
 }
 
 export interface ListenerConfig {

@@ -21,6 +21,8 @@ export interface LoadConfigOptions {
   defaultNetbootBuildDir?: string;
   /** Default dnsmasq hook script when NETBOOT_HOOK is not set. */
   defaultHookPath?: string;
+  /** Default boot-file templates when NETBOOT_TEMPLATES is not set. */
+  defaultTemplateDir?: string;
   /** Injected for tests; defaults to the machine's interfaces. */
   interfaces?: NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
@@ -139,6 +141,19 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`NETBOOT_INTERFACE must be an interface name like eth1, got "${netbootInterface}"`);
   }
 
+  const proxmoxUrl = value('PROXMOX_URL');
+  if (proxmoxUrl !== undefined && !/^https:\/\/[^/\s]+/.test(proxmoxUrl)) {
+    problems.push(`PROXMOX_URL must be an https:// URL like https://pve.example.net:8006, got "${proxmoxUrl}"`);
+  }
+  const proxmoxVmid = value('PROXMOX_VMID');
+  if (proxmoxVmid !== undefined && !/^[1-9]\d{2,8}$/.test(proxmoxVmid)) {
+    problems.push(`PROXMOX_VMID must be a VM id (100-999999999), got "${proxmoxVmid}"`);
+  }
+  const proxmoxInsecure = (value('PROXMOX_INSECURE') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(proxmoxInsecure)) {
+    problems.push(`PROXMOX_INSECURE must be true or false, got "${proxmoxInsecure}"`);
+  }
+
   const config = {
     dataDir,
     databaseUrl,
@@ -172,6 +187,17 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
         cwd,
         value('NETBOOT_HOOK') ?? options.defaultHookPath ?? './infra/dnsmasq/rpi-deploy-dhcp-hook.sh',
       ),
+      templateDir: resolve(cwd, value('NETBOOT_TEMPLATES') ?? options.defaultTemplateDir ?? './tftpboot'),
+    },
+    proxmox: {
+      url: proxmoxUrl,
+      node: value('PROXMOX_NODE'),
+      vmid: proxmoxVmid === undefined ? undefined : Number(proxmoxVmid),
+      tokenId: value('PROXMOX_TOKEN_ID'),
+      tokenSecret: value('PROXMOX_TOKEN_SECRET'),
+      tokenSecretFile: value('PROXMOX_TOKEN_SECRET_FILE'),
+      caFile: value('PROXMOX_CA_FILE'),
+      insecure: proxmoxInsecure === 'true' || proxmoxInsecure === '1',
     },
   } satisfies AppConfig;
 

@@ -4,7 +4,8 @@ import { Batch } from '../hostnames/batch.entity';
 import { HostnameRecord } from '../hostnames/hostname-record.entity';
 import { Venue } from '../hostnames/venue.entity';
 import { Image } from '../images/image.entity';
+import { NetbootUnit } from '../netboot/tftp/netboot-unit.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity of the schema; the migrations in ./migrations create their tables. */
-export const ENTITIES = [User, Venue, HostnameRecord, Batch, Image, Deployment, DeploymentEvent];
+export const ENTITIES = [User, Venue, HostnameRecord, Batch, Image, Deployment, DeploymentEvent, NetbootUnit];

@@ -1,10 +1,19 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ImagesModule } from '../images/images.module';
+import { DnsmasqEvents } from './boot-events/dnsmasq-events';
+import { HookSecret } from './boot-events/hook-secret';
+import { NetbootDevices } from './boot-events/netboot-devices';
+import { DnsmasqConfigService } from './dnsmasq/dnsmasq-config.service';
+import { NetbootController } from './netboot.controller';
+import { PreflightService } from './preflight/preflight.service';
+import { NetbootUnit } from './tftp/netboot-unit.entity';
+import { TftpRootService } from './tftp/tftp-root.service';
 
 /** Netboot: dnsmasq configuration, the TFTP root, boot events, the runtime bundle, pre-flight checks. */
 @Module({
-  imports: [ImagesModule],
-  controllers: [],
-  providers: [],
+  imports: [ImagesModule, TypeOrmModule.forFeature([NetbootUnit])],
+  controllers: [NetbootController],
+  providers: [DnsmasqConfigService, TftpRootService, NetbootDevices, DnsmasqEvents, HookSecret, PreflightService],
 })
 export class NetbootModule {}

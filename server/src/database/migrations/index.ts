@@ -2,6 +2,7 @@ import { CreateUsers1764100000000 } from './1764100000000-create-users';
 import { CreateHostnames1764200000000 } from './1764200000000-create-hostnames';
 import { CreateImages1764300000000 } from './1764300000000-create-images';
 import { CreateDeployments1764400000000 } from './1764400000000-create-deployments';
+import { CreateNetbootUnits1764500000000 } from './1764500000000-create-netboot-units';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateHostnames1764200000000,
   CreateImages1764300000000,
   CreateDeployments1764400000000,
+  CreateNetbootUnits1764500000000,
 ];

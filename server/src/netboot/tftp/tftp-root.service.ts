@@ -1,0 +1,246 @@
+import { ConflictException, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Subscription } from 'rxjs';
+import type { Repository } from 'typeorm';
+import { PRODUCT_CODES, SOCKET_EVENTS, type NetbootStatusDto, type ProductCode } from '@rpi-deploy/contracts';
+import { AppConfig } from '../../config/app-config';
+import type { Image } from '../../images/image.entity';
+import { ImagesService } from '../../images/images.service';
+import { LiveEvents } from '../../live/live-events';
+import {
+  BootSetError,
+  INITRAMFS_NAME,
+  linkBootFiles,
+  REQUIRED_BOOT_FILES,
+  writeBootConfig,
+  writeBootSet,
+  type BootSet,
+} from './boot-set';
+import { NetbootUnit } from './netboot-unit.entity';
+
+const MANIFEST = 'rpi-deploy-release.json';
+/** Releases kept besides the current one: a Pi half-way through its boot files finishes from its old one. */
+const RELEASES_KEPT = 2;
+
+interface ReleaseManifest {
+  syncedAt: string;
+  images: { product: ProductCode; imageId: number; version: string }[];
+  units: { serial: string; product: ProductCode | null; venue: string | null }[];
+  files: string[];
+}
+
+/**
+ * The TFTP root: a symlink to the current release folder, replaced atomically (rename of a new
+ * symlink over the old one), so no Pi ever reads a half-updated root. Each release is built
+ * complete beside the others from the active images and the templates, then switched to.
+ */
+@Injectable()
+export class TftpRootService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('TftpRoot');
+  private readonly root: string;
+  private readonly releases: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private subscription?: Subscription;
+  private autoSync?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly images: ImagesService,
+    @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
+    private readonly live: LiveEvents,
+  ) {
+    this.root = config.netboot.tftpRoot;
+    this.releases = `${this.root}.releases`;
+  }
+
+  onModuleInit(): void {
+    // Activation or rollback changes what Pis must boot: follow it, once the root is set up.
+    this.subscription = this.live.stream.subscribe(({ name }) => {
+      if (name !== SOCKET_EVENTS.imagesChanged) return;
+      clearTimeout(this.autoSync);
+      this.autoSync = setTimeout(() => void this.followActiveImages(), 300);
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.subscription?.unsubscribe();
+    clearTimeout(this.autoSync);
+    await this.queue.catch(() => undefined);
+  }
+
+  /** Builds a new release from the active images and switches the root to it. One at a time. */
+  sync(): Promise<ReleaseManifest> {
+    const run = this.queue.then(() => this.buildAndSwitch());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async status(): Promise<NetbootStatusDto['tftp']> {
+    const manifest = await this.currentManifest();
+    const missing: string[] = [];
+    if (manifest) {
+      for (const file of [...REQUIRED_BOOT_FILES, INITRAMFS_NAME, 'config.txt', 'cmdline.txt']) {
+        if (!(await stat(join(this.root, file)).catch(() => null))) missing.push(file);
+      }
+    } else {
+      missing.push('everything: run `rpi-deploy netboot sync-tftp`');
+    }
+    return {
+      root: this.root,
+      complete: manifest !== null && missing.length === 0,
+      syncedAt: manifest?.syncedAt ?? null,
+      images: (manifest?.images ?? []).map((image) => ({ ...image, imageId: String(image.imageId) })),
+      missing,
+    };
+  }
+
+  async currentManifest(): Promise<ReleaseManifest | null> {
+    const text = await readFile(join(this.root, MANIFEST), 'utf8').catch(() => null);
+    return text ? (JSON.parse(text) as ReleaseManifest) : null;
+  }
+
+  private async followActiveImages(): Promise<void> {
+    const manifest = await this.currentManifest();
+    if (!manifest) return;
+    const active = await this.activeImages();
+    const same =
+      active.length === manifest.images.length &&
+      active.every((image) => manifest.images.some((known) => known.imageId === image.id));
+    if (same) return;
+    try {
+      await this.sync();
+      this.logger.log(
+        `TFTP root follows the active images: ${active.map((i) => `${i.product} ${i.version}`).join(', ')}`,
+      );
+    } catch (error) {
+      this.logger.warn(`TFTP root not updated after an image change: ${(error as Error).message}`);
+    }
+  }
+
+  private async activeImages(): Promise<Image[]> {
+    const found = await Promise.all(PRODUCT_CODES.map((product) => this.images.active(product)));
+    return found.filter((image): image is Image => image !== null);
+  }
+
+  private async buildAndSwitch(): Promise<ReleaseManifest> {
+    const active = await this.activeImages();
+    if (active.length === 0) {
+      throw new ConflictException('No active image: upload and activate an image first, then sync the TFTP root');
+    }
+    const current = await lstat(this.root).catch(() => null);
+    if (current && !current.isSymbolicLink()) {
+      throw new ConflictException(
+        `${this.root} is a real folder; sync-tftp manages TFTP_ROOT as a symlink to releases in ${this.releases}: move it away first`,
+      );
+    }
+    // The root boots the most recently activated image; units of the other product get folders.
+    const primary = [...active].sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0))[0];
+    const units = await this.units.find({ order: { serial: 'ASC' } });
+    const id = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+    const building = join(this.releases, `.building-${id}-${process.pid}`);
+    await mkdir(building, { recursive: true });
+    try {
+      const templates = {
+        configTxt: await readFile(join(this.config.netboot.templateDir, 'config.txt'), 'utf8'),
+        cmdlineTxt: await readFile(join(this.config.netboot.templateDir, 'cmdline.txt'), 'utf8'),
+      };
+      const server = this.config.deployment.publicUrl;
+      const initramfs = join(this.config.netboot.buildDir, INITRAMFS_NAME);
+      const write = (folder: string, image: Image, deploy: string) =>
+        writeBootSet(
+          folder,
+          {
+            label: `The active ${image.product} image ${image.version}`,
+            imagePath: this.images.filePath(image),
+            partitions: image.partitionTable.partitions,
+          },
+          initramfs,
+          templates,
+          { server, deploy },
+        );
+      const rootSet = await write(building, primary, '');
+      // Per product, boot files are extracted once; unit folders link to them.
+      const setsByProduct = new Map<ProductCode, { folder: string; set: BootSet }>([
+        [primary.product, { folder: building, set: rootSet }],
+      ]);
+      for (const unit of units) {
+        const folder = join(building, unit.serial);
+        const deploy = [unit.product && ` deploy.product=${unit.product}`, unit.venue && ` deploy.venue=${unit.venue}`]
+          .filter(Boolean)
+          .join('');
+        const product = unit.product ?? primary.product;
+        const image = active.find((candidate) => candidate.product === product);
+        if (!image) throw new BootSetError(`Unit ${unit.serial} boots ${product}, which has no active image`);
+        const extracted = setsByProduct.get(product);
+        if (extracted) {
+          await linkBootFiles(extracted.folder, folder, extracted.set);
+          await writeBootConfig(folder, extracted.set, templates, { server, deploy });
+        } else {
+          setsByProduct.set(product, { folder, set: await write(folder, image, deploy) });
+        }
+      }
+      const manifest: ReleaseManifest = {
+        syncedAt: new Date().toISOString(),
+        images: active.map((image) => ({ product: image.product, imageId: image.id, version: image.version })),
+        units: units.map(({ serial, product, venue }) => ({ serial, product, venue })),
+        files: rootSet.files,
+      };
+      await writeFile(join(building, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+      // dnsmasq serves as an unprivileged user: everything world-readable.
+      await makeWorldReadable(building);
+
+      const release = join(this.releases, id);
+      await rm(release, { recursive: true, force: true });
+      await rename(building, release);
+      const next = `${this.root}.next-${process.pid}`;
+      await rm(next, { force: true });
+      await symlink(join(basename(this.releases), id), next);
+      await rename(next, this.root);
+      await this.pruneReleases(id);
+      this.logger.log(
+        `TFTP root switched to release ${id} (${primary.product} ${primary.version}, ${units.length} unit folders)`,
+      );
+      return manifest;
+    } catch (error) {
+      await rm(building, { recursive: true, force: true });
+      if (error instanceof BootSetError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+
+  private async pruneReleases(current: string): Promise<void> {
+    const names = (await readdir(this.releases)).filter((name) => !name.startsWith('.') && name !== current).sort();
+    for (const name of names.slice(0, Math.max(0, names.length - RELEASES_KEPT))) {
+      await rm(join(this.releases, name), { recursive: true, force: true });
+    }
+  }
+
+  /** Where the current release lives (for pre-flight checks). */
+  async currentRelease(): Promise<string | null> {
+    const target = await readlink(this.root).catch(() => null);
+    return target ? join(dirname(this.root), target) : null;
+  }
+}
+
+async function makeWorldReadable(folder: string): Promise<void> {
+  await chmod(folder, 0o755);
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) await makeWorldReadable(path);
+    else await chmod(path, 0o644);
+  }
+}
