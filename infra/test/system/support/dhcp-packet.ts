@@ -70,7 +70,7 @@ export function parseReply(packet: Buffer): DhcpReply {
     throw new Error('not a DHCP packet');
   }
   const options = new Map<number, Buffer>();
-  for (let at = 240; at < packet.length; ) {
+  for (let at = 240; at < packet.length;) {
     const code = packet[at];
     if (code === 255) break;
     if (code === 0) {
@@ -96,7 +96,7 @@ export function parseReply(packet: Buffer): DhcpReply {
 export function pxeSubOptions(option43: Buffer | undefined): Map<number, Buffer> {
   const result = new Map<number, Buffer>();
   if (!option43) return result;
-  for (let at = 0; at < option43.length; ) {
+  for (let at = 0; at < option43.length;) {
     const code = option43[at];
     if (code === 255) break;
     const length = option43[at + 1];

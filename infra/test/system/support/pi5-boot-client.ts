@@ -26,7 +26,15 @@ export interface BootClientRequest {
 export interface BootClientResult {
   offer: ReplySummary | null;
   ack: ReplySummary | null;
-  files: { file: string; ok: boolean; size?: number; sha256?: string; tsize?: number; blksize?: number; error?: string }[];
+  files: {
+    file: string;
+    ok: boolean;
+    size?: number;
+    sha256?: string;
+    tsize?: number;
+    blksize?: number;
+    error?: string;
+  }[];
 }
 
 interface ReplySummary {
@@ -52,12 +60,7 @@ function summary(reply: DhcpReply): ReplySummary {
   };
 }
 
-async function exchange(
-  request: Buffer,
-  xid: number,
-  wanted: number,
-  timeoutMs: number,
-): Promise<DhcpReply | null> {
+async function exchange(request: Buffer, xid: number, wanted: number, timeoutMs: number): Promise<DhcpReply | null> {
   const socket = createSocket({ type: 'udp4', reuseAddr: true });
   await new Promise<void>((resolve) => socket.bind(68, '0.0.0.0', resolve));
   socket.setBroadcast(true);

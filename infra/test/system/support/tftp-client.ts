@@ -49,7 +49,10 @@ export function tftpRead(file: string, options: TftpReadOptions): Promise<TftpRe
       armTimeout();
       const opcode = packet.readUInt16BE(0);
       if (opcode === OP.ERROR) {
-        finish({ ok: false, error: `${packet.readUInt16BE(2)} ${packet.subarray(4).toString('latin1').replace(/\0.*$/s, '')}` });
+        finish({
+          ok: false,
+          error: `${packet.readUInt16BE(2)} ${packet.subarray(4).toString('latin1').replace(/\0.*$/s, '')}`,
+        });
       } else if (opcode === OP.OACK) {
         const fields = packet.subarray(2).toString('latin1').split('\0');
         for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -101,4 +104,3 @@ function ack(block: number): Buffer {
 function error(code: number, message: string): Buffer {
   return Buffer.concat([u16(OP.ERROR), u16(code), Buffer.from(`${message}\0`, 'latin1')]);
 }
-
