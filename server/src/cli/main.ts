@@ -2,8 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version';
 import { ApiClient, CliError } from './api-client';
 import { batchCommand } from './commands/batch.command';
+import { deploymentsCommand } from './commands/deployments.command';
 import { imageCommand } from './commands/image.command';
 import { kartsCommand } from './commands/karts.command';
+import { netbootCommand } from './commands/netboot.command';
+import { validateCommand } from './commands/validate.command';
 import { venueCommand } from './commands/venue.command';
 import type { ContextFactory } from './context';
 import { processOutput, type CliOutput } from './output';
@@ -47,6 +50,9 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(kartsCommand(context));
   program.addCommand(batchCommand(context));
   program.addCommand(imageCommand(context));
+  program.addCommand(deploymentsCommand(context));
+  program.addCommand(netbootCommand(context));
+  program.addCommand(validateCommand(context));
 
   // Subcommands print where the program prints and report errors by exception instead of
   // exiting, so runCli decides the exit code.

@@ -1,0 +1,170 @@
+import { Command, Option } from 'commander';
+import { rename, writeFile } from 'node:fs/promises';
+import type { NetbootDeviceDto, NetbootStatusDto } from '@rpi-deploy/contracts';
+import { checkDnsmasqConfig } from '../../netboot/dnsmasq/dnsmasq-check';
+import {
+  dnsmasqSettingsProblems,
+  renderDnsmasqConfig,
+  type DnsmasqSettings,
+} from '../../netboot/dnsmasq/dnsmasq-config';
+import { CliError } from '../api-client';
+import type { ContextFactory } from '../context';
+import { printRows } from '../output';
+
+interface RenderOptions {
+  interface: string;
+  serverIp: string;
+  range: string;
+  netmask: string;
+  leaseTime: string;
+  tftpRoot: string;
+  tftpMax: string;
+  hook?: string;
+  log?: string;
+  leaseFile?: string;
+  out?: string;
+  check: boolean;
+}
+
+export function netbootCommand(context: ContextFactory): Command {
+  const netboot = new Command('netboot').description(
+    'network boot: dnsmasq configuration, TFTP root, units seen booting',
+  );
+
+  netboot
+    .command('render-dnsmasq')
+    .description('print (or write) the dnsmasq configuration for the deployment network; works without the server')
+    .requiredOption('--interface <name>', 'NIC on the deployment VLAN, e.g. eth1')
+    .requiredOption('--server-ip <ip>', "this server's address on that NIC (next-server)")
+    .requiredOption('--range <first,last>', 'DHCP range, e.g. 192.168.151.100,192.168.151.250')
+    .requiredOption('--tftp-root <dir>', 'TFTP root (the symlink sync-tftp manages)')
+    .option('--netmask <mask>', 'subnet mask', '255.255.255.0')
+    .option('--lease-time <time>', 'lease time', '1h')
+    .option('--tftp-max <n>', 'concurrent TFTP transfers', '1000')
+    .option('--hook <path>', 'dhcp-script forwarding events to the server (infra/dnsmasq/rpi-deploy-dhcp-hook.sh)')
+    .option('--log <file>', 'log-facility file the server follows for TFTP events')
+    .option('--lease-file <file>', 'dhcp-leasefile')
+    .option('--out <file>', 'write it to this file (atomically) instead of printing it')
+    .option('--no-check', 'skip `dnsmasq --test` (when dnsmasq is not installed on this machine)')
+    .action(async (options: RenderOptions, command: Command) => {
+      const { output } = context(command);
+      const [first = '', last = ''] = options.range.split(',').map((part) => part.trim());
+      const settings: DnsmasqSettings = {
+        interface: options.interface,
+        serverIp: options.serverIp,
+        dhcpRange: { first, last },
+        netmask: options.netmask,
+        leaseTime: options.leaseTime,
+        tftpRoot: options.tftpRoot,
+        tftpMax: Number(options.tftpMax),
+        hookPath: options.hook,
+        logPath: options.log,
+        leaseFile: options.leaseFile,
+      };
+      const problems = dnsmasqSettingsProblems(settings);
+      if (problems.length > 0) throw new CliError(`cannot render: ${problems.join('; ')}`);
+      const text = renderDnsmasqConfig(settings);
+      if (options.check) {
+        const check = await checkDnsmasqConfig(text);
+        if (!check.ok)
+          throw new CliError(`dnsmasq --test refuses the configuration: ${check.output} (--no-check skips this)`);
+      }
+      if (!options.out) {
+        output.out(text);
+        return;
+      }
+      await writeFile(`${options.out}.new`, text, { mode: 0o644 });
+      await rename(`${options.out}.new`, options.out);
+      output.err(`Wrote ${options.out}${options.check ? ' (dnsmasq --test: syntax check OK)' : ''}`);
+    });
+
+  netboot
+    .command('apply-dnsmasq')
+    .description(
+      "write the running server's dnsmasq configuration (from its NETBOOT_* settings) to DNSMASQ_CONFIG, after dnsmasq --test",
+    )
+    .action(async (_options: object, command: Command) => {
+      const { api, output, json } = context(command);
+      const applied = await api.post<{ path: string; check: { output: string } }>('/api/netboot/dnsmasq-config/apply');
+      output.out(
+        json
+          ? JSON.stringify(applied, null, 2)
+          : `Wrote ${applied.path} (${applied.check.output}); restart rpi-deploy-dnsmasq to use it`,
+      );
+    });
+
+  netboot
+    .command('sync-tftp')
+    .description("fill the TFTP root from the active images' boot partitions and the templates (atomic switch)")
+    .action(async (_options: object, command: Command) => {
+      const { api, output, json } = context(command);
+      const tftp = await api.post<NetbootStatusDto['tftp']>('/api/netboot/sync-tftp');
+      output.out(
+        json
+          ? JSON.stringify(tftp, null, 2)
+          : `TFTP root ${tftp.root} now boots ${tftp.images.map((i) => `${i.product} ${i.version}`).join(', ')} (synced ${tftp.syncedAt})`,
+      );
+    });
+
+  netboot
+    .command('status')
+    .description('dnsmasq process and TFTP root')
+    .action(async (_options: object, command: Command) => {
+      const { api, output, json } = context(command);
+      const status = await api.get<NetbootStatusDto>('/api/netboot/status');
+      if (json) return output.out(JSON.stringify(status, null, 2));
+      output.out(
+        [
+          `dnsmasq    ${status.dnsmasq.running ? `running (pid ${status.dnsmasq.pid})` : 'not running'} with ${status.dnsmasq.configPath}`,
+          `TFTP root  ${status.tftp.root}: ${status.tftp.complete ? 'complete' : `incomplete, missing ${status.tftp.missing.join(', ')}`}`,
+          `images     ${status.tftp.images.map((i) => `${i.product} ${i.version}`).join(', ') || 'none'}${status.tftp.syncedAt ? `, synced ${status.tftp.syncedAt}` : ''}`,
+        ].join('\n'),
+      );
+    });
+
+  netboot
+    .command('devices')
+    .description('units seen on the deployment network (DHCP, TFTP, installer)')
+    .action(async (_options: object, command: Command) => {
+      const { api, output, json } = context(command);
+      printRows(
+        output,
+        await api.get<NetbootDeviceDto[]>('/api/netboot/devices'),
+        [
+          ['mac', (d) => d.mac],
+          ['ip', (d) => d.ip],
+          ['serial', (d) => d.serial],
+          ['phase', (d) => d.phase],
+          ['files', (d) => d.filesServed],
+          ['bytes', (d) => d.bytesServed],
+          ['hostname', (d) => d.hostname],
+          ['last seen', (d) => d.lastSeenAt],
+        ],
+        json,
+      );
+    });
+
+  const unit = netboot.command('unit').description('units that boot another product or venue (their own TFTP folder)');
+  unit
+    .command('set')
+    .description('give a unit its own product and/or venue')
+    .argument('<serial>', '8-16 hex digits')
+    .addOption(new Option('--product <code>', 'product').choices(['KXP2', 'RXP2']))
+    .option('--venue <code>', 'venue code')
+    .action(async (serial: string, options: { product?: string; venue?: string }, command: Command) => {
+      const { api, output } = context(command);
+      const saved = await api.put<{ serial: string }>(`/api/netboot/units/${encodeURIComponent(serial)}`, options);
+      output.out(`Unit ${saved.serial} boots from its own TFTP folder ${saved.serial}/`);
+    });
+  unit
+    .command('remove')
+    .description('let a unit boot like the others again')
+    .argument('<serial>')
+    .action(async (serial: string, _options: object, command: Command) => {
+      const { api, output } = context(command);
+      await api.delete(`/api/netboot/units/${encodeURIComponent(serial)}`);
+      output.out(`Unit ${serial} boots from the TFTP root again`);
+    });
+
+  return netboot;
+}
