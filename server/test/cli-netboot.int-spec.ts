@@ -58,13 +58,26 @@ describe('rpi-deploy netboot, validate and deployments', () => {
     expect(readFileSync(out, 'utf8')).toBe(printed.stdout.replace(/\n$/, ''));
   });
 
+  it("renders from the server's environment with --settings, as the server does", async () => {
+    const env = { NETBOOT_INTERFACE: 'eth2', DATA_DIR: work, NETBOOT_DHCP_RANGE: '192.168.151.20,192.168.151.60' };
+    const fromSettings = await cli(['netboot', 'render-dnsmasq', '--settings'], env);
+    expect(fromSettings.code).toBe(0);
+    expect(fromSettings.stdout).toContain('interface=eth2');
+    expect(fromSettings.stdout).toContain('dhcp-range=192.168.151.20,192.168.151.60,255.255.255.0,1h');
+    expect(fromSettings.stdout).toContain(`tftp-root=${join(work, 'tftp', 'root')}`);
+    expect(fromSettings.stdout).toMatch(/^dhcp-script=\/.*\/infra\/dnsmasq\/rpi-deploy-dhcp-hook\.sh$/m);
+    const broken = await cli(['netboot', 'render-dnsmasq', '--settings'], { ...env, NETBOOT_SERVER_IP: 'nope' });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/NETBOOT_SERVER_IP must be an IPv4 address/);
+  });
+
   it('refuses settings that cannot work, saying why', async () => {
     const outside = await cli([...RENDER.slice(0, 7), '10.0.0.10,10.0.0.20', ...RENDER.slice(8)], {});
     expect(outside.code).toBe(1);
     expect(outside.stderr).toMatch(/not in the server's subnet 192\.168\.151\.1\/255\.255\.255\.0/);
     const missing = await cli(['netboot', 'render-dnsmasq', '--interface', 'eth1'], {});
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/required option '--server-ip <ip>' not specified/);
+    expect(missing.stderr).toMatch(/give --server-ip, --range, --tftp-root \(or --settings/);
     const help = await cli(['netboot', 'render-dnsmasq', '--help'], {});
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--tftp-root <dir>/);

@@ -51,7 +51,7 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(batchCommand(context));
   program.addCommand(imageCommand(context));
   program.addCommand(deploymentsCommand(context));
-  program.addCommand(netbootCommand(context));
+  program.addCommand(netbootCommand(context, env));
   program.addCommand(validateCommand(context));
 
   // Subcommands print where the program prints and report errors by exception instead of

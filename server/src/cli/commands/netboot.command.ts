@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { NetbootDeviceDto, NetbootStatusDto } from '@rpi-deploy/contracts';
 import { checkDnsmasqConfig } from '../../netboot/dnsmasq/dnsmasq-check';
 import {
@@ -7,17 +8,23 @@ import {
   renderDnsmasqConfig,
   type DnsmasqSettings,
 } from '../../netboot/dnsmasq/dnsmasq-config';
+import { loadConfig } from '../../config/load-config';
+import { dnsmasqSettingsOf } from '../../netboot/dnsmasq/dnsmasq-settings';
 import { CliError } from '../api-client';
 import type { ContextFactory } from '../context';
 import { printRows } from '../output';
 
+/** The hook shipped next to this program (four folders up, in dist as in the sources). */
+const DEFAULT_HOOK = join(__dirname, '../../../../infra/dnsmasq/rpi-deploy-dhcp-hook.sh');
+
 interface RenderOptions {
-  interface: string;
-  serverIp: string;
-  range: string;
+  settings?: boolean;
+  interface?: string;
+  serverIp?: string;
+  range?: string;
   netmask: string;
   leaseTime: string;
-  tftpRoot: string;
+  tftpRoot?: string;
   tftpMax: string;
   hook?: string;
   log?: string;
@@ -26,7 +33,7 @@ interface RenderOptions {
   check: boolean;
 }
 
-export function netbootCommand(context: ContextFactory): Command {
+export function netbootCommand(context: ContextFactory, env: Record<string, string | undefined>): Command {
   const netboot = new Command('netboot').description(
     'network boot: dnsmasq configuration, TFTP root, units seen booting',
   );
@@ -34,10 +41,14 @@ export function netbootCommand(context: ContextFactory): Command {
   netboot
     .command('render-dnsmasq')
     .description('print (or write) the dnsmasq configuration for the deployment network; works without the server')
-    .requiredOption('--interface <name>', 'NIC on the deployment VLAN, e.g. eth1')
-    .requiredOption('--server-ip <ip>', "this server's address on that NIC (next-server)")
-    .requiredOption('--range <first,last>', 'DHCP range, e.g. 192.168.151.100,192.168.151.250')
-    .requiredOption('--tftp-root <dir>', 'TFTP root (the symlink sync-tftp manages)')
+    .option(
+      '--settings',
+      "take every value from the server's environment (NETBOOT_*, TFTP_ROOT, DNSMASQ_*), as the server does",
+    )
+    .option('--interface <name>', 'NIC on the deployment VLAN, e.g. eth1')
+    .option('--server-ip <ip>', "this server's address on that NIC (next-server)")
+    .option('--range <first,last>', 'DHCP range, e.g. 192.168.151.100,192.168.151.250')
+    .option('--tftp-root <dir>', 'TFTP root (the symlink sync-tftp manages)')
     .option('--netmask <mask>', 'subnet mask', '255.255.255.0')
     .option('--lease-time <time>', 'lease time', '1h')
     .option('--tftp-max <n>', 'concurrent TFTP transfers', '1000')
@@ -48,19 +59,7 @@ export function netbootCommand(context: ContextFactory): Command {
     .option('--no-check', 'skip `dnsmasq --test` (when dnsmasq is not installed on this machine)')
     .action(async (options: RenderOptions, command: Command) => {
       const { output } = context(command);
-      const [first = '', last = ''] = options.range.split(',').map((part) => part.trim());
-      const settings: DnsmasqSettings = {
-        interface: options.interface,
-        serverIp: options.serverIp,
-        dhcpRange: { first, last },
-        netmask: options.netmask,
-        leaseTime: options.leaseTime,
-        tftpRoot: options.tftpRoot,
-        tftpMax: Number(options.tftpMax),
-        hookPath: options.hook,
-        logPath: options.log,
-        leaseFile: options.leaseFile,
-      };
+      const settings = options.settings ? settingsFromEnvironment(env) : settingsFromOptions(options);
       const problems = dnsmasqSettingsProblems(settings);
       if (problems.length > 0) throw new CliError(`cannot render: ${problems.join('; ')}`);
       const text = renderDnsmasqConfig(settings);
@@ -167,4 +166,33 @@ export function netbootCommand(context: ContextFactory): Command {
     });
 
   return netboot;
+}
+
+function settingsFromOptions(options: RenderOptions): DnsmasqSettings {
+  const missing = (['interface', 'serverIp', 'range', 'tftpRoot'] as const).filter((key) => !options[key]);
+  if (missing.length > 0) {
+    const flags = missing.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    throw new CliError(`give ${flags.join(', ')} (or --settings to use the server's environment)`);
+  }
+  const [first = '', last = ''] = options.range!.split(',').map((part) => part.trim());
+  return {
+    interface: options.interface!,
+    serverIp: options.serverIp!,
+    dhcpRange: { first, last },
+    netmask: options.netmask,
+    leaseTime: options.leaseTime,
+    tftpRoot: options.tftpRoot!,
+    tftpMax: Number(options.tftpMax),
+    hookPath: options.hook,
+    logPath: options.log,
+    leaseFile: options.leaseFile,
+  };
+}
+
+function settingsFromEnvironment(env: Record<string, string | undefined>): DnsmasqSettings {
+  try {
+    return dnsmasqSettingsOf(loadConfig(env, { defaultHookPath: DEFAULT_HOOK }));
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
 }

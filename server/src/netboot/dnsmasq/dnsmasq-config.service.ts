@@ -1,10 +1,11 @@
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { NetbootStatusDto } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
 import { checkDnsmasqConfig, type DnsmasqCheck } from './dnsmasq-check';
 import { renderDnsmasqConfig, type DnsmasqSettings } from './dnsmasq-config';
+import { dnsmasqSettingsOf } from './dnsmasq-settings';
 import { findDnsmasqProcess } from './dnsmasq-process';
 
 /** The server's own dnsmasq configuration: rendered from NETBOOT_* settings, checked, written. */
@@ -13,19 +14,7 @@ export class DnsmasqConfigService {
   constructor(private readonly config: AppConfig) {}
 
   get settings(): DnsmasqSettings {
-    const netboot = this.config.netboot;
-    return {
-      interface: netboot.interface,
-      serverIp: netboot.serverIp,
-      dhcpRange: netboot.dhcpRange,
-      netmask: netboot.netmask,
-      leaseTime: netboot.leaseTime,
-      tftpRoot: netboot.tftpRoot,
-      tftpMax: netboot.tftpMax,
-      hookPath: netboot.hookPath,
-      logPath: netboot.dnsmasqLogPath,
-      leaseFile: join(this.config.dataDir, 'netboot', 'dnsmasq.leases'),
-    };
+    return dnsmasqSettingsOf(this.config);
   }
 
   render(): string {
