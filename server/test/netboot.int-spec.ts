@@ -13,7 +13,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NetbootDeviceDto, NetbootEventDto, NetbootStatusDto, PreflightReportDto } from '@rpi-deploy/contracts';
+import { io } from 'socket.io-client';
+import {
+  SOCKET_EVENTS,
+  type NetbootDeviceDto,
+  type NetbootEventDto,
+  type NetbootStatusDto,
+  type PreflightReportDto,
+} from '@rpi-deploy/contracts';
 import { buildPiOsImage, type PiOsImage } from '../../infra/test/fixtures/pi-os-image';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
@@ -264,6 +271,14 @@ describe('netboot API', () => {
       expect((await hook({ action: 'reboot', arg2: mac, arg3: '192.168.151.120' }, secret())).status).toBe(400);
       expect(await device()).toBeUndefined();
 
+      const socket = io(t.management, {
+        path: '/socket.io',
+        transports: ['websocket'],
+        auth: { token: viewer },
+        reconnection: false,
+      });
+      const seen = new Promise<NetbootDeviceDto>((resolve) => socket.on(SOCKET_EVENTS.deviceSeen, resolve));
+      await new Promise((resolve) => socket.once('connect', resolve));
       const added = await hook(
         {
           action: 'add',
@@ -276,6 +291,9 @@ describe('netboot API', () => {
       );
       expect(added.status).toBe(204);
       expect(await device()).toMatchObject({ mac, ip: '192.168.151.120', phase: 'dhcp', serial: null });
+      // The dashboards hear of it live.
+      expect(await seen).toMatchObject({ mac, ip: '192.168.151.120', phase: 'dhcp' });
+      socket.close();
       const events = (await get(`/api/netboot/events?mac=${mac}`)).body as NetbootEventDto[];
       expect(events[0]).toMatchObject({ kind: 'lease-add', mac, ip: '192.168.151.120' });
     });
