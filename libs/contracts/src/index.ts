@@ -7,5 +7,6 @@ export * from './hostnames';
 export * from './images';
 export * from './netboot';
 export * from './products';
+export * from './proxmox';
 export * from './roles';
 export * from './socket-events';

@@ -6,6 +6,7 @@ import { deploymentsCommand } from './commands/deployments.command';
 import { imageCommand } from './commands/image.command';
 import { kartsCommand } from './commands/karts.command';
 import { netbootCommand } from './commands/netboot.command';
+import { proxmoxCommand } from './commands/proxmox.command';
 import { validateCommand } from './commands/validate.command';
 import { venueCommand } from './commands/venue.command';
 import type { ContextFactory } from './context';
@@ -53,6 +54,7 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(deploymentsCommand(context));
   program.addCommand(netbootCommand(context, env));
   program.addCommand(validateCommand(context));
+  program.addCommand(proxmoxCommand(context, env));
 
   // Subcommands print where the program prints and report errors by exception instead of
   // exiting, so runCli decides the exit code.
