@@ -8,7 +8,10 @@ import { join } from 'node:path';
 const root = join(__dirname, '..');
 const managementPort = Number(process.env['E2E_MGMT_PORT'] ?? 5310);
 const deploymentPort = Number(process.env['E2E_DEPLOY_PORT'] ?? 5311);
+const dataDir = `tmp/e2e-data-${managementPort}`;
 export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
+/** The deployment listener, where the simulated units talk to the server like real installers. */
+export const E2E_DEPLOY_URL = `http://127.0.0.1:${deploymentPort}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -45,7 +48,8 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: 'rm -rf tmp/e2e-data && node dist/server/main.js',
+    // One data folder per port, so two runs on one machine (other ports) do not share or wipe it.
+    command: `rm -rf ${dataDir} && node dist/server/main.js`,
     cwd: root,
     url: `http://127.0.0.1:${managementPort}/api/health`,
     reuseExistingServer: false,
@@ -53,7 +57,7 @@ export default defineConfig({
     stdout: 'ignore',
     stderr: 'pipe',
     env: {
-      DATA_DIR: 'tmp/e2e-data',
+      DATA_DIR: dataDir,
       MGMT_HOST: '127.0.0.1',
       MGMT_PORT: String(managementPort),
       DEPLOY_HOST: '127.0.0.1',
@@ -61,6 +65,8 @@ export default defineConfig({
       ADMIN_USERNAME: 'admin',
       ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
       LOG_FORMAT: 'json',
+      // The suites sign in many times a minute; the default limit of 10 is for people.
+      LOGIN_ATTEMPTS_PER_MINUTE: '200',
     },
   },
 });

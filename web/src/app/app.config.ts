@@ -1,4 +1,4 @@
-import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
+import { provideHttpClient, withInterceptors } from '@angular/common/http';
 import {
   ApplicationConfig,
   inject,
@@ -17,7 +17,8 @@ export const appConfig: ApplicationConfig = {
     provideBrowserGlobalErrorListeners(),
     provideZonelessChangeDetection(),
     provideRouter(routes, withComponentInputBinding()),
-    provideHttpClient(withFetch(), withInterceptors([authInterceptor])),
+    // The XMLHttpRequest backend (not fetch): only it reports upload progress, which image uploads show.
+    provideHttpClient(withInterceptors([authInterceptor])),
     { provide: TitleStrategy, useClass: PageTitleStrategy },
     // Apply the stored light/dark choice before the first render, so the page does not flash.
     provideAppInitializer(() => void inject(ThemeService)),

@@ -30,6 +30,11 @@ export const routes: Routes = [
         loadComponent: () => import('./venues/venues-page').then((m) => m.VenuesPage),
       },
       {
+        path: 'venues/:code',
+        title: 'Venue',
+        loadComponent: () => import('./venues/venue-detail-page').then((m) => m.VenueDetailPage),
+      },
+      {
         path: 'batches',
         title: 'Batches',
         loadComponent: () => import('./batches/batches-page').then((m) => m.BatchesPage),
@@ -43,6 +48,17 @@ export const routes: Routes = [
         path: 'deployments',
         title: 'Deployments',
         loadComponent: () => import('./deployments/deployments-page').then((m) => m.DeploymentsPage),
+      },
+      {
+        path: 'deployments/:id',
+        title: 'Deployment',
+        loadComponent: () => import('./deployments/deployment-detail-page').then((m) => m.DeploymentDetailPage),
+      },
+      {
+        // Lazy like every page: chart.js only loads with the pages that draw charts.
+        path: 'statistics',
+        title: 'Statistics',
+        loadComponent: () => import('./statistics/statistics-page').then((m) => m.StatisticsPage),
       },
       {
         path: 'netboot',

@@ -1,11 +1,115 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { DatePipe } from '@angular/common';
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { MatButtonModule } from '@angular/material/button';
+import { MatDialog } from '@angular/material/dialog';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import { MatTableModule } from '@angular/material/table';
+import { SOCKET_EVENTS, type BatchAction, type BatchDto, type VenueDto } from '@rpi-deploy/contracts';
+import { debounceTime, filter, of, switchMap } from 'rxjs';
+import { BatchesApi } from '../api/batches-api';
+import { VenuesApi } from '../api/venues-api';
+import { AuthService } from '../auth/auth.service';
+import { apiErrorMessage } from '../http/api-error-message';
+import { LiveSocket } from '../live/live-socket';
+import { confirmAction } from '../shared/confirm-dialog';
+import { Notice } from '../shared/notice';
+import { StatusChip } from '../shared/status-chip';
+import { allowedBatchActions } from './batch-actions';
+import { BatchForm } from './batch-form';
+import { BatchProgress } from './batch-progress';
+
+const ACTION_LABELS: Record<BatchAction, string> = { start: 'Start', pause: 'Pause', cancel: 'Cancel' };
 
 @Component({
   selector: 'app-batches-page',
-  template: `
-    <h1>Batches</h1>
-    <p>Deployment batches (venue, product, count and priority) that you start, pause and cancel.</p>
-  `,
+  imports: [
+    BatchForm,
+    BatchProgress,
+    DatePipe,
+    MatButtonModule,
+    MatProgressBarModule,
+    MatTableModule,
+    Notice,
+    StatusChip,
+  ],
+  templateUrl: './batches-page.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
-export class BatchesPage {}
+export class BatchesPage {
+  private readonly batchesApi = inject(BatchesApi);
+  private readonly venuesApi = inject(VenuesApi);
+  private readonly dialog = inject(MatDialog);
+  private readonly snackBar = inject(MatSnackBar);
+  private readonly auth = inject(AuthService);
+
+  protected readonly canChange = computed(() => this.auth.hasRole('operator'));
+  protected readonly batches = signal<BatchDto[]>([]);
+  protected readonly venues = signal<VenueDto[]>([]);
+  protected readonly loading = signal(true);
+  protected readonly error = signal<string | null>(null);
+  protected readonly actionLabels = ACTION_LABELS;
+  protected readonly actionsOf = allowedBatchActions;
+  protected readonly columns = computed(() => [
+    'id',
+    'venue',
+    'product',
+    'priority',
+    'status',
+    'progress',
+    'createdAt',
+    ...(this.canChange() ? ['actions'] : []),
+  ]);
+
+  constructor() {
+    this.load();
+    this.venuesApi.list().subscribe({ next: (venues) => this.venues.set(venues), error: () => undefined });
+    // Hostnames handed out move the batches along: follow the live deployments, calmly.
+    inject(LiveSocket)
+      .on(SOCKET_EVENTS.deploymentUpdated)
+      .pipe(debounceTime(1_000), takeUntilDestroyed())
+      .subscribe(() => this.load());
+  }
+
+  protected load(): void {
+    this.batchesApi.list().subscribe({
+      next: (batches) => {
+        this.batches.set(batches);
+        this.loading.set(false);
+      },
+      error: (error: unknown) => {
+        this.loading.set(false);
+        this.error.set(apiErrorMessage(error));
+      },
+    });
+  }
+
+  protected created(batch: BatchDto): void {
+    this.snackBar.open(`Batch ${batch.id} created: start it when the units are ready`, 'OK', { duration: 5000 });
+    this.load();
+  }
+
+  protected apply(batch: BatchDto, action: BatchAction): void {
+    const confirmed =
+      action === 'cancel'
+        ? confirmAction(this.dialog, {
+            title: `Cancel batch ${batch.id}?`,
+            message: `No more units will be named through this batch (${batch.assigned} of ${batch.count} done). A cancelled batch cannot be started again.`,
+            confirmLabel: 'Cancel batch',
+          })
+        : of(true);
+    confirmed
+      .pipe(
+        filter(Boolean),
+        switchMap(() => this.batchesApi.apply(batch.id, action)),
+      )
+      .subscribe({
+        next: (updated) => {
+          this.error.set(null);
+          this.batches.update((batches) => batches.map((each) => (each.id === updated.id ? updated : each)));
+        },
+        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+      });
+  }
+}

@@ -1,14 +1,50 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { MatIconModule } from '@angular/material/icon';
+import { RouterLink } from '@angular/router';
+import { interval } from 'rxjs';
+import { BatchProgress } from '../batches/batch-progress';
+import { Notice } from '../shared/notice';
+import { DashboardCounters } from './dashboard-counters';
+import { DashboardStore } from './dashboard-store';
+import { isFinished, orderUnits } from './live-units';
+import { NetbootingUnits } from './netbooting-units';
+import { UnitCard } from './unit-card';
+
+const CONNECTION_LABELS = { connecting: 'Connecting…', connected: 'Live', reconnecting: 'Reconnecting…' } as const;
 
 @Component({
   selector: 'app-dashboard-page',
-  template: `
-    <h1>Dashboard</h1>
-    <p>
-      Live view of the units being deployed right now: each one's step, progress, speed, time left and last error, with
-      today's totals.
-    </p>
-  `,
+  imports: [BatchProgress, DashboardCounters, MatIconModule, NetbootingUnits, Notice, RouterLink, UnitCard],
+  providers: [DashboardStore],
+  templateUrl: './dashboard-page.html',
+  styleUrl: './dashboard-page.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
-export class DashboardPage {}
+export class DashboardPage {
+  protected readonly store = inject(DashboardStore);
+  /** One clock for every elapsed time on the page. */
+  protected readonly now = signal(Date.now());
+
+  protected readonly units = computed(() => orderUnits(this.store.units()));
+  protected readonly inProgress = computed(
+    () => [...this.store.units().values()].filter((unit) => !isFinished(unit.deployment.status)).length,
+  );
+  /** Batches at work; when none is, the one that finished last (staff like to see it reached its count). */
+  protected readonly shownBatches = computed(() => {
+    const batches = this.store.batches();
+    const open = batches.filter((batch) => batch.status === 'active' || batch.status === 'paused');
+    if (open.length > 0) return open;
+    const finished = batches
+      .filter((batch) => batch.status === 'completed' && batch.finishedAt)
+      .sort((a, b) => b.finishedAt!.localeCompare(a.finishedAt!));
+    return finished.slice(0, 1);
+  });
+  protected readonly connectionLabel = computed(() => CONNECTION_LABELS[this.store.connection()]);
+
+  constructor() {
+    interval(1_000)
+      .pipe(takeUntilDestroyed())
+      .subscribe(() => this.now.set(Date.now()));
+  }
+}

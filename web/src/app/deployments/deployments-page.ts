@@ -1,11 +1,137 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { DatePipe } from '@angular/common';
+import { ChangeDetectionStrategy, Component, computed, DOCUMENT, inject, signal } from '@angular/core';
+import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatIconModule } from '@angular/material/icon';
+import { MatInputModule } from '@angular/material/input';
+import { MatPaginatorModule, type PageEvent } from '@angular/material/paginator';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatSelectModule } from '@angular/material/select';
+import { MatSortModule, type Sort } from '@angular/material/sort';
+import { MatTableModule } from '@angular/material/table';
+import { RouterLink } from '@angular/router';
+import { DEPLOYMENT_STATUSES, PRODUCT_CODES, type DeploymentDto } from '@rpi-deploy/contracts';
+import { DeploymentsApi, type DeploymentFilter } from '../api/deployments-api';
+import { formatDuration } from '../format/units';
+import { apiErrorMessage } from '../http/api-error-message';
+import { Notice } from '../shared/notice';
+import { saveBlob } from '../shared/save-blob';
+import { StatusChip } from '../shared/status-chip';
+import { toDeploymentFilter } from './deployment-filter-form';
+import { durationSeconds, sortDeployments, type DeploymentSortKey, type SortDirection } from './deployment-sort';
 
+/** The deployment history: filter, sort, page through, export. */
 @Component({
   selector: 'app-deployments-page',
-  template: `
-    <h1>Deployments</h1>
-    <p>The history of every deployment and its status events, with filters, statistics and CSV export.</p>
-  `,
+  imports: [
+    DatePipe,
+    MatButtonModule,
+    MatFormFieldModule,
+    MatIconModule,
+    MatInputModule,
+    MatPaginatorModule,
+    MatProgressBarModule,
+    MatSelectModule,
+    MatSortModule,
+    MatTableModule,
+    Notice,
+    ReactiveFormsModule,
+    RouterLink,
+    StatusChip,
+  ],
+  templateUrl: './deployments-page.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
-export class DeploymentsPage {}
+export class DeploymentsPage {
+  private readonly api = inject(DeploymentsApi);
+  private readonly document = inject(DOCUMENT);
+
+  protected readonly statuses = DEPLOYMENT_STATUSES;
+  protected readonly products = PRODUCT_CODES;
+  protected readonly columns = [
+    'hostname',
+    'status',
+    'venue',
+    'product',
+    'serial',
+    'image',
+    'startedAt',
+    'duration',
+    'error',
+  ];
+  protected readonly form = inject(NonNullableFormBuilder).group({
+    status: [''],
+    venue: [''],
+    product: [''],
+    fromDate: [''],
+    toDate: [''],
+  });
+  protected readonly filter = signal<DeploymentFilter>({});
+  protected readonly pageIndex = signal(0);
+  protected readonly pageSize = signal(25);
+  protected readonly total = signal(0);
+  protected readonly items = signal<DeploymentDto[]>([]);
+  protected readonly sort = signal<Sort>({ active: '', direction: '' });
+  protected readonly rows = computed(() =>
+    sortDeployments(this.items(), this.sort().active as DeploymentSortKey | '', this.sort().direction as SortDirection),
+  );
+  protected readonly loading = signal(false);
+  protected readonly exporting = signal(false);
+  protected readonly error = signal<string | null>(null);
+
+  constructor() {
+    this.load();
+  }
+
+  protected applyFilter(): void {
+    this.filter.set(toDeploymentFilter(this.form.getRawValue()));
+    this.pageIndex.set(0);
+    this.load();
+  }
+
+  protected clearFilter(): void {
+    this.form.reset();
+    this.applyFilter();
+  }
+
+  protected page(event: PageEvent): void {
+    this.pageIndex.set(event.pageIndex);
+    this.pageSize.set(event.pageSize);
+    this.load();
+  }
+
+  protected duration(deployment: DeploymentDto): string {
+    return formatDuration(durationSeconds(deployment));
+  }
+
+  protected exportCsv(): void {
+    this.exporting.set(true);
+    this.api.exportCsv(this.filter()).subscribe({
+      next: (csv) => {
+        this.exporting.set(false);
+        saveBlob(this.document, csv, 'deployments.csv');
+      },
+      error: (error: unknown) => {
+        this.exporting.set(false);
+        this.error.set(apiErrorMessage(error));
+      },
+    });
+  }
+
+  private load(): void {
+    this.loading.set(true);
+    this.api.list(this.filter(), this.pageIndex() + 1, this.pageSize()).subscribe({
+      next: (page) => {
+        this.items.set(page.items);
+        this.total.set(page.total);
+        this.loading.set(false);
+        this.error.set(null);
+      },
+      error: (error: unknown) => {
+        this.loading.set(false);
+        this.error.set(apiErrorMessage(error));
+      },
+    });
+  }
+}

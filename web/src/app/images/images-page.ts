@@ -1,13 +1,132 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { MatButtonModule } from '@angular/material/button';
+import { MatDialog } from '@angular/material/dialog';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import {
+  PRODUCT_CODES,
+  PRODUCT_NAMES,
+  SOCKET_EVENTS,
+  type ImageDto,
+  type ImageProgressEvent,
+  type ProductCode,
+} from '@rpi-deploy/contracts';
+import { debounceTime, filter, switchMap } from 'rxjs';
+import { ImagesApi } from '../api/images-api';
+import { AuthService } from '../auth/auth.service';
+import { formatBytes } from '../format/units';
+import { apiErrorMessage } from '../http/api-error-message';
+import { LiveSocket } from '../live/live-socket';
+import { confirmAction } from '../shared/confirm-dialog';
+import { Notice } from '../shared/notice';
+import { ImageUploadForm } from './image-upload-form';
+import { ImageVersionsTable, type ImageAction } from './image-versions-table';
 
 @Component({
   selector: 'app-images-page',
-  template: `
-    <h1>Images</h1>
-    <p>
-      The KXP2 and RXP2 master images: upload with progress, checksums, the active version per product and rollback.
-    </p>
-  `,
+  imports: [ImageUploadForm, ImageVersionsTable, MatButtonModule, MatProgressBarModule, Notice],
+  templateUrl: './images-page.html',
+  styleUrl: './images-page.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
-export class ImagesPage {}
+export class ImagesPage {
+  private readonly api = inject(ImagesApi);
+  private readonly dialog = inject(MatDialog);
+  private readonly snackBar = inject(MatSnackBar);
+  private readonly auth = inject(AuthService);
+
+  protected readonly canChange = computed(() => this.auth.hasRole('operator'));
+  protected readonly products = PRODUCT_CODES;
+  protected readonly productNames = PRODUCT_NAMES;
+  protected readonly images = signal<ImageDto[]>([]);
+  protected readonly loading = signal(true);
+  protected readonly error = signal<string | null>(null);
+  /** Uploads the server is receiving right now (from any user), by upload id. */
+  protected readonly incoming = signal<ReadonlyMap<string, ImageProgressEvent>>(new Map());
+  protected readonly incomingList = computed(() => [...this.incoming().values()]);
+  protected readonly bytes = formatBytes;
+
+  constructor() {
+    this.load();
+    const live = inject(LiveSocket);
+    live
+      .on(SOCKET_EVENTS.imagesChanged)
+      .pipe(debounceTime(300), takeUntilDestroyed())
+      .subscribe(() => this.load());
+    live
+      .on<ImageProgressEvent>(SOCKET_EVENTS.imageProgress)
+      .pipe(takeUntilDestroyed())
+      .subscribe((event) =>
+        this.incoming.update((incoming) => {
+          const next = new Map(incoming);
+          if (event.stage === 'receiving') next.set(event.uploadId, event);
+          else next.delete(event.uploadId);
+          return next;
+        }),
+      );
+  }
+
+  protected imagesOf(product: ProductCode): ImageDto[] {
+    return this.images().filter((image) => image.product === product);
+  }
+
+  protected load(): void {
+    this.api.list().subscribe({
+      next: (images) => {
+        this.images.set(images);
+        this.loading.set(false);
+      },
+      error: (error: unknown) => {
+        this.loading.set(false);
+        this.error.set(apiErrorMessage(error));
+      },
+    });
+  }
+
+  protected act({ image, action }: ImageAction): void {
+    const name = `${image.product} ${image.version}`;
+    if (action === 'activate') {
+      this.api.activate(image.id).subscribe({
+        next: () => this.done(`${name} is now active: new units get it`),
+        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+      });
+      return;
+    }
+    confirmAction(this.dialog, {
+      title: `Delete ${name}?`,
+      message: 'The image file and its block map are deleted from the server. This cannot be undone.',
+      confirmLabel: 'Delete',
+    })
+      .pipe(
+        filter(Boolean),
+        switchMap(() => this.api.remove(image.id)),
+      )
+      .subscribe({
+        next: () => this.done(`${name} deleted`),
+        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+      });
+  }
+
+  protected rollback(product: ProductCode): void {
+    confirmAction(this.dialog, {
+      title: `Roll back ${product}?`,
+      message: `The ${product} image that was active before the current one becomes active again.`,
+      confirmLabel: 'Roll back',
+    })
+      .pipe(
+        filter(Boolean),
+        switchMap(() => this.api.rollback(product)),
+      )
+      .subscribe({
+        next: (image) => this.done(`${image.product} ${image.version} is active again`),
+        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+      });
+  }
+
+  private done(message: string): void {
+    this.error.set(null);
+    this.snackBar.open(message, 'OK', { duration: 5000 });
+    this.load();
+  }
+}

@@ -1,11 +1,28 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { AuthService } from '../auth/auth.service';
+import { Notice } from '../shared/notice';
+import { ProxmoxPanel } from './proxmox/proxmox-panel';
+import { UsersPanel } from './users-panel';
 
 @Component({
   selector: 'app-server-page',
+  imports: [Notice, ProxmoxPanel, UsersPanel],
   template: `
-    <h1>Server</h1>
-    <p>The health of this deployment server: listeners, services, disk space and the pre-flight checks.</p>
+    <div class="page-header"><h1>Server</h1></div>
+    <p class="page-intro">Who may use this deployment server, and the Proxmox VM it runs in.</p>
+    @if (isAdmin()) {
+      <app-users-panel />
+    } @else {
+      <section class="section" aria-labelledby="users-heading">
+        <h2 id="users-heading">Users and roles</h2>
+        <app-notice>Only admins manage users and roles.</app-notice>
+      </section>
+    }
+    <app-proxmox-panel />
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
-export class ServerPage {}
+export class ServerPage {
+  private readonly auth = inject(AuthService);
+  protected readonly isAdmin = computed(() => this.auth.hasRole('admin'));
+}

@@ -30,7 +30,16 @@ describe('AppShell', () => {
           {
             path: '',
             component: AppShell,
-            children: ['dashboard', 'venues', 'batches', 'images', 'deployments', 'netboot', 'server'].map((path) => ({
+            children: [
+              'dashboard',
+              'venues',
+              'batches',
+              'images',
+              'deployments',
+              'statistics',
+              'netboot',
+              'server',
+            ].map((path) => ({
               path,
               component: VenuesStub,
             })),
@@ -74,6 +83,7 @@ describe('AppShell', () => {
       ['Batches', '/batches'],
       ['Images', '/images'],
       ['Deployments', '/deployments'],
+      ['Statistics', '/statistics'],
       ['Netboot', '/netboot'],
       ['Server', '/server'],
     ]);

@@ -12,6 +12,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { label: 'Batches', path: '/batches', icon: 'playlist_play' },
   { label: 'Images', path: '/images', icon: 'album' },
   { label: 'Deployments', path: '/deployments', icon: 'history' },
+  { label: 'Statistics', path: '/statistics', icon: 'insights' },
   { label: 'Netboot', path: '/netboot', icon: 'lan' },
   { label: 'Server', path: '/server', icon: 'dns' },
 ];

@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { E2E_ADMIN_PASSWORD } from '../../playwright.config';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * A second built server of the test's own, on its own ports and data folder, which the test may
+ * stop and start again (the shared one belongs to every suite and must stay up).
+ */
+export class OwnServer {
+  private process: ChildProcess | null = null;
+  readonly dataDir: string;
+
+  private constructor(
+    readonly managementPort: number,
+    readonly deploymentPort: number,
+  ) {
+    this.dataDir = join(ROOT, 'tmp', `e2e-own-server-${managementPort}`);
+  }
+
+  static async create(): Promise<OwnServer> {
+    const server = new OwnServer(await freePort(), await freePort());
+    rmSync(server.dataDir, { recursive: true, force: true });
+    return server;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.managementPort}`;
+  }
+
+  get deployUrl(): string {
+    return `http://127.0.0.1:${this.deploymentPort}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ['dist/server/main.js'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        DATA_DIR: this.dataDir,
+        MGMT_HOST: '127.0.0.1',
+        MGMT_PORT: String(this.managementPort),
+        DEPLOY_HOST: '127.0.0.1',
+        DEPLOY_PORT: String(this.deploymentPort),
+        ADMIN_USERNAME: 'admin',
+        ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+        LOG_FORMAT: 'json',
+      },
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    this.process = child;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
+      try {
+        if ((await fetch(`${this.origin}/api/health`)).ok) return;
+      } catch {
+        // Not listening yet.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`the server did not answer /api/health within 60 s: ${stderr}`);
+  }
+
+  /** Stops the server as systemd would (SIGTERM) and waits until it is gone. */
+  async stop(): Promise<void> {
+    const child = this.process;
+    this.process = null;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,80 @@
+import { TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
+import type { DeploymentDto } from '@rpi-deploy/contracts';
+import { applyUpdates } from './live-units';
+import { UnitCard } from './unit-card';
+
+const T0 = Date.parse('2026-11-26T10:00:00.000Z');
+
+function render(overrides: Partial<DeploymentDto>, now = T0 + 125_000): HTMLElement {
+  const deployment = {
+    id: 'd-1',
+    status: 'downloading',
+    hostname: 'KXP2-CORO-007',
+    product: 'KXP2',
+    venue: 'CORO',
+    serial: '10000000abc12345',
+    mac: 'd8:3a:dd:12:34:56',
+    ip: '192.168.151.120',
+    model: null,
+    storageBytes: null,
+    imageId: 1,
+    imageVersion: '1.4.0',
+    progress: 42,
+    bytesDone: 100e6,
+    bytesTotal: 400e6,
+    throughput: { download: 50e6, write: 25e6 },
+    message: 'writing the image',
+    error: null,
+    startedAt: new Date(T0).toISOString(),
+    lastReportAt: new Date(T0 + 120_000).toISOString(),
+    finishedAt: null,
+    ...overrides,
+  } as DeploymentDto;
+  TestBed.configureTestingModule({ providers: [provideRouter([])] });
+  const fixture = TestBed.createComponent(UnitCard);
+  fixture.componentRef.setInput('unit', applyUpdates(new Map(), [deployment]).get('d-1'));
+  fixture.componentRef.setInput('now', now);
+  fixture.detectChanges();
+  return fixture.nativeElement as HTMLElement;
+}
+
+const text = (element: HTMLElement) => element.textContent?.replace(/\s+/g, ' ') ?? '';
+
+describe('UnitCard', () => {
+  it('shows who the unit is, its progress, speed, time left, elapsed time and last message', () => {
+    const card = render({});
+
+    expect(card.querySelector('article')?.getAttribute('aria-labelledby')).toBe('unit-d-1');
+    expect(card.querySelector('h3')?.textContent).toBe('KXP2-CORO-007');
+    expect(card.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow')).toBe('42');
+    expect(card.querySelector('[role="progressbar"]')?.getAttribute('aria-label')).toBe('KXP2-CORO-007 progress');
+    const content = text(card);
+    for (const part of [
+      '10000000abc12345',
+      'd8:3a:dd:12:34:56',
+      '192.168.151.120',
+      '42 %',
+      '25 MB/s',
+      'ETA 12 s',
+      '2 min 05 s',
+      'writing the image',
+    ]) {
+      expect(content).toContain(part);
+    }
+  });
+
+  it('makes a failed unit stand out with its error instead of the last message', () => {
+    const card = render({
+      status: 'failed',
+      error: 'SD card removed',
+      finishedAt: new Date(T0 + 30_000).toISOString(),
+    });
+
+    expect(card.querySelector('article')?.classList).toContain('failed');
+    expect(text(card)).toContain('Error: SD card removed');
+    expect(text(card)).not.toContain('writing the image');
+    expect(text(card)).not.toContain('ETA');
+    expect(text(card)).toContain('30 s');
+  });
+});

@@ -1,0 +1,36 @@
+import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
+import { MatIconModule } from '@angular/material/icon';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { RouterLink } from '@angular/router';
+import { formatBytes, formatDuration, formatRate } from '../format/units';
+import { StatusChip } from '../shared/status-chip';
+import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
+
+/** One unit on the dashboard: who it is, where it is, how fast, how long, and what went wrong. */
+@Component({
+  selector: 'app-unit-card',
+  imports: [MatIconModule, MatProgressBarModule, RouterLink, StatusChip],
+  templateUrl: './unit-card.html',
+  styleUrl: './unit-card.scss',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class UnitCard {
+  readonly unit = input.required<LiveUnit>();
+  /** The page's clock, so elapsed times tick without one timer per card. */
+  readonly now = input.required<number>();
+
+  protected readonly deployment = computed(() => this.unit().deployment);
+  protected readonly headingId = computed(() => `unit-${this.deployment().id}`);
+  protected readonly finished = computed(() => isFinished(this.deployment().status));
+  protected readonly elapsed = computed(() => formatDuration(elapsedSeconds(this.deployment(), this.now())));
+  protected readonly rate = computed(() => (this.unit().rate === null ? null : formatRate(this.unit().rate)));
+  protected readonly eta = computed(() =>
+    this.unit().etaSeconds === null ? null : formatDuration(this.unit().etaSeconds),
+  );
+  /** Bytes of the current phase; once finished they only describe the last phase, so they are left out. */
+  protected readonly bytes = computed(() => {
+    const { bytesDone, bytesTotal } = this.deployment();
+    if (this.finished() || bytesDone === null || bytesTotal === null) return null;
+    return `${formatBytes(bytesDone)} of ${formatBytes(bytesTotal)}`;
+  });
+}
