@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigResponse, DeploymentDetailDto } from '@rpi-deploy/contracts';
 import { uploadMultipart } from '../../server/src/cli/multipart-upload';
@@ -42,6 +42,10 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
     const latencies: number[] = [];
     let errors = 0;
     const acknowledged = new Map<string, number>();
+    // Server CPU from when the last unit has its config: what the status reports alone cost.
+    const serverPid = serverProcess();
+    let configured = 0;
+    let fromLastConfig = { cpu: NaN, reports: 0 };
     const unit = async (n: number) => {
       const serial = `40000000${n.toString(16).padStart(8, '0')}`;
       const mac = `02:10:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
@@ -56,6 +60,7 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
       }
       const { deploymentId, statusToken } = (await config.json()) as ConfigResponse;
       acknowledged.set(deploymentId, 0);
+      if ((configured += 1) === DEVICES) fromLastConfig = { cpu: cpuMs(serverPid), reports: latencies.length };
       // Spread the units over the interval, as real ones would be.
       await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS));
       for (const report of REPORTS) {
@@ -76,6 +81,7 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
     const started = performance.now();
     await Promise.all(Array.from({ length: DEVICES }, (_, n) => unit(n)));
     const seconds = (performance.now() - started) / 1000;
+    const cpuPerReport = (cpuMs(serverPid) - fromLastConfig.cpu) / (latencies.length - fromLastConfig.reports);
 
     let lost = 0;
     for (const [id, count] of acknowledged) {
@@ -92,7 +98,9 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
     return [
       {
         suite: 'deployments load',
-        case: `${DEVICES} units, report every ${INTERVAL_MS} ms, SQLite (${latencies.length} reports in ${seconds.toFixed(1)} s)`,
+        case:
+          `${DEVICES} units, report every ${INTERVAL_MS} ms, SQLite (${latencies.length} reports in ${seconds.toFixed(1)} s, ` +
+          `server CPU ${Number.isNaN(cpuPerReport) ? 'n/a' : cpuPerReport.toFixed(2)} ms per report)`,
         ours: `p50 ${percentile(50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`,
         baseline: `${errors} errors, ${lost} lost events`,
         ratio: 50 / p99,
@@ -103,4 +111,35 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
   } finally {
     await server.stop();
   }
+}
+
+/** The server this process started (our only node child), found in /proc; undefined off Linux. */
+function serverProcess(): number | undefined {
+  try {
+    const child = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .find((pid) => {
+        try {
+          return statFields(Number(pid))[1] === String(process.pid);
+        } catch {
+          return false; // exited meanwhile
+        }
+      });
+    return child === undefined ? undefined : Number(child);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fields of /proc/<pid>/stat after the command name: state, ppid, ... */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** User + system CPU time of the process in ms (NaN when unknown); clock ticks are 100 Hz on Linux. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const fields = statFields(pid);
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -17,6 +17,7 @@ describe.each(testDatabases())('deployments on $name', (database) => {
   let t: TestServer;
   let token: string;
   let work: string;
+  let env: Record<string, string | undefined>;
 
   const config = (body: object) => api(t.deployment, '/api/config', { method: 'POST', body });
   const status = (deployment: ConfigResponse, body: object, bearer = deployment.statusToken) =>
@@ -29,11 +30,12 @@ describe.each(testDatabases())('deployments on $name', (database) => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'deployments-test-'));
-    t = await bootTestServer({
+    env = {
       DATABASE_URL: await database.create(),
       DEPLOY_PUBLIC_URL: 'http://deploy.example:5001/',
       DEPLOYMENT_SILENCE_TIMEOUT_SECONDS: '2',
-    });
+    };
+    t = await bootTestServer(env);
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
     await manage('/api/venues', 'POST', { code: 'CORO', name: 'Corona' });
     await manage('/api/venues', 'POST', { code: 'EMPT', name: 'Empty' });
@@ -196,6 +198,41 @@ describe.each(testDatabases())('deployments on $name', (database) => {
     expect((await status(first, { status: 'downloading' })).status).toBe(409);
   });
 
+  it('stores every report of a burst and answers each only once it is stored', async () => {
+    const units = await Promise.all(
+      [14, 15, 16].map(
+        async (n) => (await config({ ...unit(n), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse,
+      ),
+    );
+    // All at once: they reach the server in the same moments and are written together.
+    const answers = await Promise.all(
+      units.flatMap((deployment) =>
+        Array.from({ length: 15 }, (_, i) => status(deployment, { status: 'downloading', progress: i + 1 })),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    for (const deployment of units) {
+      const detail = (await manage(`/api/deployments/${deployment.deploymentId}`)).body;
+      const progresses = detail.events.slice(1).map((e: { progress: number }) => e.progress);
+      expect([...progresses].sort((a, b) => a - b)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      expect(detail.progress).toBe(progresses.at(-1));
+    }
+
+    // A burst that ends the deployment: what came after the end is refused and not stored.
+    const [ending] = units;
+    const burst = await Promise.all([
+      status(ending, { status: 'failed', error: 'card pulled out' }),
+      ...Array.from({ length: 5 }, () => status(ending, { status: 'customizing' })),
+    ]);
+    expect(burst[0].status).toBe(200);
+    expect(burst.every((answer) => answer.status === 200 || answer.status === 409)).toBe(true);
+    const detail = (await manage(`/api/deployments/${ending.deploymentId}`)).body;
+    expect(detail.status).toBe('failed');
+    const statuses = detail.events.map((e: { status: string }) => e.status);
+    expect(statuses.at(-1)).toBe('failed');
+    expect(statuses.length).toBe(1 + 15 + burst.filter((answer) => answer.status === 200).length);
+  });
+
   it('marks a deployment that goes silent as failed with "no report"', async () => {
     const deployment = (await config({ ...unit(9), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
     await status(deployment, { status: 'downloading', progress: 5 });
@@ -323,5 +360,28 @@ describe.each(testDatabases())('deployments on $name', (database) => {
       body: { message: 'Venue CORO has deployments in its history and cannot be deleted' },
     });
     expect((await manage('/api/venues/CORO')).status).toBe(200);
+  });
+
+  it('carries the open deployments over a restart of the server', async () => {
+    const running = (await config({ ...unit(12), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
+    const restarted = (await config({ ...unit(13), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
+    await status(running, { status: 'verifying', progress: 90 });
+    await t.close({ keepData: true });
+    t = await bootTestServer(env, t.dataDir);
+    token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
+
+    expect((await status(running, { status: 'downloading' })).body).toMatchObject({
+      message: 'Cannot go from verifying back to downloading',
+    });
+    expect((await status(running, { status: 'customizing', progress: 95 })).status).toBe(200);
+    await config({ ...unit(13), product: 'KXP2', venue: 'CORO' });
+    expect((await manage(`/api/deployments/${restarted.deploymentId}`)).body).toMatchObject({
+      status: 'failed',
+      message: 'restarted',
+    });
+    expect((await manage(`/api/deployments/${running.deploymentId}`)).body).toMatchObject({
+      status: 'customizing',
+      progress: 95,
+    });
   });
 });

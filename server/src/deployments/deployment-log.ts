@@ -34,7 +34,13 @@ export class DeploymentLog implements OnModuleDestroy {
       [line.at.toISOString(), line.ip ?? '-', line.hostname, line.serial, line.status, oneLine(line.message)].join(
         '\t',
       ) + '\n';
-    this.streamFor(day).write(text);
+    const stream = this.streamFor(day);
+    // The lines of one batch of reports (one event-loop turn) go to the file in one write.
+    if (!stream.writableCorked) {
+      stream.cork();
+      process.nextTick(() => stream.uncork());
+    }
+    stream.write(text);
   }
 
   onModuleDestroy(): Promise<void> {

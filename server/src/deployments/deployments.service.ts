@@ -1,6 +1,4 @@
 import {
-  ConflictException,
-  ForbiddenException,
   Injectable,
   Logger,
   NotFoundException,
@@ -10,10 +8,9 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { In, LessThan, Not, Repository, type EntityManager } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
 import {
-  isAllowedTransition,
   TERMINAL_DEPLOYMENT_STATUSES,
   type ConfigResponse,
   type DeploymentDetailDto,
@@ -24,14 +21,13 @@ import {
   SOCKET_EVENTS,
 } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
-import { Transactions } from '../database/transactions';
 import { HostnamesService } from '../hostnames/hostnames.service';
-import { Venue } from '../hostnames/venue.entity';
 import { VenuesService } from '../hostnames/venues.service';
 import { ImagesService } from '../images/images.service';
 import { DeploymentEvent } from './deployment-event.entity';
 import { DeploymentLog } from './deployment-log';
 import { DeploymentUpdates } from './deployment-updates';
+import { DeploymentWriter } from './deployment-writer';
 import { Deployment } from './deployment.entity';
 import type { ConfigBody, StatusBody } from './dto/installer.dto';
 import type { DeploymentQuery } from './dto/deployment-query.dto';
@@ -39,8 +35,10 @@ import { toDeploymentDto, toEventDto } from './deployment-views';
 import { computeStats } from './deployment-stats';
 import { LiveEvents } from '../live/live-events';
 import { DeploymentListener } from '../listeners/deployment-listener';
+import { DeploymentRows, type NewEvent } from './deployment-rows';
+import { StatusReports } from './status-reports';
+import { newStatusToken } from './status-token';
 
-const OPEN_STATUSES: DeploymentStatus[] = ['starting', 'downloading', 'verifying', 'customizing'];
 const SILENCE_CHECK_MS = 15_000;
 /** Dashboards get fresh statistics at most once a second, and only when counts changed. */
 const STATS_INTERVAL_MS = 1000;
@@ -58,7 +56,9 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     private readonly hostnames: HostnamesService,
     private readonly venues: VenuesService,
     private readonly images: ImagesService,
-    private readonly transactions: Transactions,
+    private readonly writer: DeploymentWriter,
+    private readonly reports: StatusReports,
+    private readonly rows: DeploymentRows,
     private readonly log: DeploymentLog,
     private readonly updates: DeploymentUpdates,
     private readonly config: AppConfig,
@@ -110,49 +110,66 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   /** `POST /api/config`: hostname, image and a new deployment for a unit. */
   async configure(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
     // Refuse before assigning when the product is known and has nothing to install.
-    if (body.product && !(await this.images.active(body.product))) throw noImage(body.product);
+    const named = body.product ? await this.images.active(body.product) : null;
+    if (body.product && !named) throw noImage(body.product);
     const assignment = await this.hostnames.assign(body);
-    const image = await this.images.active(assignment.product);
+    const image = named?.product === assignment.product ? named : await this.images.active(assignment.product);
     if (!image) throw noImage(assignment.product);
 
-    const token = randomBytes(32).toString('base64url');
+    const { token, hash } = newStatusToken();
     const now = new Date();
-    const deployment = await this.transactions.run(async (manager) => {
+    const serial = assignment.deviceSerial!;
+    const { deployment, superseded } = await this.writer.run(async (manager, changed) => {
       const venue = await this.venues.find(manager, assignment.venue);
-      await this.supersede(manager, assignment.deviceSerial!, now);
-      const created = await manager.save(
-        manager.create(Deployment, {
-          id: randomUUID(),
-          tokenHash: sha256(token),
-          status: 'starting',
-          hostname: assignment.hostname,
-          product: assignment.product,
-          venueId: venue.id,
-          venue,
-          serial: assignment.deviceSerial!,
-          mac: assignment.deviceMac!,
-          ip,
-          model: body.model ?? null,
-          storageBytes: body.storageBytes ?? null,
-          imageId: image.id,
-          imageVersion: image.version,
-          progress: 0,
-          message: `${assignment.reused ? 'kept' : 'assigned'} ${assignment.hostname}, image ${image.version}`,
-          startedAt: now,
-          lastReportAt: now,
-        }),
-      );
+      const superseded = this.writer.openWhere((view) => view.serial === serial);
+      for (const old of superseded) {
+        ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
+      }
+      await this.rows.write(manager, superseded, superseded.map(failureEvent));
+      const created = Object.assign(new Deployment(), {
+        id: randomUUID(),
+        tokenHash: hash,
+        status: 'starting',
+        hostname: assignment.hostname,
+        product: assignment.product,
+        venueId: venue.id,
+        venue,
+        serial,
+        mac: assignment.deviceMac!,
+        ip,
+        model: body.model ?? null,
+        storageBytes: body.storageBytes ?? null,
+        imageId: image.id,
+        imageVersion: image.version,
+        progress: 0,
+        bytesDone: null,
+        bytesTotal: null,
+        downloadBps: null,
+        writeBps: null,
+        verifyBps: null,
+        message: `${assignment.reused ? 'kept' : 'assigned'} ${assignment.hostname}, image ${image.version}`,
+        error: null,
+        startedAt: now,
+        lastReportAt: now,
+        finishedAt: null,
+      } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
-      await manager.insert(DeploymentEvent, {
+      await this.rows.create(manager, created, {
         deploymentId: created.id,
         status: 'starting',
-        message: created.message,
         progress: 0,
+        bytesDone: null,
+        bytesTotal: null,
+        message: created.message,
+        error: null,
         createdAt: now,
       });
-      return created;
+      [...superseded, created].forEach((view) => changed(view));
+      return { deployment: created, superseded };
     });
-    this.afterChange(deployment, 'starting', deployment.message, now);
+    // Announced only now that they are committed.
+    for (const old of superseded) this.announce(toDeploymentDto(old), 'failed', old.error, now);
+    this.announce(toDeploymentDto(deployment), 'starting', deployment.message, now);
     const base = this.listener.publicUrl();
     return {
       deploymentId: deployment.id,
@@ -177,31 +194,8 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   async report(body: StatusBody, token: string | undefined, ip: string | null): Promise<void> {
     if (!token)
       throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
-    const now = new Date();
-    const deployment = await this.transactions.run(async (manager) => {
-      // PostgreSQL locks the row (no join: FOR UPDATE refuses outer joins); SQLite needs no lock.
-      const current = await manager.findOne(Deployment, {
-        where: { id: body.deploymentId },
-        ...(this.transactions.isPostgres
-          ? { lock: { mode: 'pessimistic_write' as const } }
-          : { relations: { venue: true } }),
-      });
-      if (!current) throw new NotFoundException(`No deployment ${body.deploymentId}: ask /api/config again`);
-      current.venue ??= await manager.findOneByOrFail(Venue, { id: current.venueId });
-      if (!tokenMatches(token, current.tokenHash))
-        throw new ForbiddenException('This token belongs to another deployment');
-      if (!isAllowedTransition(current.status, body.status)) {
-        throw new ConflictException(
-          TERMINAL_DEPLOYMENT_STATUSES.includes(current.status)
-            ? `Deployment ${current.id} has ended (${current.status}): a new /api/config starts a new one`
-            : `Cannot go from ${current.status} back to ${body.status}`,
-        );
-      }
-      await manager.update(Deployment, { id: current.id }, applyReport(current, body, now, ip));
-      await manager.insert(DeploymentEvent, eventOf(current.id, body, now));
-      return current;
-    });
-    this.afterChange(deployment, body.status, body.message ?? body.error ?? null, now);
+    const { view, at } = await this.reports.submit(body, token, ip);
+    this.announce(view, body.status, body.message ?? body.error ?? null, at);
   }
 
   async list(query: DeploymentQuery): Promise<DeploymentPage> {
@@ -235,120 +229,45 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
 
   /** Marks deployments without a report for the configured time as failed ("no report"). */
   async failSilent(now = new Date()): Promise<number> {
-    const cutoff = new Date(now.getTime() - this.config.deployments.silenceTimeoutSeconds * 1000);
-    const silent = await this.deployments.find({
-      where: { status: In(OPEN_STATUSES), lastReportAt: LessThan(cutoff) },
-      relations: { venue: true },
+    const timeout = this.config.deployments.silenceTimeoutSeconds;
+    const cutoff = now.getTime() - timeout * 1000;
+    // In the writer's turn every accepted report is in its cache: nothing newer is in flight.
+    const silent = await this.writer.run(async (manager, changed) => {
+      const found = this.writer.openWhere((view) => view.lastReportAt.getTime() < cutoff);
+      for (const view of found) ended(view, 'no report', `no report for ${timeout} s`, now);
+      await this.rows.write(manager, found, found.map(failureEvent));
+      found.forEach((view) => changed(view));
+      return found;
     });
-    for (const deployment of silent) {
-      const changed = await this.transactions.run(async (manager) => {
-        const fresh = await manager.findOneBy(Deployment, {
-          id: deployment.id,
-          status: In(OPEN_STATUSES),
-          lastReportAt: LessThan(cutoff),
-        });
-        if (!fresh) return false;
-        await this.fail(
-          manager,
-          deployment,
-          'no report',
-          `no report for ${this.config.deployments.silenceTimeoutSeconds} s`,
-          now,
-        );
-        return true;
-      });
-      if (changed) this.afterChange(deployment, 'failed', deployment.error, now);
-    }
+    for (const view of silent) this.announce(toDeploymentDto(view), 'failed', view.error, now);
     return silent.length;
   }
 
-  /** A unit that asks for config again has restarted: its open deployment has ended. */
-  private async supersede(manager: EntityManager, serial: string, now: Date): Promise<void> {
-    const open = await manager.find(Deployment, {
-      where: { serial, status: Not(In([...TERMINAL_DEPLOYMENT_STATUSES])) },
-      relations: { venue: true },
-    });
-    for (const deployment of open) {
-      await this.fail(manager, deployment, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
-      this.afterChange(deployment, 'failed', deployment.error, now);
-    }
-  }
-
-  private async fail(
-    manager: EntityManager,
-    deployment: Deployment,
-    message: string,
-    error: string,
-    now: Date,
-  ): Promise<void> {
-    Object.assign(deployment, { status: 'failed', message, error, finishedAt: now, lastReportAt: now });
-    await manager.update(
-      Deployment,
-      { id: deployment.id },
-      { status: 'failed', message, error, finishedAt: now, lastReportAt: now },
-    );
-    await manager.insert(DeploymentEvent, {
-      deploymentId: deployment.id,
-      status: 'failed',
-      message,
-      error,
-      createdAt: now,
-    });
-  }
-
-  private afterChange(deployment: Deployment, status: DeploymentStatus, message: string | null, at: Date): void {
-    this.updates.queue(toDeploymentDto(deployment));
+  private announce(view: DeploymentDto, status: DeploymentStatus, message: string | null, at: Date): void {
+    this.updates.queue(view);
     if (status === 'starting' || TERMINAL_DEPLOYMENT_STATUSES.includes(status)) this.statsDirty = true;
-    this.log.append({
-      at,
-      ip: deployment.ip,
-      hostname: deployment.hostname,
-      serial: deployment.serial,
-      status,
-      message,
-    });
+    this.log.append({ at, ip: view.ip, hostname: view.hostname, serial: view.serial, status, message });
   }
 }
 
-/** Applies a report to the deployment's current view; returns the columns that change. */
-function applyReport(deployment: Deployment, body: StatusBody, now: Date, ip: string | null): Partial<Deployment> {
-  const changes: Partial<Deployment> = { status: body.status, lastReportAt: now };
-  if (body.progress !== undefined) changes.progress = Math.round(body.progress);
-  if (body.status === 'success') changes.progress = 100;
-  if (body.bytesDone !== undefined) changes.bytesDone = body.bytesDone;
-  if (body.bytesTotal !== undefined) changes.bytesTotal = body.bytesTotal;
-  if (body.throughput?.download !== undefined) changes.downloadBps = Math.round(body.throughput.download);
-  if (body.throughput?.write !== undefined) changes.writeBps = Math.round(body.throughput.write);
-  if (body.throughput?.verify !== undefined) changes.verifyBps = Math.round(body.throughput.verify);
-  if (body.message !== undefined) changes.message = body.message;
-  if (body.error !== undefined) changes.error = body.error;
-  if (ip) changes.ip = ip;
-  if (TERMINAL_DEPLOYMENT_STATUSES.includes(body.status)) changes.finishedAt = now;
-  Object.assign(deployment, changes);
-  return changes;
+/** The server ends a deployment: a restarted unit, or silence. */
+function ended(view: Deployment, message: string, error: string, at: Date): void {
+  Object.assign(view, { status: 'failed', message, error, finishedAt: at, lastReportAt: at });
 }
 
-function eventOf(deploymentId: string, body: StatusBody, at: Date): Partial<DeploymentEvent> {
+function failureEvent(view: Deployment): NewEvent {
   return {
-    deploymentId,
-    status: body.status,
-    progress: body.progress === undefined ? null : Math.round(body.progress),
-    bytesDone: body.bytesDone ?? null,
-    bytesTotal: body.bytesTotal ?? null,
-    message: body.message ?? null,
-    error: body.error ?? null,
-    createdAt: at,
+    deploymentId: view.id,
+    status: 'failed',
+    progress: null,
+    bytesDone: null,
+    bytesTotal: null,
+    message: view.message,
+    error: view.error,
+    createdAt: view.lastReportAt,
   };
 }
 
 function noImage(product: string): ServiceUnavailableException {
   return new ServiceUnavailableException(`No active ${product} image: upload one and activate it`);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function tokenMatches(token: string, hash: string): boolean {
-  return timingSafeEqual(Buffer.from(sha256(token), 'hex'), Buffer.from(hash, 'hex'));
 }

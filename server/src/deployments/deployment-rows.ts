@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Database, Statement } from 'better-sqlite3';
+import type { PoolClient } from 'pg';
+import type { DataSource, EntityManager, ValueTransformer } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { DeploymentEvent } from './deployment-event.entity';
+import { Deployment } from './deployment.entity';
+
+/** The columns of a deployment's current view that a status report changes. */
+const VIEW_PROPERTIES = [
+  'status',
+  'progress',
+  'bytesDone',
+  'bytesTotal',
+  'downloadBps',
+  'writeBps',
+  'verifyBps',
+  'message',
+  'error',
+  'ip',
+  'lastReportAt',
+  'finishedAt',
+] as const satisfies ReadonlyArray<keyof Deployment>;
+
+const EVENT_PROPERTIES = [
+  'deploymentId',
+  'status',
+  'progress',
+  'bytesDone',
+  'bytesTotal',
+  'message',
+  'error',
+  'createdAt',
+] as const satisfies ReadonlyArray<keyof DeploymentEvent>;
+
+/** One event row as a report creates it. */
+export type NewEvent = Pick<DeploymentEvent, (typeof EVENT_PROPERTIES)[number]>;
+
+interface Columns {
+  /** Every column of a deployment, for a new one. */
+  all: ColumnMetadata[];
+  view: ColumnMetadata[];
+  id: ColumnMetadata;
+  event: ColumnMetadata[];
+}
+
+/**
+ * Writes deployments and their events inside the caller's transaction with statements prepared
+ * once, instead of building each query through TypeORM: that building was most of the CPU a
+ * status report cost. Values still go through the driver's own conversion (dates,
+ * transformers), so rows look exactly as TypeORM writes and reads them. SQLite runs one cached
+ * statement per row (no round trips); PostgreSQL one statement per table for a whole batch of
+ * reports (named, so the server plans it once per connection).
+ */
+@Injectable()
+export class DeploymentRows {
+  private columns?: Columns;
+  private sqlite?: { create: Statement; update: Statement; insert: Statement };
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** A new deployment with its first event. */
+  async create(manager: EntityManager, deployment: Deployment, event: NewEvent): Promise<void> {
+    const { all } = this.metadata();
+    const connection = await this.connection(manager);
+    if (connection.postgres) {
+      await connection.client.query({
+        name: 'deployments-create',
+        text: `INSERT INTO deployments (${names(all)}) VALUES (${all.map((_, i) => `$${i + 1}`).join(', ')})`,
+        values: this.values(all, deployment),
+      });
+    } else this.statements(connection.db).create.run(...this.values(all, deployment));
+    await this.write(manager, [], [event]);
+  }
+
+  /** The changed views of existing deployments, and the new events in the order given. */
+  async write(manager: EntityManager, views: Deployment[], events: NewEvent[]): Promise<void> {
+    if (views.length === 0 && events.length === 0) return;
+    const connection = await this.connection(manager);
+    if (connection.postgres) await this.writePostgres(connection.client, views, events);
+    else this.writeSqlite(connection.db, views, events);
+  }
+
+  private async connection(
+    manager: EntityManager,
+  ): Promise<{ postgres: true; client: PoolClient } | { postgres: false; db: Database }> {
+    // The transaction's own connection: a pg client, or the one better-sqlite3 database.
+    const connection: unknown = await manager.queryRunner!.connect();
+    return this.dataSource.options.type === 'postgres'
+      ? { postgres: true, client: connection as PoolClient }
+      : { postgres: false, db: connection as Database };
+  }
+
+  private statements(db: Database): { create: Statement; update: Statement; insert: Statement } {
+    const { all, view, id, event } = this.metadata();
+    this.sqlite ??= {
+      create: db.prepare(`INSERT INTO deployments (${names(all)}) VALUES (${all.map(() => '?').join(', ')})`),
+      update: db.prepare(
+        `UPDATE deployments SET ${view.map((c) => `${c.databaseName} = ?`).join(', ')} WHERE ${id.databaseName} = ?`,
+      ),
+      insert: db.prepare(`INSERT INTO deployment_events (${names(event)}) VALUES (${event.map(() => '?').join(', ')})`),
+    };
+    return this.sqlite;
+  }
+
+  private writeSqlite(db: Database, views: Deployment[], events: NewEvent[]): void {
+    const { view, id, event } = this.metadata();
+    const { update, insert } = this.statements(db);
+    for (const row of views) update.run(...this.values(view, row), this.value(id, row));
+    for (const row of events) insert.run(...this.values(event, row));
+  }
+
+  private async writePostgres(client: PoolClient, views: Deployment[], events: NewEvent[]): Promise<void> {
+    const { view, id, event } = this.metadata();
+    const casts = (columns: ColumnMetadata[]) =>
+      columns.map((c, i) => `$${i + 1}::${this.dataSource.driver.normalizeType(c)}[]`).join(', ');
+    const arrays = <T extends object>(columns: ColumnMetadata[], rows: T[]) =>
+      columns.map((c) => rows.map((row) => this.value(c, row)));
+    if (views.length > 0) {
+      const all = [...view, id];
+      await client.query({
+        name: 'deployments-report-update',
+        text:
+          `UPDATE deployments AS d SET ${view.map((c) => `${c.databaseName} = x.${c.databaseName}`).join(', ')} ` +
+          `FROM unnest(${casts(all)}) AS x(${names(all)}) WHERE d.${id.databaseName} = x.${id.databaseName}`,
+        values: arrays(all, views),
+      });
+    }
+    if (events.length > 0) {
+      // Ordered as reported: the timeline is read back in id order.
+      await client.query({
+        name: 'deployments-report-events',
+        text:
+          `INSERT INTO deployment_events (${names(event)}) SELECT ${names(event)} ` +
+          `FROM unnest(${casts(event)}) WITH ORDINALITY AS x(${names(event)}, n) ORDER BY n`,
+        values: arrays(event, events),
+      });
+    }
+  }
+
+  private metadata(): Columns {
+    if (this.columns) return this.columns;
+    const deployment = this.dataSource.getMetadata(Deployment);
+    const event = this.dataSource.getMetadata(DeploymentEvent);
+    const column = (metadata: typeof deployment, property: string) => {
+      const found = metadata.findColumnWithPropertyName(property);
+      if (!found) throw new Error(`${metadata.name} has no column ${property}`);
+      return found;
+    };
+    this.columns = {
+      all: deployment.columns,
+      view: VIEW_PROPERTIES.map((p) => column(deployment, p)),
+      id: column(deployment, 'id'),
+      event: EVENT_PROPERTIES.map((p) => column(event, p)),
+    };
+    return this.columns;
+  }
+
+  private values(columns: ColumnMetadata[], row: object): unknown[] {
+    return columns.map((c) => this.value(c, row));
+  }
+
+  /** The value as TypeORM would persist it (transformer, then the driver's conversion); null, never undefined. */
+  private value(column: ColumnMetadata, row: object): unknown {
+    let value = (row as Record<string, unknown>)[column.propertyName] ?? null;
+    for (const transformer of [column.transformer ?? []].flat() as ValueTransformer[]) value = transformer.to(value);
+    return this.dataSource.driver.preparePersistentValue(value, column) ?? null;
+  }
+}
+
+function names(columns: ColumnMetadata[]): string {
+  return columns.map((c) => c.databaseName).join(', ');
+}

@@ -1,0 +1,134 @@
+import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { isAllowedTransition, TERMINAL_DEPLOYMENT_STATUSES, type DeploymentDto } from '@rpi-deploy/contracts';
+import { toDeploymentDto } from './deployment-views';
+import { DeploymentWriter } from './deployment-writer';
+import type { Deployment } from './deployment.entity';
+import type { StatusBody } from './dto/installer.dto';
+import { DeploymentRows, type NewEvent } from './deployment-rows';
+import { tokenMatches } from './status-token';
+
+/** A report accepted and committed: the deployment's view right after it, and when it came. */
+export interface StoredReport {
+  view: DeploymentDto;
+  at: Date;
+}
+
+interface Pending {
+  body: StatusBody;
+  token: string;
+  ip: string | null;
+  at: Date;
+  resolve(stored: StoredReport): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * `POST /api/status` with group commit: the reports that arrive while the previous write is in
+ * flight are stored together in ONE transaction, and each is answered only after that commit,
+ * so an acknowledged report is durable. Under load this turns hundreds of small transactions a
+ * second into a few larger ones. Each report is checked, in arrival order, against the view the
+ * reports before it left (from the writer's cache, no SELECT); a refused one (403, 404, 409)
+ * is answered at once and writes nothing.
+ */
+@Injectable()
+export class StatusReports {
+  private pending: Pending[] = [];
+
+  constructor(
+    private readonly writer: DeploymentWriter,
+    private readonly rows: DeploymentRows,
+  ) {}
+
+  submit(body: StatusBody, token: string, ip: string | null): Promise<StoredReport> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ body, token, ip, at: new Date(), resolve, reject });
+      // The first report of a batch queues its write; the reports of the same event-loop turn join it.
+      if (this.pending.length === 1) setImmediate(() => void this.writeBatch());
+    });
+  }
+
+  private async writeBatch(): Promise<void> {
+    let batch: Pending[] | undefined;
+    const take = () => {
+      batch = this.pending;
+      this.pending = [];
+      return batch;
+    };
+    try {
+      const accepted = await this.writer.run((manager, changed) => this.store(manager, take(), changed));
+      for (const { report, view } of accepted) report.resolve({ view, at: report.at });
+    } catch (error) {
+      // Nothing of the batch was committed: every report in it fails (500) and may be sent again.
+      for (const report of batch ?? take()) report.reject(error);
+    }
+  }
+
+  private async store(manager: EntityManager, batch: Pending[], changed: (view: Deployment) => void) {
+    const views = new Map<string, Deployment>();
+    const events: NewEvent[] = [];
+    const accepted: Array<{ report: Pending; view: DeploymentDto }> = [];
+    for (const report of batch) {
+      const { deploymentId: id } = report.body;
+      try {
+        const deployment = views.get(id) ?? (await this.writer.current(manager, id));
+        refuseIfNotAllowed(deployment, report);
+        applyReport(deployment, report);
+        views.set(id, deployment);
+        events.push(eventOf(report));
+        accepted.push({ report, view: toDeploymentDto(deployment) });
+      } catch (error) {
+        report.reject(error);
+      }
+    }
+    await this.rows.write(manager, [...views.values()], events);
+    for (const view of views.values()) changed(view);
+    return accepted;
+  }
+}
+
+function refuseIfNotAllowed(
+  deployment: Deployment | undefined,
+  { body, token }: Pending,
+): asserts deployment is Deployment {
+  if (!deployment) throw new NotFoundException(`No deployment ${body.deploymentId}: ask /api/config again`);
+  if (!tokenMatches(token, deployment.tokenHash))
+    throw new ForbiddenException('This token belongs to another deployment');
+  if (!isAllowedTransition(deployment.status, body.status)) {
+    throw new ConflictException(
+      TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status)
+        ? `Deployment ${deployment.id} has ended (${deployment.status}): a new /api/config starts a new one`
+        : `Cannot go from ${deployment.status} back to ${body.status}`,
+    );
+  }
+}
+
+/** Applies a report to the deployment's current view. */
+function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
+  deployment.status = body.status;
+  deployment.lastReportAt = at;
+  if (body.progress !== undefined) deployment.progress = Math.round(body.progress);
+  if (body.status === 'success') deployment.progress = 100;
+  if (body.bytesDone !== undefined) deployment.bytesDone = body.bytesDone;
+  if (body.bytesTotal !== undefined) deployment.bytesTotal = body.bytesTotal;
+  if (body.throughput?.download !== undefined) deployment.downloadBps = Math.round(body.throughput.download);
+  if (body.throughput?.write !== undefined) deployment.writeBps = Math.round(body.throughput.write);
+  if (body.throughput?.verify !== undefined) deployment.verifyBps = Math.round(body.throughput.verify);
+  if (body.message !== undefined) deployment.message = body.message;
+  if (body.error !== undefined) deployment.error = body.error;
+  if (ip) deployment.ip = ip;
+  if (TERMINAL_DEPLOYMENT_STATUSES.includes(body.status)) deployment.finishedAt = at;
+}
+
+function eventOf({ body, at }: Pending): NewEvent {
+  return {
+    deploymentId: body.deploymentId,
+    status: body.status,
+    progress: body.progress === undefined ? null : Math.round(body.progress),
+    bytesDone: body.bytesDone ?? null,
+    bytesTotal: body.bytesTotal ?? null,
+    message: body.message ?? null,
+    error: body.error ?? null,
+    createdAt: at,
+  };
+}
