@@ -29,6 +29,8 @@ declare -A PROVIDES=(
   [cpio]=/usr/bin/cpio
   [kmod]=/usr/sbin/depmod
   [device-tree-compiler]=/usr/bin/dtc
+  # build:initramfs finds the libraries each arm64 program needs with readelf.
+  [binutils]=/usr/bin/readelf
 )
 
 missing=()

@@ -35,6 +35,7 @@ check() {
 
 required "system packages" bash infra/install-system-deps.sh
 required "build" npx nx run-many -t build --output-style=stream
+required "initramfs" npm run build:initramfs
 check "lint" npx nx run-many -t lint --output-style=stream
 check "format" npx prettier --check .
 

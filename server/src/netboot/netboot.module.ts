@@ -7,13 +7,14 @@ import { NetbootDevices } from './boot-events/netboot-devices';
 import { DnsmasqConfigService } from './dnsmasq/dnsmasq-config.service';
 import { NetbootController } from './netboot.controller';
 import { PreflightService } from './preflight/preflight.service';
+import { RuntimeBundleController } from './runtime-bundle.controller';
 import { NetbootUnit } from './tftp/netboot-unit.entity';
 import { TftpRootService } from './tftp/tftp-root.service';
 
 /** Netboot: dnsmasq configuration, the TFTP root, boot events, the runtime bundle, pre-flight checks. */
 @Module({
   imports: [ImagesModule, TypeOrmModule.forFeature([NetbootUnit])],
-  controllers: [NetbootController],
+  controllers: [NetbootController, RuntimeBundleController],
   providers: [DnsmasqConfigService, TftpRootService, NetbootDevices, DnsmasqEvents, HookSecret, PreflightService],
 })
 export class NetbootModule {}
