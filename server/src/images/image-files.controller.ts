@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
 import { DeploymentRoute } from '../listeners/deployment-route.decorator';
+import { DownloadPool } from './download-pool';
 import { STORED_IMAGE_NAME } from './image-store';
 import { ImagesService } from './images.service';
 import { serveFile } from './serve-file';
@@ -15,6 +16,7 @@ export class ImageFilesController {
   constructor(
     private readonly images: ImagesService,
     private readonly config: AppConfig,
+    private readonly pool: DownloadPool,
   ) {}
 
   @Get(':file')
@@ -49,6 +51,7 @@ export class ImageFilesController {
       isBmap
         ? { path: this.images.bmapPath(image), etag: image.bmapSha256, contentType: 'application/xml' }
         : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' },
+      this.pool,
     ).catch((error: NodeJS.ErrnoException) => {
       // Deleted between the lookup and the read.
       if (error.code === 'ENOENT' && !response.headersSent)

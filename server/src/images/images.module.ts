@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DownloadPool } from './download-pool';
 import { ImageFilesController } from './image-files.controller';
 import { ImageStore } from './image-store';
 import { Image } from './image.entity';
@@ -10,7 +11,7 @@ import { ImagesService } from './images.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Image])],
   controllers: [ImagesController, ImageFilesController],
-  providers: [ImagesService, ImageStore],
+  providers: [ImagesService, ImageStore, DownloadPool],
   exports: [ImagesService],
 })
 export class ImagesModule {}

@@ -1,8 +1,10 @@
+import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { createReadStream } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import parseRange from 'range-parser';
+import type { DownloadPool } from './download-pool';
+import { ChunkBuffers, sendFileRange } from './file-range-sender';
 
 export interface ServedFile {
   path: string;
@@ -11,15 +13,27 @@ export interface ServedFile {
   contentType: string;
 }
 
-/** 1 MiB reads: few syscalls and event-loop turns per GB, while memory stays small per client. */
-const READ_SIZE = 1 << 20;
+/**
+ * Bodies from this size on are sent by a download worker (see download-pool.ts), on a
+ * connection that then closes; smaller ones (block maps, short ranges) cost less sent here, on
+ * a connection that stays open for the next request.
+ */
+const WORKER_MIN_BYTES = 1 << 20;
+const logger = new Logger('HTTP');
+const buffers = new ChunkBuffers();
 
 /**
  * GET/HEAD of a stored file with byte ranges, as downloaders expect: Content-Length, a strong
  * ETag, Accept-Ranges, 206 for one range (If-Range honoured), 416 for unsatisfiable ones.
  * Several ranges at once are answered with the whole file (allowed by RFC 9110).
+ * Status and headers are decided here; the bytes go through `pool` when it takes them.
  */
-export async function serveFile(request: Request, response: Response, file: ServedFile): Promise<void> {
+export async function serveFile(
+  request: Request,
+  response: Response,
+  file: ServedFile,
+  pool?: DownloadPool,
+): Promise<void> {
   const { size, mtime } = await stat(file.path);
   const etag = `"${file.etag}"`;
   response.setHeader('Accept-Ranges', 'bytes');
@@ -44,13 +58,52 @@ export async function serveFile(request: Request, response: Response, file: Serv
       response.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
     }
   }
-  response.setHeader('Content-Length', String(size === 0 ? 0 : end - start + 1));
-  if (request.method === 'HEAD' || size === 0) {
+  const length = size === 0 ? 0 : end - start + 1;
+  response.setHeader('Content-Length', String(length));
+  if (request.method === 'HEAD' || length === 0) {
     response.end();
     return;
   }
-  await pipeline(createReadStream(file.path, { start, end, highWaterMark: READ_SIZE }), response).catch((error) => {
+  if (pool && length >= WORKER_MIN_BYTES && canHandOver(request, response)) {
+    const started = Date.now();
+    const done = await pool.send(request.socket, { head: responseHead(response), path: file.path, start, end });
+    if (done) {
+      const outcome = done.error ? `stopped: ${done.error}` : `${done.bytes} bytes`;
+      logger.debug(
+        `${request.method} ${request.originalUrl} ${response.statusCode} by download worker, ${outcome}, ${Date.now() - started}ms`,
+      );
+      return;
+    }
+  }
+  try {
+    await sendFileRange(response, file.path, start, end, buffers);
+    response.end();
+  } catch (error) {
     // A Pi that drops the connection is normal (it resumes with a Range request).
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
-  });
+    if (response.destroyed) return;
+    // Nothing sent yet (the file was deleted since the lookup, say): the caller answers.
+    if (!response.headersSent) throw error;
+    response.destroy();
+    logger.error(`${request.method} ${request.originalUrl} stopped half-way: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Only a connection whose current response is this one, with nothing of an earlier response
+ * still queued, and plain TCP (the deployment listener), can leave the process.
+ */
+function canHandOver(request: Request, response: Response): boolean {
+  const socket = request.socket;
+  return response.socket === socket && socket.writableLength === 0 && !response.headersSent && !('encrypted' in socket);
+}
+
+/** The status line and headers exactly as set on `response`, for a connection that closes after the body. */
+function responseHead(response: Response): string {
+  const lines = [`HTTP/1.1 ${response.statusCode} ${STATUS_CODES[response.statusCode]}`];
+  for (const name of response.getHeaderNames()) {
+    const value = response.getHeader(name) ?? '';
+    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
+  }
+  lines.push(`Date: ${new Date().toUTCString()}`, 'Connection: close', '', '');
+  return lines.join('\r\n');
 }
