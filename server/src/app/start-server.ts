@@ -37,7 +37,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     // Behind the nginx of the production setup, take the client address from X-Forwarded-For.
     app.set('trust proxy', 'loopback');
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-    app.use(requestLog);
+    app.use(requestLog(config.logLevel));
     app.use(managementOnly(openApiRouter(openApiDocument(app))));
     app.use(managementOnly(dashboardRouter(config.webRoot)));
     if (options.handleSignals) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
