@@ -283,6 +283,34 @@ describe.each(testDatabases())('deployments on $name', (database) => {
     expect((await manage('/api/deployments/not-a-uuid')).status).toBe(400);
   });
 
+  it('sorts the whole history, not just a page, by any column both ways', async () => {
+    const all = (await manage('/api/deployments?pageSize=500')).body.items as DeploymentDto[];
+    const seconds = (d: DeploymentDto) => (d.finishedAt ? Date.parse(d.finishedAt) - Date.parse(d.startedAt) : null);
+    const sorted = async (query: string) => {
+      const first = (await manage(`/api/deployments?${query}&pageSize=3&page=1`)).body.items as DeploymentDto[];
+      const rest = (await manage(`/api/deployments?${query}&pageSize=500`)).body.items as DeploymentDto[];
+      expect(first.map((d) => d.id)).toEqual(rest.slice(0, 3).map((d) => d.id)); // paging agrees
+      return rest;
+    };
+    const hostnames = (await sorted('sort=hostname')).map((d) => d.hostname);
+    expect(hostnames).toEqual([...hostnames].sort());
+    const descending = (await sorted('sort=hostname&order=desc')).map((d) => d.hostname);
+    expect(descending).toEqual([...hostnames].reverse());
+    const byStatus = (await sorted('sort=status&order=asc')).map((d) => d.status);
+    expect(byStatus).toEqual([...byStatus].sort());
+    const byDuration = await sorted('sort=duration&order=desc');
+    const finished = byDuration.filter((d) => d.finishedAt);
+    expect(finished.length).toBeGreaterThan(1);
+    expect(finished.map(seconds)).toEqual(finished.map(seconds).sort((a, b) => b! - a!));
+    // Running deployments have no duration: last, whichever the direction.
+    expect(byDuration.slice(finished.length).every((d) => d.finishedAt === null)).toBe(true);
+    expect((await sorted('sort=duration&order=asc')).slice(finished.length).every((d) => !d.finishedAt)).toBe(true);
+    expect((await sorted('sort=startedAt')).map((d) => d.id)).toEqual(all.map((d) => d.id));
+    for (const bad of ['sort=serial', 'order=up', 'sort=']) {
+      expect((await manage(`/api/deployments?${bad}`)).status).toBe(400);
+    }
+  });
+
   it('pushes coalesced deployment.updated events to logged-in dashboards', async () => {
     const socket = io(t.management, { transports: ['websocket'], auth: { token }, reconnection: false });
     await new Promise<void>((resolve, reject) => {

@@ -114,6 +114,12 @@ export interface DeploymentDetailDto extends DeploymentDto {
   events: DeploymentEventDto[];
 }
 
+/** Columns the history can be sorted by (GET /api/deployments?sort=&order=). */
+export const DEPLOYMENT_SORT_KEYS = ['startedAt', 'hostname', 'status', 'venue', 'product', 'duration'] as const;
+export type DeploymentSortKey = (typeof DEPLOYMENT_SORT_KEYS)[number];
+export const SORT_ORDERS = ['asc', 'desc'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
+
 export interface DeploymentPage {
   items: DeploymentDto[];
   total: number;

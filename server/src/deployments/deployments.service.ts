@@ -19,6 +19,7 @@ import {
   type DeploymentStats,
   type DeploymentStatus,
   SOCKET_EVENTS,
+  type DeploymentSortKey,
 } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { HostnamesService } from '../hostnames/hostnames.service';
@@ -43,6 +44,15 @@ const SILENCE_CHECK_MS = 15_000;
 /** Dashboards get fresh statistics at most once a second, and only when counts changed. */
 const STATS_INTERVAL_MS = 1000;
 const EXPORT_LIMIT = 100_000;
+
+/** The column behind each sort key of the history (duration is computed, see durationExpression). */
+const SORT_COLUMNS: Record<Exclude<DeploymentSortKey, 'duration'>, string> = {
+  startedAt: 'd.startedAt',
+  hostname: 'd.hostname',
+  status: 'd.status',
+  venue: 'venue.code',
+  product: 'd.product',
+};
 
 @Injectable()
 export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
@@ -201,13 +211,21 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   async list(query: DeploymentQuery): Promise<DeploymentPage> {
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 50;
+    const sort = query.sort ?? 'startedAt';
+    const order = (query.order ?? (sort === 'startedAt' ? 'desc' : 'asc')).toUpperCase() as 'ASC' | 'DESC';
     const builder = this.deployments
       .createQueryBuilder('d')
       .leftJoinAndSelect('d.venue', 'venue')
-      .orderBy('d.startedAt', 'DESC')
-      .addOrderBy('d.id', 'ASC')
       .skip((page - 1) * pageSize)
       .take(pageSize);
+    if (sort === 'duration') {
+      // Running deployments have no duration yet: they come last either way.
+      builder.addSelect(this.durationExpression(), 'duration').orderBy('duration', order, 'NULLS LAST');
+    } else {
+      builder.orderBy(SORT_COLUMNS[sort], order);
+    }
+    // Ties in a stable order, so paging never repeats or skips a row.
+    builder.addOrderBy('d.startedAt', 'DESC').addOrderBy('d.id', 'ASC');
     if (query.status) builder.andWhere('d.status = :status', { status: query.status });
     if (query.product) builder.andWhere('d.product = :product', { product: query.product });
     if (query.venue) builder.andWhere('venue.code = :venue', { venue: query.venue.toUpperCase() });
@@ -215,6 +233,13 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     if (query.to) builder.andWhere('d.startedAt < :to', { to: new Date(query.to) });
     const [items, total] = await builder.getManyAndCount();
     return { items: items.map(toDeploymentDto), total, page, pageSize };
+  }
+
+  /** Seconds from start to finish (NULL while running), in the database's own date arithmetic. */
+  private durationExpression(): string {
+    return this.deployments.manager.connection.options.type === 'postgres'
+      ? 'EXTRACT(EPOCH FROM (d.finished_at - d.started_at))'
+      : '(julianday(d.finished_at) - julianday(d.started_at)) * 86400';
   }
 
   async get(id: string): Promise<DeploymentDetailDto> {

@@ -1,7 +1,16 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { DEPLOYMENT_STATUSES, PRODUCT_CODES, type DeploymentStatus, type ProductCode } from '@rpi-deploy/contracts';
+import {
+  DEPLOYMENT_SORT_KEYS,
+  DEPLOYMENT_STATUSES,
+  PRODUCT_CODES,
+  SORT_ORDERS,
+  type DeploymentSortKey,
+  type DeploymentStatus,
+  type ProductCode,
+  type SortOrder,
+} from '@rpi-deploy/contracts';
 import { IsProductCode, IsVenueCode } from '../../validation/domain-validators';
 
 export class DeploymentQuery {
@@ -44,4 +53,14 @@ export class DeploymentQuery {
   @Min(1)
   @Max(500)
   pageSize?: number;
+
+  @ApiPropertyOptional({ enum: DEPLOYMENT_SORT_KEYS, default: 'startedAt' })
+  @IsOptional()
+  @IsIn(DEPLOYMENT_SORT_KEYS, { message: `sort must be one of ${DEPLOYMENT_SORT_KEYS.join(', ')}` })
+  sort?: DeploymentSortKey;
+
+  @ApiPropertyOptional({ enum: SORT_ORDERS, description: 'default: desc for startedAt, else asc' })
+  @IsOptional()
+  @IsIn(SORT_ORDERS, { message: 'order must be asc or desc' })
+  order?: SortOrder;
 }

@@ -3,9 +3,11 @@ import { inject, Injectable } from '@angular/core';
 import type {
   DeploymentDetailDto,
   DeploymentPage,
+  DeploymentSortKey,
   DeploymentStats,
   DeploymentStatus,
   ProductCode,
+  SortOrder,
 } from '@rpi-deploy/contracts';
 import type { Observable } from 'rxjs';
 
@@ -25,8 +27,14 @@ export class DeploymentsApi {
   private readonly http = inject(HttpClient);
 
   /** Newest first; `page` is 1-based. */
-  list(filter: DeploymentFilter, page = 1, pageSize = 50): Observable<DeploymentPage> {
-    const params = toParams(filter).set('page', page).set('pageSize', pageSize);
+  list(
+    filter: DeploymentFilter,
+    page = 1,
+    pageSize = 50,
+    order?: { sort: DeploymentSortKey; order: SortOrder },
+  ): Observable<DeploymentPage> {
+    let params = toParams(filter).set('page', page).set('pageSize', pageSize);
+    if (order) params = params.set('sort', order.sort).set('order', order.order);
     return this.http.get<DeploymentPage>('/api/deployments', { params });
   }
 

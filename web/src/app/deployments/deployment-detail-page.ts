@@ -15,7 +15,7 @@ import { ChartCanvas } from '../shared/chart-canvas';
 import { ChartPaletteService } from '../shared/chart-palette';
 import { Notice } from '../shared/notice';
 import { StatusChip } from '../shared/status-chip';
-import { durationSeconds } from './deployment-sort';
+import { durationSeconds } from './deployment-duration';
 import { throughputSeries } from './throughput-series';
 
 /** One deployment: the unit, the image, its event timeline and the throughput it reached. */

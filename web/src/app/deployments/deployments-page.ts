@@ -1,5 +1,5 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, DOCUMENT, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DOCUMENT, inject, signal } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -11,7 +11,7 @@ import { MatSelectModule } from '@angular/material/select';
 import { MatSortModule, type Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
-import { DEPLOYMENT_STATUSES, PRODUCT_CODES, type DeploymentDto } from '@rpi-deploy/contracts';
+import { DEPLOYMENT_STATUSES, PRODUCT_CODES, type DeploymentDto, type DeploymentSortKey } from '@rpi-deploy/contracts';
 import { DeploymentsApi, type DeploymentFilter } from '../api/deployments-api';
 import { formatDuration } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
@@ -19,7 +19,7 @@ import { Notice } from '../shared/notice';
 import { saveBlob } from '../shared/save-blob';
 import { StatusChip } from '../shared/status-chip';
 import { toDeploymentFilter } from './deployment-filter-form';
-import { durationSeconds, sortDeployments, type DeploymentSortKey, type SortDirection } from './deployment-sort';
+import { durationSeconds } from './deployment-duration';
 
 /** The deployment history: filter, sort, page through, export. */
 @Component({
@@ -73,9 +73,6 @@ export class DeploymentsPage {
   protected readonly total = signal(0);
   protected readonly items = signal<DeploymentDto[]>([]);
   protected readonly sort = signal<Sort>({ active: '', direction: '' });
-  protected readonly rows = computed(() =>
-    sortDeployments(this.items(), this.sort().active as DeploymentSortKey | '', this.sort().direction as SortDirection),
-  );
   protected readonly loading = signal(false);
   protected readonly exporting = signal(false);
   protected readonly error = signal<string | null>(null);
@@ -93,6 +90,13 @@ export class DeploymentsPage {
   protected clearFilter(): void {
     this.form.reset();
     this.applyFilter();
+  }
+
+  /** The server sorts the whole history, so a new order starts again at the first page. */
+  protected sortBy(sort: Sort): void {
+    this.sort.set(sort);
+    this.pageIndex.set(0);
+    this.load();
   }
 
   protected page(event: PageEvent): void {
@@ -121,7 +125,9 @@ export class DeploymentsPage {
 
   private load(): void {
     this.loading.set(true);
-    this.api.list(this.filter(), this.pageIndex() + 1, this.pageSize()).subscribe({
+    const { active, direction } = this.sort();
+    const order = direction && active ? { sort: active as DeploymentSortKey, order: direction } : undefined;
+    this.api.list(this.filter(), this.pageIndex() + 1, this.pageSize(), order).subscribe({
       next: (page) => {
         this.items.set(page.items);
         this.total.set(page.total);
