@@ -1,59 +1,71 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { readSpans } from './card-reader';
 import type { WrittenImage } from './card-writer';
+import type { HashWorker } from './hash-worker';
 import type { ImageMap } from './image-map';
 import { InstallError } from './install-error';
 import type { TargetDevice } from './target-device';
-import { MiB } from './units';
 
 /**
  * Reads every mapped range back from the card (the caller has synced and dropped the page cache)
- * and compares it twice: each MiB-sized unit with the SHA-256 of what was written there, which
- * says where a bad byte is, and each range with the block map's SHA-256 (with no map: the whole
- * image with the image's SHA-256). The first MiB is still held back at this point; it is compared
- * byte for byte once it has been written (see verifyHead).
+ * and compares each range with the block map's SHA-256: a mismatch names the range (at most
+ * 8 MiB from our server) and its offsets. Where a range has no checksum of its own (no block
+ * map: the whole image), each MiB is also compared with the SHA-256 of what was written there,
+ * which says where a bad byte is. Reading runs ahead (readSpans) and range hashing runs on the
+ * HashWorker's thread, so the card, the hashing and this loop work at the same time.
+ * The first MiB is still held back at this point; it is compared byte for byte once it has been
+ * written (see verifyHead).
  */
 export async function verifyCard(
   target: TargetDevice,
   map: ImageMap,
   written: WrittenImage,
+  hasher: HashWorker,
   onBytes: (count: number) => void,
 ): Promise<void> {
-  const card = await open(target.path, 'r');
-  const buffer = Buffer.alloc(MiB);
-  let rangeHash: Hash | undefined;
+  const onCard = written.units.filter((unit) => unit.end > written.head.length);
+  const cardBytes = readSpans(target.path, onCard)[Symbol.asyncIterator]();
+  const rangeChecks: Array<Promise<void>> = [];
+  let failure: Error | undefined;
+  let rangeHash = 0;
   try {
     for (const [index, unit] of written.units.entries()) {
+      if (failure) throw failure;
       const range = map.ranges[unit.rangeIndex];
-      const length = unit.end - unit.start;
       let bytes: Buffer;
       if (unit.end <= written.head.length) {
         bytes = written.head.subarray(unit.start, unit.end);
       } else {
-        bytes = buffer.subarray(0, length);
-        await readFully(card, bytes, unit.start, target.path);
-        onBytes(length);
+        const next = await cardBytes.next();
+        if (next.done) throw new Error('the card reader ended early');
+        bytes = next.value.data;
+        onBytes(bytes.length);
       }
-      if (!createHash('sha256').update(bytes).digest().equals(written.unitDigests[index])) {
+      const digest = written.unitDigests[index];
+      if (digest && !createHash('sha256').update(bytes).digest().equals(digest)) {
         throw new InstallError(
           `checksum mismatch at offset ${unit.start}: the card's bytes ${unit.start}-${unit.end - 1} ` +
             `(${range.label}) differ from what was written; the card is faulty`,
         );
       }
-      if (unit.start === range.start) rangeHash = createHash('sha256');
-      rangeHash?.update(bytes);
-      if (unit.end === range.end && range.sha256) {
-        const actual = rangeHash?.digest('hex');
-        if (actual !== range.sha256) {
-          throw new InstallError(
-            `checksum mismatch in ${range.label} (bytes ${range.start}-${range.end - 1}): ` +
-              `the card has SHA-256 ${actual}, the image ${range.sha256}`,
-          );
-        }
-      }
+      if (!range.sha256) continue;
+      if (unit.start === range.start) rangeHash = hasher.newHash();
+      await hasher.update(rangeHash, bytes);
+      if (unit.end !== range.end) continue;
+      const check = hasher.digest(rangeHash).then((actual) => {
+        if (actual === range.sha256) return;
+        throw new InstallError(
+          `checksum mismatch at offset ${range.start}: the card's bytes ${range.start}-${range.end - 1} ` +
+            `(${range.label}) have SHA-256 ${actual}, the image ${range.sha256}; the card is faulty`,
+        );
+      });
+      check.catch((error: Error) => (failure ??= error));
+      rangeChecks.push(check);
     }
+    for (const check of rangeChecks) await check; // the first bad range in card order
   } finally {
-    await card.close();
+    await cardBytes.return?.(undefined);
   }
 }
 

@@ -4,13 +4,18 @@ import { join } from 'node:path';
 import { makeWorkDir } from '../test/support/work-dir';
 import { verifyCard, verifyHead } from './card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
+import { HashWorker } from './hash-worker';
+import { ensureZeros } from './unmapped-zeros';
 import { wholeImageMap, type ImageMap } from './image-map';
-import { InstallError } from './install-error';
 import type { TargetDevice } from './target-device';
 
 const MiB = 1024 * 1024;
 const work = makeWorkDir('card-writer');
-afterAll(() => work.remove());
+const hasher = new HashWorker();
+afterAll(async () => {
+  work.remove();
+  await hasher.close();
+});
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -85,7 +90,7 @@ describe('CardWriter and the card verifier', () => {
       expect(beforeHead.subarray(HEAD_BYTES, image.length).equals(image.subarray(HEAD_BYTES))).toBe(true);
       expect(written.head.equals(image.subarray(0, HEAD_BYTES))).toBe(true);
 
-      await verifyCard(target, map, written, () => undefined);
+      await verifyCard(target, map, written, hasher, () => undefined);
       await writer.writeHead();
       await verifyHead(target, written.head);
       expect(readFileSync(target.path).subarray(0, image.length).equals(image)).toBe(true);
@@ -96,16 +101,44 @@ describe('CardWriter and the card verifier', () => {
     expect(statSync(target.path).blocks * 512).toBeLessThanOrEqual(16 * MiB);
   });
 
-  it('zeroes unmapped blocks itself when the card is a device (here: its plain-writes fallback)', async () => {
+  it('leaves unmapped blocks unwritten, and on a device zeroes those that do not read as zeros afterwards', async () => {
     const { image, map } = sampleImage();
-    // Told it is a block device, the writer zeroes unmapped ranges on the card. blkdiscard refuses a
-    // regular file, so this exercises the fallback that writes zeros.
+    // Told it is a block device, the writer cannot discard a regular file (and has no queue limits
+    // to go by), so it plans to check the unmapped blocks after writing and zeroes them there
+    // (by plain writes: blkdiscard refuses a regular file).
     const target: TargetDevice = { path: usedCard('device.card', 24 * MiB), kind: 'block-device', sizeBytes: 24 * MiB };
     const { writer, written } = await writeImage(target, image, map, 1 << 20);
     try {
+      expect(written.zeroing).toBe('check');
+      expect(written.unwritten).toEqual([{ start: 16 * MiB, end: image.length }]);
+      // Nothing was written there: the old contents are still on the card.
+      expect(
+        readFileSync(target.path)
+          .subarray(16 * MiB, 20 * MiB)
+          .equals(Buffer.alloc(4 * MiB, 0xee)),
+      ).toBe(true);
+
+      const lines: string[] = [];
+      let checked = 0;
+      const zeroed = await ensureZeros(target, written.unwritten, {
+        dropCache: async () => undefined,
+        onBytes: (count) => (checked += count),
+        log: (line) => lines.push(line),
+      });
+      expect(zeroed).toBe(image.length - 16 * MiB);
+      expect(checked).toBe(image.length - 16 * MiB);
+      expect(lines).toEqual(['4 MiB of unmapped blocks did not read as zeros; zeroing them']);
       await writer.writeHead();
       expect(readFileSync(target.path).subarray(0, image.length).equals(image)).toBe(true);
-      await verifyCard(target, map, written, () => undefined);
+      await verifyCard(target, map, written, hasher, () => undefined);
+      // A second pass finds nothing to do.
+      expect(
+        await ensureZeros(target, written.unwritten, {
+          dropCache: async () => undefined,
+          onBytes: () => undefined,
+          log: () => undefined,
+        }),
+      ).toBe(0);
     } finally {
       await writer.close();
     }
@@ -118,9 +151,10 @@ describe('CardWriter and the card verifier', () => {
     await writer.close();
 
     flipByte(target.path, 11 * MiB + 12345);
-    await expect(verifyCard(target, map, written, () => undefined)).rejects.toThrow(
-      new InstallError(
-        `checksum mismatch at offset ${11 * MiB}: the card's bytes ${11 * MiB}-${12 * MiB - 1} (range 3) differ from what was written; the card is faulty`,
+    await expect(verifyCard(target, map, written, hasher, () => undefined)).rejects.toThrow(
+      new RegExp(
+        `^checksum mismatch at offset ${10 * MiB}: the card's bytes ${10 * MiB}-${13 * MiB - 1} \\(range 3\\) ` +
+          `have SHA-256 [0-9a-f]{64}, the image ${map.ranges[2].sha256}; the card is faulty$`,
       ),
     );
   });
@@ -132,7 +166,7 @@ describe('CardWriter and the card verifier', () => {
     const { writer, written } = await writeImage(target, image, map, 4 * MiB);
     await writer.writeHead();
     await writer.close();
-    await verifyCard(target, map, written, () => undefined);
+    await verifyCard(target, map, written, hasher, () => undefined);
     await verifyHead(target, written.head);
 
     flipByte(target.path, 446 + 8);
@@ -140,7 +174,7 @@ describe('CardWriter and the card verifier', () => {
       /checksum mismatch at offset 454: the partition table region/,
     );
     flipByte(target.path, 20 * MiB + 4000);
-    await expect(verifyCard(target, map, written, () => undefined)).rejects.toThrow(
+    await expect(verifyCard(target, map, written, hasher, () => undefined)).rejects.toThrow(
       /checksum mismatch at offset 20971520/,
     );
   });
@@ -151,7 +185,7 @@ describe('CardWriter and the card verifier', () => {
     const { writer, written } = await writeImage(target, image, map, 1 << 20);
     await writer.close();
     let verified = 0;
-    await verifyCard(target, map, written, (count) => (verified += count));
+    await verifyCard(target, map, written, hasher, (count: number) => (verified += count));
     expect(verified).toBe(102400 + 3 * MiB);
   });
 });

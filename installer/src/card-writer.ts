@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { verificationUnits, type ImageMap, type VerificationUnit } from './image-map';
-import { runProgram } from './run-program';
+import type { Span } from './card-reader';
 import { openForWriting, type TargetDevice } from './target-device';
 import { MiB } from './units';
+import { prepareUnmapped, type ZeroingPlan } from './unmapped-zeros';
 
 /** The partition table's region: held back in memory and written last, so a half-written card never boots. */
 export const HEAD_BYTES = MiB;
 /** Writes go to the card in aligned 4 MiB blocks. */
 export const WRITE_BLOCK = 4 * MiB;
+/** Block buffers: one fills while the others are being written, so the card always has the next write queued. */
+const WRITE_BUFFERS = 4;
 /**
  * fdatasync after every 64 MiB written. Buffered writes with a bounded dirty window instead of
  * O_DIRECT: O_DIRECT needs buffers aligned to the device's logical block, which Node cannot
@@ -21,45 +24,52 @@ export interface WrittenImage {
   /** The image's first HEAD_BYTES, still to be written by writeHead(). */
   head: Buffer;
   units: VerificationUnit[];
-  /** SHA-256 of what was written for each unit, for the verifier. */
-  unitDigests: Buffer[];
+  /**
+   * SHA-256 of what was written for each unit whose range has no checksum of its own (no block
+   * map: the whole image); undefined where the block map's range checksum is the reference.
+   */
+  unitDigests: Array<Buffer | undefined>;
+  /** How unmapped blocks come to read as zeros (see ZeroingPlan). */
+  zeroing: ZeroingPlan;
+  /** The 4 MiB blocks without mapped data, which were not written: merged spans past the first MiB. */
+  unwritten: Span[];
 }
 
 interface Block {
   index: number;
   slot: number;
   buffer: Buffer;
+  /** Bytes of the buffer set so far: data, or zeros over the gaps between data. */
+  filled: number;
 }
 
 /**
  * Puts the image on the card. Takes image bytes at increasing offsets (the whole stream, or only
- * the mapped ranges) and writes 4 MiB blocks that hold mapped data; blocks without mapped data are
- * zeros in the image and are zeroed on the card instead of written (free for a regular file,
- * BLKZEROOUT for a block device). Two block buffers: one is written while the next one fills.
+ * the mapped ranges) and writes the 4 MiB blocks that hold mapped data; blocks without mapped
+ * data are not written at all (see ZeroingPlan for how they read as zeros). Several block
+ * buffers: earlier blocks are being written while the next one fills.
  */
 export class CardWriter {
   private readonly units: VerificationUnit[];
-  private readonly unitDigests: Buffer[] = [];
+  private readonly unitDigests: Array<Buffer | undefined> = [];
+  private readonly unwritten: Span[] = [];
   private readonly head: Buffer;
-  private readonly buffers = [Buffer.alloc(WRITE_BLOCK), Buffer.alloc(WRITE_BLOCK)];
-  private readonly writes: Array<Promise<void> | undefined> = [undefined, undefined];
+  private readonly buffers = Array.from({ length: WRITE_BUFFERS }, () => Buffer.alloc(WRITE_BLOCK));
+  private readonly writes: Array<Promise<void> | undefined> = this.buffers.map(() => undefined);
   private current?: Block;
   private nextBlock = 0;
   private position = 0;
   private rangeCursor = 0;
   private unitCursor = 0;
-  private zeroSpan?: { start: number; end: number };
   private syncing?: Promise<void>;
   private unsyncedBytes = 0;
-  private zeroOutWorks = true;
-  /** Bytes put on the card so far: written data and zeroed ranges. */
+  /** Bytes put on the card so far. */
   bytesWritten = 0;
 
   private constructor(
-    private readonly target: TargetDevice,
     private readonly file: FileHandle,
     private readonly map: ImageMap,
-    private readonly log: (line: string) => void,
+    private readonly zeroing: ZeroingPlan,
   ) {
     this.units = verificationUnits(map);
     this.head = Buffer.alloc(Math.min(HEAD_BYTES, map.imageSize));
@@ -67,8 +77,9 @@ export class CardWriter {
 
   /**
    * Opens the card and makes it unbootable until the end: a block device gets zeros over its
-   * partition table (synced); a regular file is emptied and re-extended to its size, the file
-   * equivalent of zeroing the whole card, after which unmapped ranges already read as zeros.
+   * partition table (synced), then its unmapped blocks are prepared (discarded or zeroed in one
+   * command, see prepareUnmapped); a regular file is emptied and re-extended to its size, the file
+   * equivalent of zeroing the whole card, after which unmapped ranges read as zeros for free.
    */
   static async open(target: TargetDevice, map: ImageMap, log: (line: string) => void): Promise<CardWriter> {
     const file = await openForWriting(target);
@@ -80,11 +91,12 @@ export class CardWriter {
         await writeFully(file, Buffer.alloc(HEAD_BYTES), 0);
         await file.datasync();
       }
+      const zeroing = await prepareUnmapped(target, HEAD_BYTES, map.imageSize, log);
+      return new CardWriter(file, map, zeroing);
     } catch (error) {
       await file.close();
       throw error;
     }
-    return new CardWriter(target, file, map, log);
   }
 
   /** Image bytes at `offset`; offsets must not go backwards (every byte is written once, in place). */
@@ -98,20 +110,27 @@ export class CardWriter {
       const block = this.current as Block;
       const inBlock = offset - index * WRITE_BLOCK;
       const take = Math.min(data.length, WRITE_BLOCK - inBlock);
+      block.buffer.fill(0, block.filled, inBlock); // reused buffers: only gaps need zeros
       data.copy(block.buffer, inBlock, 0, take);
+      block.filled = inBlock + take;
       offset += take;
       data = data.subarray(take);
     }
   }
 
-  /** Writes out what is pending, zeroes the unmapped rest of the image and syncs. */
+  /** Writes out what is pending and syncs. */
   async finish(): Promise<WrittenImage> {
     await this.startBlock(Math.ceil(this.map.imageSize / WRITE_BLOCK));
-    await this.flushZeroSpan();
     await Promise.all(this.writes);
     await this.syncing;
     await this.file.datasync();
-    return { head: this.head, units: this.units, unitDigests: this.unitDigests };
+    return {
+      head: this.head,
+      units: this.units,
+      unitDigests: this.unitDigests,
+      zeroing: this.zeroing,
+      unwritten: this.unwritten,
+    };
   }
 
   /** The held-back partition table, last of all. */
@@ -136,29 +155,28 @@ export class CardWriter {
     for (let skipped = this.nextBlock; skipped < index; skipped += 1) {
       const [start, end] = this.blockBounds(skipped);
       if (this.hasMappedBytes(start, end)) throw new Error(`the mapped bytes of block ${skipped} never arrived`);
-      await this.zeroLater(start, end);
+      this.leaveUnwritten(start, end);
     }
     this.nextBlock = index + 1;
     if (index * WRITE_BLOCK >= this.map.imageSize) {
       this.current = undefined;
       return;
     }
-    const slot = this.current ? 1 - this.current.slot : 0;
+    const slot = this.current ? (this.current.slot + 1) % WRITE_BUFFERS : 0;
     await this.writes[slot]; // the buffer is free once its previous write is done
-    this.buffers[slot].fill(0);
-    this.current = { index, slot, buffer: this.buffers[slot] };
+    this.current = { index, slot, buffer: this.buffers[slot], filled: 0 };
   }
 
-  private async flushBlock({ index, slot, buffer }: Block): Promise<void> {
+  private async flushBlock({ index, slot, buffer, filled }: Block): Promise<void> {
     const [start, end] = this.blockBounds(index);
-    if (!this.hasMappedBytes(start, end)) return this.zeroLater(start, end);
+    if (!this.hasMappedBytes(start, end)) return this.leaveUnwritten(start, end);
+    buffer.fill(0, filled, end - start);
     this.recordUnitDigests(buffer, start, end);
     let from = start;
     if (start < this.head.length) {
       buffer.copy(this.head, 0, 0, this.head.length);
       from = this.head.length;
     }
-    await this.flushZeroSpan();
     await this.syncIfDue();
     if (from >= end) return;
     const data = buffer.subarray(from - start, end - start);
@@ -190,9 +208,14 @@ export class CardWriter {
     return this.rangeCursor < ranges.length && ranges[this.rangeCursor].start < end;
   }
 
+  /** Digests only where the verifier has no range checksum to compare with: hashing is the install's main CPU cost. */
   private recordUnitDigests(buffer: Buffer, start: number, end: number): void {
     for (; this.unitCursor < this.units.length && this.units[this.unitCursor].end <= end; this.unitCursor += 1) {
       const unit = this.units[this.unitCursor];
+      if (this.map.ranges[unit.rangeIndex].sha256 && this.map.fromBlockMap) {
+        this.unitDigests.push(undefined);
+        continue;
+      }
       this.unitDigests.push(
         createHash('sha256')
           .update(buffer.subarray(unit.start - start, unit.end - start))
@@ -201,54 +224,13 @@ export class CardWriter {
     }
   }
 
-  /** Unmapped bytes must read as zeros. A regular file already does (see open()); a device is zeroed in spans. */
-  private async zeroLater(start: number, end: number): Promise<void> {
-    if (this.target.kind === 'file') return;
-    if (this.zeroSpan?.end === start) {
-      this.zeroSpan.end = end;
-      return;
-    }
-    await this.flushZeroSpan();
-    this.zeroSpan = { start, end };
-  }
-
-  /**
-   * BLKZEROOUT through `blkdiscard --zeroout` (--force: we hold the device open exclusively):
-   * the kernel uses the device's own write-zeroes command where it has one and writes zero pages
-   * itself otherwise, without the page cache. Where that fails, plain writes of zeros.
-   */
-  private async flushZeroSpan(): Promise<void> {
-    const span = this.zeroSpan;
-    if (!span) return;
-    this.zeroSpan = undefined;
-    const length = span.end - span.start;
-    if (this.zeroOutWorks) {
-      const args = [
-        '--force',
-        '--zeroout',
-        '--offset',
-        String(span.start),
-        '--length',
-        String(length),
-        this.target.path,
-      ];
-      try {
-        await runProgram('blkdiscard', args);
-        this.bytesWritten += length;
-        return;
-      } catch (error) {
-        this.zeroOutWorks = false;
-        this.log(`zeroing with blkdiscard failed (${(error as Error).message}); writing zeros instead`);
-      }
-    }
-    const zeros = Buffer.alloc(WRITE_BLOCK);
-    for (let offset = span.start; offset < span.end; offset += WRITE_BLOCK) {
-      const piece = zeros.subarray(0, Math.min(WRITE_BLOCK, span.end - offset));
-      await writeFully(this.file, piece, offset);
-      this.bytesWritten += piece.length;
-      this.unsyncedBytes += piece.length;
-      await this.syncIfDue();
-    }
+  /** A block without mapped data: recorded (past the held-back first MiB) for the zero check, not written. */
+  private leaveUnwritten(start: number, end: number): void {
+    start = Math.max(start, this.head.length);
+    if (start >= end) return;
+    const last = this.unwritten.at(-1);
+    if (last?.end === start) last.end = end;
+    else this.unwritten.push({ start, end });
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { HashWorker } from './hash-worker';
 import type { ImageMap } from './image-map';
 import { InstallError } from './install-error';
 import { MiB } from './units';
@@ -7,24 +7,36 @@ const ZEROS = Buffer.alloc(MiB);
 
 /**
  * Checks the image bytes as they arrive, before the card is trusted with them: each block map
- * range against its SHA-256, bytes outside the ranges against zero (the map says they are), and
- * the whole image against the SHA-256 the server announced. Bytes that were not downloaded
- * (gaps between fetched ranges) are unmapped, so they count as zeros in the whole-image hash.
+ * range against its SHA-256 and bytes outside the ranges against zero (the map says they are).
+ * That accounts for every byte of the image, so the whole-image SHA-256 the server announced is
+ * only computed when the map cannot stand for it: no block map, or a range without a checksum.
+ * (Hashing 2 GiB, mostly zeros that were never downloaded, cost more CPU than the rest of the
+ * install together and added nothing: the server derives the map from the very same file.)
+ * Bytes that were not downloaded (gaps between fetched ranges) are unmapped, hence zeros.
+ * Hashing runs on the HashWorker's thread; a range's verdict arrives a little later and stops the
+ * install at the next update() or at finish(), before anything is verified or reported.
  */
 export class SourceChecker {
-  private readonly whole = createHash('sha256');
+  /** The whole-image hash, only when the map does not cover every byte with a checksum. */
+  private readonly wholeHash?: number;
+  private readonly rangeChecks: Array<Promise<void>> = [];
+  private failure?: Error;
   private position = 0;
   private rangeIndex = 0;
-  private rangeHash?: Hash;
+  private rangeHash?: number;
 
   constructor(
     private readonly map: ImageMap,
     private readonly expectedSha256: string,
-  ) {}
+    private readonly hasher: HashWorker,
+  ) {
+    if (!mapCoversImage(map)) this.wholeHash = hasher.newHash();
+  }
 
-  update(offset: number, data: Buffer): void {
+  async update(offset: number, data: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
     if (offset < this.position) throw new Error(`image bytes at ${offset} arrived twice`);
-    this.skipUnmapped(offset);
+    await this.skipUnmapped(offset);
     for (let at = offset, rest = data; rest.length > 0;) {
       const range = this.currentRange(at);
       if (!range || at < range.start) {
@@ -36,21 +48,23 @@ export class SourceChecker {
       }
       const length = Math.min(rest.length, range.end - at);
       if (this.map.fromBlockMap && range.sha256) {
-        if (at === range.start) this.rangeHash = createHash('sha256');
-        this.rangeHash?.update(rest.subarray(0, length));
+        if (at === range.start) this.rangeHash = this.hasher.newHash();
+        if (this.rangeHash !== undefined) await this.hasher.update(this.rangeHash, rest.subarray(0, length));
       }
       rest = rest.subarray(length);
       at += length;
       if (at === range.end) this.closeRange();
     }
-    this.whole.update(data);
+    if (this.wholeHash !== undefined) await this.hasher.update(this.wholeHash, data);
     this.position = offset + data.length;
   }
 
-  /** Call when the last byte has arrived. */
-  finish(): void {
-    this.skipUnmapped(this.map.imageSize);
-    const actual = this.whole.digest('hex');
+  /** Call when the last byte has arrived; waits for the hashing thread's verdicts. */
+  async finish(): Promise<void> {
+    await this.skipUnmapped(this.map.imageSize);
+    for (const check of this.rangeChecks) await check; // the first bad range in image order
+    if (this.wholeHash === undefined) return;
+    const actual = await this.hasher.digest(this.wholeHash);
     if (actual !== this.expectedSha256.toLowerCase()) {
       throw new InstallError(
         `the downloaded image's SHA-256 is ${actual} but the server says ${this.expectedSha256}: ` +
@@ -60,13 +74,15 @@ export class SourceChecker {
   }
 
   /** Bytes from the current position up to `offset` were not downloaded: they must be unmapped zeros. */
-  private skipUnmapped(offset: number): void {
+  private async skipUnmapped(offset: number): Promise<void> {
     if (offset === this.position) return;
     const range = this.currentRange(this.position);
     if (range && range.start < offset)
       throw new Error(`mapped bytes ${range.start}-${range.end} were never downloaded`);
-    for (let left = offset - this.position; left > 0; left -= Math.min(left, ZEROS.length)) {
-      this.whole.update(ZEROS.subarray(0, Math.min(left, ZEROS.length)));
+    if (this.wholeHash !== undefined) {
+      for (let left = offset - this.position; left > 0; left -= Math.min(left, ZEROS.length)) {
+        await this.hasher.update(this.wholeHash, ZEROS.subarray(0, Math.min(left, ZEROS.length)));
+      }
     }
     this.position = offset;
   }
@@ -80,14 +96,18 @@ export class SourceChecker {
 
   private closeRange(): void {
     const range = this.map.ranges[this.rangeIndex];
-    const actual = this.rangeHash?.digest('hex');
+    const key = this.rangeHash;
     this.rangeHash = undefined;
-    if (range.sha256 && this.map.fromBlockMap && actual !== range.sha256) {
+    if (key === undefined || !range.sha256) return;
+    const check = this.hasher.digest(key).then((actual) => {
+      if (actual === range.sha256) return;
       throw new InstallError(
         `the downloaded image does not match its block map: ${range.label}, bytes ${range.start}-${range.end - 1}, ` +
           `has SHA-256 ${actual} but the map says ${range.sha256}; the stored image is corrupt`,
       );
-    }
+    });
+    check.catch((error: Error) => (this.failure ??= error));
+    this.rangeChecks.push(check);
   }
 
   private expectZeros(data: Buffer, offset: number): void {
@@ -100,4 +120,9 @@ export class SourceChecker {
       );
     }
   }
+}
+
+/** A block map with a SHA-256 on every range accounts for every byte: ranges by checksum, the rest as zeros. */
+export function mapCoversImage(map: ImageMap): boolean {
+  return map.fromBlockMap && map.ranges.every((range) => range.sha256 !== undefined);
 }

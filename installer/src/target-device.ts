@@ -97,6 +97,25 @@ async function deviceAndPartitions(sysfs: string, rdev: number): Promise<Set<str
   return devices;
 }
 
+/**
+ * What the card's driver offers for bulk zeroing (0 when it does not, or when it cannot be told):
+ * `writeZeroesBytes` > 0 means the device zeroes ranges itself (BLKZEROOUT costs no data
+ * transfer), `discardBytes` > 0 that it takes discards (TRIM/ERASE).
+ */
+export async function queueLimits(
+  target: TargetDevice,
+  system: SystemFiles = LINUX_SYSTEM_FILES,
+): Promise<{ writeZeroesBytes: number; discardBytes: number }> {
+  if (target.kind !== 'block-device') return { writeZeroesBytes: 0, discardBytes: 0 };
+  const queue = join(system.sysDevBlock, deviceNumber((await stat(target.path)).rdev), 'queue');
+  const limit = (name: string) =>
+    readFile(join(queue, name), 'utf8').then(
+      (text) => Number(text.trim()) || 0,
+      () => 0,
+    );
+  return { writeZeroesBytes: await limit('write_zeroes_max_bytes'), discardBytes: await limit('discard_max_bytes') };
+}
+
 /** Linux's dev_t encoding (12-bit major, 20-bit minor, split around the low byte). */
 function deviceNumber(rdev: number): string {
   const major = (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);

@@ -2,6 +2,7 @@ import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { downloadBlockMap } from './block-map-download';
 import { verifyCard, verifyHead } from './card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
+import { HashWorker } from './hash-worker';
 import { mappedBytes, wholeImageMap, type ImageMap } from './image-map';
 import { imageSource } from './image-source';
 import { InstallError } from './install-error';
@@ -14,7 +15,12 @@ import { SourceChecker } from './source-checker';
 import type { InstallerSettings } from './settings';
 import type { StatusReporter } from './status-reporter';
 import { checkCapacity, type TargetDevice } from './target-device';
-import { describeBytes, formatBytes } from './units';
+import { readAhead } from './read-ahead';
+import { describeBytes, formatBytes, MiB } from './units';
+import { ensureZeros } from './unmapped-zeros';
+
+/** Image bytes the download may run ahead of the card: the network keeps going while the card syncs. */
+const READ_AHEAD_BYTES = 32 * MiB;
 
 /** Shares of the overall progress (percent) that each phase covers. */
 const SPANS = { downloading: [1, 85], verifying: [85, 95] } as const;
@@ -41,9 +47,10 @@ export async function writeCard(
     : wholeImageMap(image.size, image.sha256);
 
   const writer = await CardWriter.open(card, map, log);
+  const hasher = new HashWorker();
   try {
-    const written = await downloadAndWrite(card, config, map, writer, settings, reporter, log);
-    const verifiedBytes = await verify(card, map, written, reporter, log);
+    const written = await downloadAndWrite(card, config, map, writer, hasher, settings, reporter, log);
+    const verifiedBytes = await verify(card, map, written, hasher, reporter, log);
 
     reporter.report({
       status: 'customizing',
@@ -74,7 +81,7 @@ export async function writeCard(
     const seconds = Math.round((Date.now() - started) / 1000);
     return `${config.hostname}: image ${image.version} (${formatBytes(image.size)}) written, ${formatBytes(verifiedBytes + written.head.length)} verified from the card, personalised, in ${seconds} s`;
   } finally {
-    await writer.close();
+    await Promise.allSettled([writer.close(), hasher.close()]);
   }
 }
 
@@ -83,6 +90,7 @@ async function downloadAndWrite(
   config: ConfigResponse,
   map: ImageMap,
   writer: CardWriter,
+  hasher: HashWorker,
   settings: InstallerSettings,
   reporter: StatusReporter,
   log: (line: string) => void,
@@ -118,13 +126,13 @@ async function downloadAndWrite(
     log,
   );
   try {
-    const checker = new SourceChecker(map, image.sha256);
-    for await (const piece of source.pieces) {
-      checker.update(piece.offset, piece.data);
+    const checker = new SourceChecker(map, image.sha256, hasher);
+    for await (const piece of readAhead(source.pieces, READ_AHEAD_BYTES)) {
+      await checker.update(piece.offset, piece.data);
       await asInstallError('writing the card', () => writer.write(piece.offset, piece.data));
       delivered += piece.data.length;
     }
-    checker.finish();
+    await checker.finish();
     return await asInstallError('writing the card', () => writer.finish());
   } finally {
     stop();
@@ -135,17 +143,21 @@ async function verify(
   card: TargetDevice,
   map: ImageMap,
   written: WrittenImage,
+  hasher: HashWorker,
   reporter: StatusReporter,
   log: (line: string) => void,
 ): Promise<number> {
-  const bytesTotal = written.units.reduce((sum, unit) => sum + (unit.end > HEAD_BYTES ? unit.end - unit.start : 0), 0);
+  const mapped = written.units.reduce((sum, unit) => sum + (unit.end > HEAD_BYTES ? unit.end - unit.start : 0), 0);
+  const zeroChecked =
+    written.zeroing === 'check' ? written.unwritten.reduce((sum, span) => sum + span.end - span.start, 0) : 0;
+  const bytesTotal = mapped + zeroChecked;
   let verified = 0;
   reporter.report({
     status: 'verifying',
     progress: SPANS.verifying[0],
     bytesDone: 0,
     bytesTotal,
-    message: 'reading the card back',
+    message: zeroChecked > 0 ? 'reading the card back, and its unmapped blocks for zeros' : 'reading the card back',
   });
   await dropCachedPages(card, log);
   const stop = trackProgress(
@@ -159,13 +171,21 @@ async function verify(
     reporter,
     log,
   );
+  const onBytes = (count: number) => (verified += count);
   try {
-    await asInstallError('reading the card back', () => verifyCard(card, map, written, (count) => (verified += count)));
+    await asInstallError('reading the card back', () => verifyCard(card, map, written, hasher, onBytes));
+    if (zeroChecked > 0) {
+      await asInstallError('checking the unmapped blocks', () =>
+        ensureZeros(card, written.unwritten, { dropCache: () => dropCachedPages(card, log), onBytes, log }),
+      );
+    }
   } finally {
     stop();
   }
-  log(`verified ${formatBytes(verified)} from the card`);
-  return verified;
+  log(
+    `verified ${formatBytes(mapped)} from the card${zeroChecked > 0 ? `, and ${formatBytes(zeroChecked)} of unmapped blocks read as zeros` : ''}`,
+  );
+  return mapped;
 }
 
 /** The boot and root partitions from the image's MBR, checked to lie where personalisation may edit them. */

@@ -57,20 +57,23 @@ export async function personalise(input: PersonaliseInput): Promise<ExpectedCard
 export async function checkPersonalisation(input: PersonaliseInput, expected: ExpectedCard): Promise<void> {
   const root = new Ext4Partition(input.device, input.partitions.root.startBytes);
   const boot = new FatPartition(input.device, input.partitions.boot.startBytes);
-  const problems: string[] = [];
-  for (const [path, content] of Object.entries(expected.rootFiles)) {
-    const actual = (await root.read(path))?.toString('utf8');
-    if (actual !== content)
-      problems.push(`${path} reads back ${JSON.stringify(actual)}, expected ${JSON.stringify(content)}`);
-  }
-  for (const path of expected.rootAbsent) {
-    if (await root.stat(path)) problems.push(`${path} is still there`);
-  }
-  for (const [name, content] of Object.entries(expected.bootFiles)) {
-    const actual = (await boot.read(name))?.toString('utf8');
-    if (actual !== content)
-      problems.push(`boot partition ${name} reads back ${JSON.stringify(actual)}, expected ${JSON.stringify(content)}`);
-  }
+  // Read-only tool runs, independent of each other: all at once (each is a process start).
+  const checks = [
+    ...Object.entries(expected.rootFiles).map(async ([path, content]) => {
+      const actual = (await root.read(path))?.toString('utf8');
+      return actual === content
+        ? undefined
+        : `${path} reads back ${JSON.stringify(actual)}, expected ${JSON.stringify(content)}`;
+    }),
+    ...expected.rootAbsent.map(async (path) => ((await root.stat(path)) ? `${path} is still there` : undefined)),
+    ...Object.entries(expected.bootFiles).map(async ([name, content]) => {
+      const actual = (await boot.read(name))?.toString('utf8');
+      return actual === content
+        ? undefined
+        : `boot partition ${name} reads back ${JSON.stringify(actual)}, expected ${JSON.stringify(content)}`;
+    }),
+  ];
+  const problems = (await Promise.all(checks)).filter((problem): problem is string => problem !== undefined);
   if (problems.length > 0) throw new InstallError(`customisation failed: ${problems.join('; ')}`);
 }
 
