@@ -34,6 +34,7 @@ import type { ConfigBody, StatusBody } from './dto/installer.dto';
 import type { DeploymentQuery } from './dto/deployment-query.dto';
 import { toDeploymentDto, toEventDto } from './deployment-views';
 import { computeStats } from './deployment-stats';
+import { ConfigTurns } from './config-turns';
 import { LiveEvents } from '../live/live-events';
 import { DeploymentListener } from '../listeners/deployment-listener';
 import { DeploymentRows, type NewEvent } from './deployment-rows';
@@ -57,6 +58,7 @@ const SORT_COLUMNS: Record<Exclude<DeploymentSortKey, 'duration'>, string> = {
 @Injectable()
 export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Deployments');
+  private readonly configTurns = new ConfigTurns();
   private silenceTimer?: NodeJS.Timeout;
   private statsTimer?: NodeJS.Timeout;
   private statsDirty = false;
@@ -118,7 +120,11 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** `POST /api/config`: hostname, image and a new deployment for a unit. */
-  async configure(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
+  configure(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
+    return this.configTurns.take(() => this.configureNow(body, ip));
+  }
+
+  private async configureNow(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
     // Refuse before assigning when the product is known and has nothing to install.
     const named = body.product ? await this.images.active(body.product) : null;
     if (body.product && !named) throw noImage(body.product);
