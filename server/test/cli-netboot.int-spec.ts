@@ -1,17 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../src/cli/main';
-import type { CliOutput } from '../src/cli/output';
+import { cli } from './support/run-cli';
 import { ADMIN_PASSWORD, bootTestServer, type TestServer } from './support/test-server';
-
-async function cli(args: string[], env: Record<string, string | undefined>) {
-  let stdout = '';
-  let stderr = '';
-  const output: CliOutput = { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`) };
-  const code = await runCli(args, output, env);
-  return { code, stdout, stderr };
-}
 
 const RENDER = [
   'netboot',

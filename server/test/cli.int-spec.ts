@@ -1,18 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runCli } from '../src/cli/main';
-import type { CliOutput } from '../src/cli/output';
+import { cli } from './support/run-cli';
 import { ADMIN_PASSWORD, bootTestServer, login, type TestServer } from './support/test-server';
-
-/** Runs `rpi-deploy ARGS` in-process and keeps what it printed. */
-async function cli(args: string[], env: Record<string, string | undefined>) {
-  let stdout = '';
-  let stderr = '';
-  const output: CliOutput = { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`) };
-  const code = await runCli(args, output, env);
-  return { code, stdout, stderr };
-}
 
 describe('rpi-deploy command line', () => {
   let t: TestServer;

@@ -278,7 +278,7 @@ describe('netboot API', () => {
         reconnection: false,
       });
       const seen = new Promise<NetbootDeviceDto>((resolve) => socket.on(SOCKET_EVENTS.deviceSeen, resolve));
-      await new Promise((resolve) => socket.once('connect', resolve));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       const added = await hook(
         {
           action: 'add',

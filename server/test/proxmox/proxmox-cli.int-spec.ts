@@ -1,19 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/main';
-import type { CliOutput } from '../../src/cli/output';
+import { cli } from '../support/run-cli';
 import type { FakePve } from './fake-pve/fake-pve-server';
 import { CLOUD_IMAGE, SSH_KEY, startFakePve, testCertificate, TOKEN, USER } from './support';
-
-/** Runs `rpi-deploy ARGS` in-process and keeps what it printed. */
-async function cli(args: string[], env: Record<string, string | undefined> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const output: CliOutput = { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`) };
-  const code = await runCli(args, output, env);
-  return { code, stdout, stderr };
-}
 
 describe('rpi-deploy proxmox', () => {
   let fake: FakePve;
