@@ -22,6 +22,7 @@ import {
   type PreflightReportDto,
 } from '@rpi-deploy/contracts';
 import { buildPiOsImage, type PiOsImage } from '../../infra/test/fixtures/pi-os-image';
+import { waitFor } from '../../infra/test/support/wait-for';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 
@@ -31,16 +32,6 @@ function bootFile(image: PiOsImage, path: string): Buffer {
     env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
     maxBuffer: 64 << 20,
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('netboot API', () => {
@@ -240,7 +231,7 @@ describe('netboot API', () => {
       });
       const id = (uploaded.body as { id: number }).id;
       expect((await post(`/api/images/${id}/activate`)).status).toBe(200);
-      await until('the root to follow the activation', async () => {
+      await waitFor('the root to follow the activation', async () => {
         const status = (await get('/api/netboot/status')).body as NetbootStatusDto;
         return status.tftp.images[0]?.version === '1.1.0' ? status : undefined;
       });
@@ -306,7 +297,7 @@ describe('netboot API', () => {
       line(`failed sending ${tftpRoot}/kernel_2712.img to 192.168.151.120`);
       line(`sent ${tftpRoot}/kernel_2712.img to 192.168.151.120`);
       line('error 8 file too big received from 192.168.151.120');
-      const seen = await until('the log lines', async () => {
+      const seen = await waitFor('the log lines', async () => {
         const d = await device();
         return d && d.filesServed === 2 ? d : undefined;
       });
@@ -353,7 +344,7 @@ describe('netboot API', () => {
         body: { serial: '10000000abcd1234', mac, product: 'KXP2', venue: 'CORO' },
       });
       expect(config.status).toBe(200);
-      const linked = await until('the link', async () => {
+      const linked = await waitFor('the link', async () => {
         const d = await device();
         return d?.phase === 'installer' ? d : undefined;
       });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { NetbootDeviceDto, NetbootEventDto } from '@rpi-deploy/contracts';
 import { buildPiOsImage, type PiOsImage } from '../fixtures/pi-os-image';
+import { waitFor } from '../support/wait-for';
 import { pi5Guid } from './support/dhcp-packet';
 import { NetnsPair } from './support/netns';
 import type { BootClientRequest, BootClientResult } from './support/pi5-boot-client';
@@ -266,12 +267,13 @@ describe('netboot with the real dnsmasq between network namespaces', () => {
     // What the server made of it: the lease from the hook, the transfers from the log.
     const sentBytes = Object.values(expected).reduce((sum, bytes) => sum + bytes.length, 0);
     const device = await waitFor(
+      "the unit's lease and transfers",
       async () => {
         const devices = (await call('/api/netboot/devices')).body as NetbootDeviceDto[];
         const pi = devices.find((d) => d.mac === PI.mac);
         return pi && pi.filesServed === 8 && pi.bytesServed === sentBytes ? pi : undefined;
       },
-      async () => (await call('/api/netboot/devices')).body,
+      { timeoutMs: 10_000, intervalMs: 100, lastSeen: async () => (await call('/api/netboot/devices')).body },
     );
     expect(device).toMatchObject({
       ip: result.ack!.yiaddr,
@@ -327,17 +329,3 @@ describe('netboot with the real dnsmasq between network namespaces', () => {
     expect(result.files[2].sha256).toBe(sha256(readFileSync(join(work, 'tftp', 'root', 'kernel_2712.img'))));
   }, 60_000);
 });
-
-async function waitFor<T>(
-  probe: () => Promise<T | undefined>,
-  describe: () => Promise<unknown>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last seen: ${JSON.stringify(await describe())}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
