@@ -13,6 +13,7 @@ import {
   symlink,
   writeFile,
 } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Repository } from 'typeorm';
@@ -150,8 +151,9 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     // The root boots the most recently activated image; units of the other product get folders.
     const primary = [...active].sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0))[0];
     const units = await this.units.find({ order: { serial: 'ASC' } });
-    const id = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-    const building = join(this.releases, `.building-${id}-${process.pid}`);
+    // Unique, and in time order by name (pruning sorts on it): never the name of the live release.
+    const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+    const building = join(this.releases, `.building-${id}`);
     await mkdir(building, { recursive: true });
     try {
       const templates = {
@@ -203,9 +205,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       // dnsmasq serves as an unprivileged user: everything world-readable.
       await makeWorldReadable(building);
 
-      const release = join(this.releases, id);
-      await rm(release, { recursive: true, force: true });
-      await rename(building, release);
+      await rename(building, join(this.releases, id));
       const next = `${this.root}.next-${process.pid}`;
       await rm(next, { force: true });
       await symlink(join(basename(this.releases), id), next);
