@@ -1,4 +1,4 @@
-import { waitForTask, type TaskWaitOptions } from './proxmox-tasks';
+import { readTaskLog, waitForTask, type TaskWaitOptions } from './proxmox-tasks';
 import type { ProxmoxParams, ProxmoxTransport } from './proxmox-transport';
 
 /** A VM id as used in paths: a number, or the dry run's `$VMID` placeholder. */
@@ -129,11 +129,6 @@ export class ProxmoxApi {
       ...params,
     });
     await this.finish(upid);
-    const log = await this.transport.request<Array<{ t: string }>>(
-      'GET',
-      `/nodes/${encodeURIComponent(this.node)}/tasks/${encodeURIComponent(upid)}/log`,
-      { start: 0, limit: 1000 },
-    );
-    return (log ?? []).map((line) => line.t);
+    return readTaskLog(this.transport, this.node, upid);
   }
 }

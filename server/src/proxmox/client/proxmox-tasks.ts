@@ -19,6 +19,19 @@ export interface TaskWaitOptions {
 /** Lines of the task log quoted in a failure (the end is what explains it). */
 const LOG_LINES_QUOTED = 30;
 
+function taskPath(node: string, upid: string): string {
+  return `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}`;
+}
+
+/** The log of a task (UPID), its first 1000 lines. */
+export async function readTaskLog(transport: ProxmoxTransport, node: string, upid: string): Promise<string[]> {
+  const lines = await transport.request<Array<{ n: number; t: string }> | null>('GET', `${taskPath(node, upid)}/log`, {
+    start: 0,
+    limit: 1000,
+  });
+  return (lines ?? []).map((line) => line.t);
+}
+
 /**
  * Follows a task (UPID) until Proxmox reports it stopped. A task that ends with anything but
  * OK (or mere warnings) becomes a ProxmoxTaskError carrying its exit status and log.
@@ -31,16 +44,13 @@ export async function waitForTask(
 ): Promise<TaskStatus> {
   const pollMs = options.pollMs ?? 1000;
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
-  const taskPath = `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}`;
+  const statusPath = `${taskPath(node, upid)}/status`;
   for (;;) {
-    const status = await transport.request<TaskStatus>('GET', `${taskPath}/status`);
+    const status = await transport.request<TaskStatus>('GET', statusPath);
     if (status.status === 'stopped') {
       const exit = status.exitstatus ?? '';
       if (exit === 'OK' || exit.startsWith('WARNINGS')) return status;
-      const log = await transport
-        .request<Array<{ n: number; t: string }>>('GET', `${taskPath}/log`, { start: 0, limit: 1000 })
-        .then((lines) => lines.map((line) => line.t))
-        .catch(() => [] as string[]);
+      const log = await readTaskLog(transport, node, upid).catch(() => [] as string[]);
       const quoted = log.slice(-LOG_LINES_QUOTED).map((line) => `  ${line}`);
       throw new ProxmoxTaskError(
         `Proxmox task ${describeTask(upid, status)} failed: ${exit || 'no exit status'}` +
