@@ -1,5 +1,5 @@
 import { MASK, SECRET_PARAMS, tokenHeader, type ProxmoxConnection } from './proxmox-connection';
-import type { ProxmoxMethod, ProxmoxParams, ProxmoxTransport } from './proxmox-transport';
+import { encodeParams, type ProxmoxMethod, type ProxmoxParams, type ProxmoxTransport } from './proxmox-transport';
 
 /** What the dry run answers in place of values only Proxmox knows. */
 export const DRY_RUN_VMID = '$VMID';
@@ -38,12 +38,7 @@ export class DryRunTransport implements ProxmoxTransport {
   }
 
   private printCall(method: ProxmoxMethod, path: string, params: ProxmoxParams): void {
-    const shown = Object.entries(params)
-      .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => {
-        const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
-        return `${key}=${SECRET_PARAMS.has(key) ? MASK : text}`;
-      });
+    const shown = [...encodeParams(params)].map(([key, text]) => `${key}=${SECRET_PARAMS.has(key) ? MASK : text}`);
     this.print([`${method} /api2/json${decodeURIComponent(path)}`, ...shown].join(' '));
   }
 
