@@ -2,6 +2,7 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '@rpi-deploy/contracts';
+import { INTERFACE_NAME, LEASE_TIME } from '../netboot/dnsmasq/dnsmasq-config';
 import { AppConfig, LOG_LEVEL_NAMES, type LogLevelName } from './app-config';
 
 /** Every problem found in the environment, so an operator can fix them in one go. */
@@ -133,11 +134,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`NETBOOT_DHCP_RANGE must be FIRST,LAST IPv4 addresses, got "${dhcpRangeText}"`);
   }
   const leaseTime = value('NETBOOT_LEASE_TIME') ?? '1h';
-  if (!/^(\d+[smhdw]?|infinite)$/.test(leaseTime)) {
+  if (!LEASE_TIME.test(leaseTime)) {
     problems.push(`NETBOOT_LEASE_TIME must be like 1h, 30m, 3600 or infinite, got "${leaseTime}"`);
   }
   const netbootInterface = value('NETBOOT_INTERFACE') ?? 'eth1';
-  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(netbootInterface)) {
+  if (!INTERFACE_NAME.test(netbootInterface)) {
     problems.push(`NETBOOT_INTERFACE must be an interface name like eth1, got "${netbootInterface}"`);
   }
 

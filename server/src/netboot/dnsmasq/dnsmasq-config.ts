@@ -17,6 +17,11 @@ export interface DnsmasqSettings {
   leaseFile?: string;
 }
 
+/** A Linux interface name (at most 15 characters). */
+export const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
+/** A dnsmasq lease time: seconds, or a number with s/m/h/d/w, or "infinite". */
+export const LEASE_TIME = /^(\d+[smhdw]?|infinite)$/;
+
 /** FourCC "RPi5" at the start of option 97 (client GUID), in both byte orders (pi5-netboot.md §2). */
 export const PI5_GUID_MATCHES = ['0:52:50:69:35', '0:35:69:50:52'] as const;
 /** The Pi 5 bootloader's option 60 starts with this (so does an x86 PXE ROM's: never match on it alone). */
@@ -25,8 +30,7 @@ export const PXE_VENDOR_CLASS = 'PXEClient:Arch:00000';
 /** Settings that would make dnsmasq misbehave, in words an operator can act on. */
 export function dnsmasqSettingsProblems(settings: DnsmasqSettings): string[] {
   const problems: string[] = [];
-  if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(settings.interface))
-    problems.push(`interface "${settings.interface}" is not a valid name`);
+  if (!INTERFACE_NAME.test(settings.interface)) problems.push(`interface "${settings.interface}" is not a valid name`);
   for (const [name, address] of [
     ['server IP', settings.serverIp],
     ['first address of the range', settings.dhcpRange.first],
@@ -52,8 +56,7 @@ export function dnsmasqSettingsProblems(settings: DnsmasqSettings): string[] {
   if (first > last)
     problems.push(`the DHCP range starts after it ends (${settings.dhcpRange.first} > ${settings.dhcpRange.last})`);
   if (server >= first && server <= last) problems.push(`the server IP ${settings.serverIp} lies inside the DHCP range`);
-  if (!/^(\d+[smhdw]?|infinite)$/.test(settings.leaseTime))
-    problems.push(`lease time "${settings.leaseTime}" is not like 1h or 3600`);
+  if (!LEASE_TIME.test(settings.leaseTime)) problems.push(`lease time "${settings.leaseTime}" is not like 1h or 3600`);
   if (!Number.isInteger(settings.tftpMax) || settings.tftpMax < 1)
     problems.push('tftp-max must be a positive whole number');
   for (const [name, path] of [
