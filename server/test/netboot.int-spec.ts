@@ -218,6 +218,17 @@ describe('netboot API', () => {
       expect(
         (await api(t.management, '/api/netboot/units/abcd1234', { method: 'DELETE', token: operator })).status,
       ).toBe(404);
+
+      // A product without an active image cannot be booted: refused, and nothing is saved.
+      const refused = await api(t.management, '/api/netboot/units/abcd1234', {
+        method: 'PUT',
+        token: operator,
+        body: { product: 'RXP2' },
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toMatch(/RXP2, which has no active image/);
+      expect((await get('/api/netboot/units')).body).toEqual([]);
+      expect(existsSync(join(tftpRoot, 'abcd1234'))).toBe(false);
     });
 
     it('follows image activation by itself once set up', async () => {

@@ -114,20 +114,22 @@ export class NetbootController {
   async putUnit(@Param('serial') serialParam: string, @Body() body: NetbootUnitBody): Promise<NetbootUnit> {
     const serial = serial8(serialParam);
     if (!body.product && !body.venue) throw new BadRequestException('Give a product, a venue, or both');
-    const unit = await this.units.save(
-      this.units.create({ serial, product: body.product ?? null, venue: body.venue?.toUpperCase() ?? null }),
+    return this.changeUnit(serial, () =>
+      this.units.save(
+        this.units.create({ serial, product: body.product ?? null, venue: body.venue?.toUpperCase() ?? null }),
+      ),
     );
-    await this.resyncIfSetUp();
-    return unit;
   }
 
   @Delete('units/:serial')
   @RequireRole('operator')
   @HttpCode(204)
   async deleteUnit(@Param('serial') serialParam: string): Promise<void> {
-    const result = await this.units.delete({ serial: serial8(serialParam) });
-    if (!result.affected) throw new NotFoundException(`No netboot settings for unit ${serialParam}`);
-    await this.resyncIfSetUp();
+    const serial = serial8(serialParam);
+    await this.changeUnit(serial, async () => {
+      const result = await this.units.delete({ serial });
+      if (!result.affected) throw new NotFoundException(`No netboot settings for unit ${serialParam}`);
+    });
   }
 
   /** dnsmasq's dhcp-script (infra/dnsmasq/rpi-deploy-dhcp-hook.sh), authenticated by the local secret. */
@@ -139,8 +141,22 @@ export class NetbootController {
     this.devices.recordHookEvent(toHookEvent(body));
   }
 
-  private async resyncIfSetUp(): Promise<void> {
-    if (await this.tftp.currentManifest()) await this.tftp.sync();
+  /**
+   * Changes one unit's settings and rebuilds the TFTP root when it is set up. When the root
+   * cannot follow (say the unit's product has no active image), the change is undone: a refused
+   * request changes nothing.
+   */
+  private async changeUnit<T>(serial: string, change: () => Promise<T>): Promise<T> {
+    const before = await this.units.findOneBy({ serial });
+    const result = await change();
+    try {
+      if (await this.tftp.currentManifest()) await this.tftp.sync();
+    } catch (error) {
+      if (before) await this.units.save(before);
+      else await this.units.delete({ serial });
+      throw error;
+    }
+    return result;
   }
 }
 
