@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { InstallError } from './install-error';
 
 /** A stretch of the card, in bytes (end exclusive). */
@@ -23,11 +23,7 @@ export async function* readSpans(path: string, spans: Span[]): AsyncGenerator<{ 
   const inFlight: Array<Promise<Buffer>> = [];
   const readInto = async (span: Span, buffer: Buffer): Promise<Buffer> => {
     const into = buffer.subarray(0, span.end - span.start);
-    for (let done = 0; done < into.length;) {
-      const { bytesRead } = await card.read(into, done, into.length - done, span.start + done);
-      if (bytesRead === 0) throw new InstallError(`${path} ends at byte ${span.start + done}, inside the image`);
-      done += bytesRead;
-    }
+    await readFully(card, into, span.start, path);
     return into;
   };
   const start = (index: number) => {
@@ -45,5 +41,14 @@ export async function* readSpans(path: string, spans: Span[]): AsyncGenerator<{ 
   } finally {
     await Promise.allSettled(inFlight);
     await card.close();
+  }
+}
+
+/** Fills `into` from byte `position` of the card; a card that ends first fails the install. */
+export async function readFully(card: FileHandle, into: Buffer, position: number, path: string): Promise<void> {
+  for (let done = 0; done < into.length;) {
+    const { bytesRead } = await card.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new InstallError(`${path} ends at byte ${position + done}, inside the image`);
+    done += bytesRead;
   }
 }

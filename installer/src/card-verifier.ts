@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { readSpans } from './card-reader';
+import { readFully, readSpans } from './card-reader';
 import type { WrittenImage } from './card-writer';
 import type { HashWorker } from './hash-worker';
 import type { ImageMap } from './image-map';
@@ -83,18 +83,5 @@ export async function verifyHead(target: TargetDevice, head: Buffer): Promise<vo
     }
   } finally {
     await card.close();
-  }
-}
-
-async function readFully(
-  card: Awaited<ReturnType<typeof open>>,
-  into: Buffer,
-  position: number,
-  path: string,
-): Promise<void> {
-  for (let done = 0; done < into.length;) {
-    const { bytesRead } = await card.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) throw new InstallError(`${path} ends at byte ${position + done}, inside the image`);
-    done += bytesRead;
   }
 }
