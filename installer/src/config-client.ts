@@ -1,6 +1,6 @@
 import { IMAGE_COMPRESSIONS, type ConfigRequest, type ConfigResponse } from '@rpi-deploy/contracts';
 import { backoffDelay, sleep } from './backoff';
-import { errorMessage, postJson } from './http-client';
+import { errorMessage, isTransientStatus, postJson } from './http-client';
 
 export interface ConfigWait {
   /** How long to keep asking while the server is unreachable or answers 409/503. */
@@ -34,7 +34,7 @@ export async function requestConfig(server: string, body: ConfigRequest, wait: C
       const message = errorMessage(response);
       if (response.status === 409 || response.status === 503) {
         problem = `the server cannot configure this unit yet (HTTP ${response.status}: ${message})`;
-      } else if (response.status >= 500 || response.status === 408 || response.status === 429) {
+      } else if (isTransientStatus(response.status)) {
         problem = `the server failed (HTTP ${response.status}: ${message})`;
       } else {
         throw new ConfigUnavailableError(

@@ -78,6 +78,11 @@ export function open(url: string, options: RequestOptions): Promise<IncomingMess
   });
 }
 
+/** Statuses worth asking again for: the server failed, timed out the request or asks us to slow down. */
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
 /** The message of a JSON error body ({ "message": ... }, as the server sends), else a snippet of the text. */
 export function errorMessage(response: HttpResponse): string {
   const text = response.body.toString('utf8');

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { backoffDelay, sleep } from './backoff';
-import { open } from './http-client';
+import { isTransientStatus, open } from './http-client';
 import { InstallError } from './install-error';
 
 export interface DownloadOptions {
@@ -126,7 +126,7 @@ function checkAnswer(
     const length = Number(header(response, 'content-length'));
     return Number.isFinite(length) && length > 0 ? Math.min(length, end ?? length) : end;
   }
-  if (status >= 500 || status === 408 || status === 429) throw new Error(`HTTP ${status} from the server`);
+  if (isTransientStatus(status)) throw new Error(`HTTP ${status} from the server`);
   if (status === 404 || status === 410)
     throw new FatalDownloadError(`the image is not on the server (HTTP ${status}): ${url}`);
   throw new FatalDownloadError(`the server answered HTTP ${status} for ${url}`);

@@ -1,6 +1,6 @@
 import { STATUS_TEXT_LIMITS, TERMINAL_DEPLOYMENT_STATUSES, type StatusReport } from '@rpi-deploy/contracts';
 import { backoffDelay, sleep } from './backoff';
-import { errorMessage, postJson } from './http-client';
+import { errorMessage, isTransientStatus, postJson } from './http-client';
 
 export type StatusUpdate = Omit<StatusReport, 'deploymentId'>;
 
@@ -84,7 +84,7 @@ export class StatusReporter {
         if (response.status >= 200 && response.status < 300) return;
         problem = `HTTP ${response.status}: ${errorMessage(response)}`;
         // 4xx means this report will never be accepted (e.g. 409 once the deployment is finished).
-        if (response.status < 500 && response.status !== 408 && response.status !== 429) break;
+        if (!isTransientStatus(response.status)) break;
       } catch (error) {
         problem = (error as Error).message;
       }
