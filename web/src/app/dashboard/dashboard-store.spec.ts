@@ -6,6 +6,7 @@ import { SOCKET_EVENTS, type DeploymentDto, type DeploymentStats } from '@rpi-de
 import { filter, map, Subject } from 'rxjs';
 import { LiveSocket } from '../live/live-socket';
 import { DashboardStore } from './dashboard-store';
+import { at, deploymentDto } from './testing/deployment-dto';
 
 /** Stands in for the socket: the test emits events and (re)connections by hand. */
 class FakeLiveSocket {
@@ -21,34 +22,9 @@ class FakeLiveSocket {
   }
 }
 
-const T0 = Date.parse('2026-11-26T10:00:00.000Z');
-const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
-
+/** A unit at work, named after its id. */
 function deployment(id: string, overrides: Partial<DeploymentDto> = {}): DeploymentDto {
-  return {
-    id,
-    status: 'downloading',
-    hostname: `KXP2-CORO-${id}`,
-    product: 'KXP2',
-    venue: 'CORO',
-    serial: '10000000abc12345',
-    mac: 'd8:3a:dd:00:00:01',
-    ip: null,
-    model: null,
-    storageBytes: null,
-    imageId: 1,
-    imageVersion: '1.0.0',
-    progress: 0,
-    bytesDone: null,
-    bytesTotal: null,
-    throughput: {},
-    message: null,
-    error: null,
-    startedAt: at(0),
-    lastReportAt: at(0),
-    finishedAt: null,
-    ...overrides,
-  };
+  return deploymentDto({ id, status: 'downloading', hostname: `KXP2-CORO-${id}`, ...overrides });
 }
 
 const stats = { today: { total: 0, success: 0, failed: 0, inProgress: 0 } } as DeploymentStats;

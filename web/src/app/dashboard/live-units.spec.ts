@@ -1,4 +1,3 @@
-import type { DeploymentDto } from '@rpi-deploy/contracts';
 import {
   applyUpdates,
   elapsedSeconds,
@@ -7,68 +6,39 @@ import {
   reportedRate,
   type LiveUnits,
 } from './live-units';
-
-const T0 = Date.parse('2026-11-26T10:00:00.000Z');
-const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
-
-function deployment(overrides: Partial<DeploymentDto> = {}): DeploymentDto {
-  return {
-    id: 'd1',
-    status: 'starting',
-    hostname: 'KXP2-CORO-001',
-    product: 'KXP2',
-    venue: 'CORO',
-    serial: '10000000abc12345',
-    mac: 'd8:3a:dd:00:00:01',
-    ip: '10.0.0.10',
-    model: null,
-    storageBytes: null,
-    imageId: 1,
-    imageVersion: '1.0.0',
-    progress: 0,
-    bytesDone: null,
-    bytesTotal: null,
-    throughput: {},
-    message: null,
-    error: null,
-    startedAt: at(0),
-    lastReportAt: at(0),
-    finishedAt: null,
-    ...overrides,
-  };
-}
+import { at, deploymentDto, T0 } from './testing/deployment-dto';
 
 const empty: LiveUnits = new Map();
 
 describe('applyUpdates', () => {
   it('adds new units and replaces known ones with their newer view', () => {
-    let units = applyUpdates(empty, [deployment()]);
-    units = applyUpdates(units, [deployment({ status: 'downloading', progress: 20, lastReportAt: at(5) })]);
+    let units = applyUpdates(empty, [deploymentDto()]);
+    units = applyUpdates(units, [deploymentDto({ status: 'downloading', progress: 20, lastReportAt: at(5) })]);
 
     expect(units.size).toBe(1);
     expect(units.get('d1')?.deployment).toMatchObject({ status: 'downloading', progress: 20 });
   });
 
   it('ignores a view older than the one held (a snapshot racing live events)', () => {
-    const units = applyUpdates(empty, [deployment({ status: 'downloading', progress: 40, lastReportAt: at(10) })]);
+    const units = applyUpdates(empty, [deploymentDto({ status: 'downloading', progress: 40, lastReportAt: at(10) })]);
 
-    const after = applyUpdates(units, [deployment({ status: 'downloading', progress: 10, lastReportAt: at(2) })]);
+    const after = applyUpdates(units, [deploymentDto({ status: 'downloading', progress: 10, lastReportAt: at(2) })]);
 
     expect(after).toBe(units);
     expect(after.get('d1')?.deployment.progress).toBe(40);
   });
 
   it('never brings a finished unit back to work', () => {
-    const units = applyUpdates(empty, [deployment({ status: 'failed', error: 'card gone', lastReportAt: at(10) })]);
+    const units = applyUpdates(empty, [deploymentDto({ status: 'failed', error: 'card gone', lastReportAt: at(10) })]);
 
-    const after = applyUpdates(units, [deployment({ status: 'downloading', lastReportAt: at(10) })]);
+    const after = applyUpdates(units, [deploymentDto({ status: 'downloading', lastReportAt: at(10) })]);
 
     expect(after.get('d1')?.deployment.status).toBe('failed');
   });
 
   it('returns a new map on change and leaves the old one alone', () => {
-    const units = applyUpdates(empty, [deployment()]);
-    const after = applyUpdates(units, [deployment({ id: 'd2' })]);
+    const units = applyUpdates(empty, [deploymentDto()]);
+    const after = applyUpdates(units, [deploymentDto({ id: 'd2' })]);
 
     expect(after).not.toBe(units);
     expect(units.size).toBe(1);
@@ -77,7 +47,7 @@ describe('applyUpdates', () => {
 
   it("uses the installer's measured rate for speed and time left", () => {
     const units = applyUpdates(empty, [
-      deployment({
+      deploymentDto({
         status: 'downloading',
         bytesDone: 100e6,
         bytesTotal: 400e6,
@@ -89,18 +59,20 @@ describe('applyUpdates', () => {
   });
 
   it('derives the rate from two reports of the same phase when none was measured', () => {
-    let units = applyUpdates(empty, [deployment({ status: 'verifying', bytesDone: 0, bytesTotal: 100e6 })]);
+    let units = applyUpdates(empty, [deploymentDto({ status: 'verifying', bytesDone: 0, bytesTotal: 100e6 })]);
     units = applyUpdates(units, [
-      deployment({ status: 'verifying', bytesDone: 40e6, bytesTotal: 100e6, lastReportAt: at(2) }),
+      deploymentDto({ status: 'verifying', bytesDone: 40e6, bytesTotal: 100e6, lastReportAt: at(2) }),
     ]);
 
     expect(units.get('d1')).toMatchObject({ rate: 20e6, etaSeconds: 3 });
   });
 
   it('does not carry a rate from one phase into the next', () => {
-    let units = applyUpdates(empty, [deployment({ status: 'downloading', throughput: { download: 5e6, write: 5e6 } })]);
+    let units = applyUpdates(empty, [
+      deploymentDto({ status: 'downloading', throughput: { download: 5e6, write: 5e6 } }),
+    ]);
     units = applyUpdates(units, [
-      deployment({ status: 'verifying', bytesDone: 0, bytesTotal: 1e6, lastReportAt: at(1) }),
+      deploymentDto({ status: 'verifying', bytesDone: 0, bytesTotal: 1e6, lastReportAt: at(1) }),
     ]);
 
     expect(units.get('d1')).toMatchObject({ rate: null, etaSeconds: null });
@@ -108,7 +80,7 @@ describe('applyUpdates', () => {
 
   it('has no speed or time left once finished', () => {
     const units = applyUpdates(empty, [
-      deployment({ status: 'success', throughput: { verify: 9e6 }, bytesDone: 1, bytesTotal: 1, finishedAt: at(9) }),
+      deploymentDto({ status: 'success', throughput: { verify: 9e6 }, bytesDone: 1, bytesTotal: 1, finishedAt: at(9) }),
     ]);
 
     expect(units.get('d1')).toMatchObject({ rate: null, etaSeconds: null });
@@ -129,11 +101,11 @@ describe('reportedRate', () => {
 describe('orderUnits', () => {
   it('puts units at work first in start order, then failures, then successes, newest first', () => {
     const units = applyUpdates(empty, [
-      deployment({ id: 'ok-old', status: 'success', finishedAt: at(50), lastReportAt: at(50) }),
-      deployment({ id: 'busy-late', status: 'downloading', startedAt: at(20) }),
-      deployment({ id: 'failed', status: 'failed', finishedAt: at(40), lastReportAt: at(40) }),
-      deployment({ id: 'ok-new', status: 'success', finishedAt: at(60), lastReportAt: at(60) }),
-      deployment({ id: 'busy-early', status: 'verifying', startedAt: at(10) }),
+      deploymentDto({ id: 'ok-old', status: 'success', finishedAt: at(50), lastReportAt: at(50) }),
+      deploymentDto({ id: 'busy-late', status: 'downloading', startedAt: at(20) }),
+      deploymentDto({ id: 'failed', status: 'failed', finishedAt: at(40), lastReportAt: at(40) }),
+      deploymentDto({ id: 'ok-new', status: 'success', finishedAt: at(60), lastReportAt: at(60) }),
+      deploymentDto({ id: 'busy-early', status: 'verifying', startedAt: at(10) }),
     ]);
 
     expect(orderUnits(units).map((unit) => unit.deployment.id)).toEqual([
@@ -147,9 +119,9 @@ describe('orderUnits', () => {
 
   it('keeps every unit at work but only the latest finished ones', () => {
     const finished = Array.from({ length: FINISHED_UNITS_SHOWN + 5 }, (_, index) =>
-      deployment({ id: `done-${index}`, status: 'success', finishedAt: at(index), lastReportAt: at(index) }),
+      deploymentDto({ id: `done-${index}`, status: 'success', finishedAt: at(index), lastReportAt: at(index) }),
     );
-    const units = applyUpdates(empty, [...finished, deployment({ id: 'busy', status: 'downloading' })]);
+    const units = applyUpdates(empty, [...finished, deploymentDto({ id: 'busy', status: 'downloading' })]);
 
     const ordered = orderUnits(units);
 
@@ -161,7 +133,7 @@ describe('orderUnits', () => {
 
 describe('elapsedSeconds', () => {
   it('counts up to now while at work and stops when finished', () => {
-    expect(elapsedSeconds(deployment(), T0 + 75_000)).toBe(75);
-    expect(elapsedSeconds(deployment({ finishedAt: at(30) }), T0 + 75_000)).toBe(30);
+    expect(elapsedSeconds(deploymentDto(), T0 + 75_000)).toBe(75);
+    expect(elapsedSeconds(deploymentDto({ finishedAt: at(30) }), T0 + 75_000)).toBe(30);
   });
 });

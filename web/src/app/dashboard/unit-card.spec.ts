@@ -2,35 +2,25 @@ import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
 import type { DeploymentDto } from '@rpi-deploy/contracts';
 import { applyUpdates } from './live-units';
+import { at, deploymentDto, T0 } from './testing/deployment-dto';
 import { UnitCard } from './unit-card';
 
-const T0 = Date.parse('2026-11-26T10:00:00.000Z');
-
 function render(overrides: Partial<DeploymentDto>, now = T0 + 125_000): HTMLElement {
-  const deployment = {
+  const deployment = deploymentDto({
     id: 'd-1',
     status: 'downloading',
     hostname: 'KXP2-CORO-007',
-    product: 'KXP2',
-    venue: 'CORO',
-    serial: '10000000abc12345',
     mac: 'd8:3a:dd:12:34:56',
     ip: '192.168.151.120',
-    model: null,
-    storageBytes: null,
-    imageId: 1,
     imageVersion: '1.4.0',
     progress: 42,
     bytesDone: 100e6,
     bytesTotal: 400e6,
     throughput: { download: 50e6, write: 25e6 },
     message: 'writing the image',
-    error: null,
-    startedAt: new Date(T0).toISOString(),
-    lastReportAt: new Date(T0 + 120_000).toISOString(),
-    finishedAt: null,
+    lastReportAt: at(120),
     ...overrides,
-  } as DeploymentDto;
+  });
   TestBed.configureTestingModule({ providers: [provideRouter([])] });
   const fixture = TestBed.createComponent(UnitCard);
   fixture.componentRef.setInput('unit', applyUpdates(new Map(), [deployment]).get('d-1'));
@@ -68,7 +58,7 @@ describe('UnitCard', () => {
     const card = render({
       status: 'failed',
       error: 'SD card removed',
-      finishedAt: new Date(T0 + 30_000).toISOString(),
+      finishedAt: at(30),
     });
 
     expect(card.querySelector('article')?.classList).toContain('failed');
