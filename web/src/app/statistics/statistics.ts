@@ -1,4 +1,5 @@
 import type { DeploymentDto } from '@rpi-deploy/contracts';
+import { durationSeconds } from '../deployments/deployment-duration';
 
 export interface DailyOutcomes {
   /** Local days, oldest first, as yyyy-mm-dd. */
@@ -74,11 +75,8 @@ export function successThroughputsMBps(deployments: readonly DeploymentDto[]): n
 }
 
 function successful(deployments: readonly DeploymentDto[]): Array<{ deployment: DeploymentDto; seconds: number }> {
-  return deployments
-    .filter((deployment) => deployment.status === 'success' && deployment.finishedAt)
-    .map((deployment) => ({
-      deployment,
-      seconds: (Date.parse(deployment.finishedAt!) - Date.parse(deployment.startedAt)) / 1000,
-    }))
-    .filter(({ seconds }) => seconds > 0);
+  return deployments.flatMap((deployment) => {
+    const seconds = deployment.status === 'success' ? durationSeconds(deployment) : null;
+    return seconds !== null && seconds > 0 ? [{ deployment, seconds }] : [];
+  });
 }
