@@ -43,7 +43,12 @@ function counts(rows: StatsRow[]): OutcomeCounts {
 
 function groupCounts(rows: StatsRow[], key: (row: StatsRow) => string): Array<[string, OutcomeCounts]> {
   const groups = new Map<string, StatsRow[]>();
-  for (const row of rows) groups.set(key(row), [...(groups.get(key(row)) ?? []), row]);
+  for (const row of rows) {
+    const name = key(row);
+    const group = groups.get(name);
+    if (group) group.push(row);
+    else groups.set(name, [row]);
+  }
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, group]) => [name, counts(group)]);
 }
 
