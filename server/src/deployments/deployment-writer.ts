@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
-import { TERMINAL_DEPLOYMENT_STATUSES, type DeploymentStatus } from '@rpi-deploy/contracts';
+import { DEPLOYMENT_STATUSES, TERMINAL_DEPLOYMENT_STATUSES } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { Deployment } from './deployment.entity';
 
-const OPEN_STATUSES: DeploymentStatus[] = ['starting', 'downloading', 'verifying', 'customizing'];
+const OPEN_STATUSES = DEPLOYMENT_STATUSES.filter((status) => !TERMINAL_DEPLOYMENT_STATUSES.includes(status));
 
 /**
  * Every write to deployments and their events goes through here, one transaction after the
