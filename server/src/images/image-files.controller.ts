@@ -6,7 +6,7 @@ import { DeploymentRoute } from '../listeners/deployment-route.decorator';
 import { DownloadPool } from './download-pool';
 import { STORED_IMAGE_NAME } from './image-store';
 import { ImagesService } from './images.service';
-import { serveFile } from './serve-file';
+import { serveFile, type ServedFile } from './serve-file';
 
 /** The image bytes and block maps for the Pis, on the deployment listener. */
 @ApiTags('deployment')
@@ -37,22 +37,18 @@ export class ImageFilesController {
     // Only names the server generated, and only of images it knows: no path ever comes from the URL.
     const image = STORED_IMAGE_NAME.test(filename) ? await this.images.byFilename(filename) : null;
     if (!image) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    const served: ServedFile = isBmap
+      ? { path: this.images.bmapPath(image), etag: image.bmapSha256, contentType: 'application/xml' }
+      : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' };
     const accel = this.config.images.accelRedirectPrefix;
     if (accel) {
       // nginx sends the bytes (sendfile, ranges) from its internal location; we did the lookup.
-      response.setHeader('Content-Type', isBmap ? 'application/xml' : 'application/octet-stream');
+      response.setHeader('Content-Type', served.contentType);
       response.setHeader('X-Accel-Redirect', `${accel}${file}`);
       response.end();
       return;
     }
-    await serveFile(
-      request,
-      response,
-      isBmap
-        ? { path: this.images.bmapPath(image), etag: image.bmapSha256, contentType: 'application/xml' }
-        : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' },
-      this.pool,
-    ).catch((error: NodeJS.ErrnoException) => {
+    await serveFile(request, response, served, this.pool).catch((error: NodeJS.ErrnoException) => {
       // Deleted between the lookup and the read.
       if (error.code === 'ENOENT' && !response.headersSent)
         throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
