@@ -22,6 +22,7 @@ import {
   type DeploymentSortKey,
 } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
+import { Transactions } from '../database/transactions';
 import { HostnamesService } from '../hostnames/hostnames.service';
 import { VenuesService } from '../hostnames/venues.service';
 import { ImagesService } from '../images/images.service';
@@ -76,6 +77,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly live: LiveEvents,
     private readonly listener: DeploymentListener,
+    private readonly transactions: Transactions,
   ) {}
 
   onModuleInit(): void {
@@ -243,7 +245,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
 
   /** Seconds from start to finish (NULL while running), in the database's own date arithmetic. */
   private durationExpression(): string {
-    return this.deployments.manager.connection.options.type === 'postgres'
+    return this.transactions.isPostgres
       ? 'EXTRACT(EPOCH FROM (d.finished_at - d.started_at))'
       : '(julianday(d.finished_at) - julianday(d.started_at)) * 86400';
   }
