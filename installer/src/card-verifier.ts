@@ -25,7 +25,7 @@ export async function verifyCard(
   onBytes: (count: number) => void,
 ): Promise<void> {
   const onCard = written.units.filter((unit) => unit.end > written.head.length);
-  const cardBytes = readSpans(target.path, onCard)[Symbol.asyncIterator]();
+  const cardBytes = readSpans(target.path, onCard, { direct: written.direct })[Symbol.asyncIterator]();
   const rangeChecks: Array<Promise<void>> = [];
   let failure: Error | undefined;
   let rangeHash = 0;

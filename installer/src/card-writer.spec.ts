@@ -121,6 +121,7 @@ describe('CardWriter and the card verifier', () => {
       const lines: string[] = [];
       let checked = 0;
       const zeroed = await ensureZeros(target, written.unwritten, {
+        direct: written.direct,
         dropCache: async () => undefined,
         onBytes: (count) => (checked += count),
         log: (line) => lines.push(line),
@@ -134,6 +135,7 @@ describe('CardWriter and the card verifier', () => {
       // A second pass finds nothing to do.
       expect(
         await ensureZeros(target, written.unwritten, {
+          direct: written.direct,
           dropCache: async () => undefined,
           onBytes: () => undefined,
           log: () => undefined,

@@ -78,6 +78,14 @@ export async function openForWriting(target: TargetDevice): Promise<FileHandle> 
   }
 }
 
+/**
+ * A second handle on the card for O_DIRECT writes (the first, from openForWriting, keeps the
+ * exclusive claim), or undefined where the card or its file system refuses O_DIRECT.
+ */
+export async function openForDirectWriting(target: TargetDevice): Promise<FileHandle | undefined> {
+  return open(target.path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined);
+}
+
 /** Mount points in /proc/self/mountinfo whose device ("major:minor", third field) is one of `devices`. */
 export function mountPointsOf(mountinfo: string, devices: Set<string>): string[] {
   return mountinfo

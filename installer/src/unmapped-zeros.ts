@@ -60,9 +60,15 @@ export async function prepareUnmapped(
 export async function ensureZeros(
   target: TargetDevice,
   spans: Span[],
-  options: { dropCache: () => Promise<void>; onBytes: (count: number) => void; log: (line: string) => void },
+  options: {
+    /** Read with O_DIRECT (see readSpans); the cache is dropped all the same before the second check. */
+    direct: boolean;
+    dropCache: () => Promise<void>;
+    onBytes: (count: number) => void;
+    log: (line: string) => void;
+  },
 ): Promise<number> {
-  const dirty = await nonZeroPieces(target, spans, options.onBytes);
+  const dirty = await nonZeroPieces(target, spans, options.direct, options.onBytes);
   if (dirty.length === 0) return 0;
   const bytes = dirty.reduce((sum, piece) => sum + piece.end - piece.start, 0);
   options.log(`${(bytes / MiB).toFixed(0)} MiB of unmapped blocks did not read as zeros; zeroing them`);
@@ -74,7 +80,7 @@ export async function ensureZeros(
     await card.close();
   }
   await options.dropCache();
-  const still = await nonZeroPieces(target, dirty, () => undefined);
+  const still = await nonZeroPieces(target, dirty, options.direct, () => undefined);
   if (still.length > 0) {
     throw new InstallError(
       `the card does not keep zeros: bytes ${still[0].start}-${still[0].end - 1} still hold data after zeroing; the card is faulty`,
@@ -84,7 +90,12 @@ export async function ensureZeros(
 }
 
 /** The 4 MiB pieces of `spans` that hold anything but zeros. */
-async function nonZeroPieces(target: TargetDevice, spans: Span[], onBytes: (count: number) => void): Promise<Span[]> {
+async function nonZeroPieces(
+  target: TargetDevice,
+  spans: Span[],
+  direct: boolean,
+  onBytes: (count: number) => void,
+): Promise<Span[]> {
   const pieces = spans.flatMap((span) => {
     const cut: Span[] = [];
     for (let start = span.start; start < span.end; start += ZERO_CHECK_PIECE)
@@ -93,7 +104,7 @@ async function nonZeroPieces(target: TargetDevice, spans: Span[], onBytes: (coun
   });
   const zeros = Buffer.alloc(ZERO_CHECK_PIECE);
   const dirty: Span[] = [];
-  for await (const { span, data } of readSpans(target.path, pieces)) {
+  for await (const { span, data } of readSpans(target.path, pieces, { direct })) {
     onBytes(data.length);
     if (!data.equals(zeros.subarray(0, data.length))) dirty.push(span);
   }

@@ -159,7 +159,7 @@ async function verify(
     bytesTotal,
     message: zeroChecked > 0 ? 'reading the card back, and its unmapped blocks for zeros' : 'reading the card back',
   });
-  await dropCachedPages(card, log);
+  if (!written.direct) await dropCachedPages(card, log);
   const stop = trackProgress(
     {
       status: 'verifying',
@@ -176,7 +176,12 @@ async function verify(
     await asInstallError('reading the card back', () => verifyCard(card, map, written, hasher, onBytes));
     if (zeroChecked > 0) {
       await asInstallError('checking the unmapped blocks', () =>
-        ensureZeros(card, written.unwritten, { dropCache: () => dropCachedPages(card, log), onBytes, log }),
+        ensureZeros(card, written.unwritten, {
+          direct: written.direct,
+          dropCache: () => dropCachedPages(card, log),
+          onBytes,
+          log,
+        }),
       );
     }
   } finally {

@@ -1,0 +1,31 @@
+/**
+ * O_DIRECT transfers need memory aligned to the device's logical block (512 bytes on an SD
+ * card, 4096 on some disks and file systems). Node's Buffers come from malloc and are not
+ * aligned, but WebAssembly memory is mapped by V8 in whole pages, so views of it are.
+ */
+export const DIRECT_ALIGNMENT = 4096;
+
+const WASM_PAGE = 64 * 1024;
+
+/** One page-aligned, shared memory cut into `count` buffers of `size` bytes (a multiple of 4096). */
+export class AlignedMemory {
+  readonly shared: SharedArrayBuffer;
+  readonly buffers: Buffer[];
+
+  constructor(
+    count: number,
+    readonly size: number,
+  ) {
+    if (size % DIRECT_ALIGNMENT !== 0)
+      throw new Error(`aligned buffers must be a multiple of ${DIRECT_ALIGNMENT} bytes`);
+    const pages = Math.ceil((count * size) / WASM_PAGE);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    this.shared = memory.buffer as SharedArrayBuffer;
+    this.buffers = Array.from({ length: count }, (_, index) => Buffer.from(this.shared, index * size, size));
+  }
+}
+
+/** Whether a transfer of `length` bytes at `position`, from a buffer at `bufferOffset` of an aligned buffer, may use O_DIRECT. */
+export function isDirectAligned(position: number, length: number, bufferOffset = 0): boolean {
+  return position % DIRECT_ALIGNMENT === 0 && length % DIRECT_ALIGNMENT === 0 && bufferOffset % DIRECT_ALIGNMENT === 0;
+}
