@@ -29,13 +29,15 @@ interface Window {
  * of taking turns. With `direct`, reads bypass the page cache (O_DIRECT): what comes back is what
  * the card holds, not what the kernel remembers writing; where the card or its file system
  * refuses O_DIRECT, reads are buffered and the caller must have dropped the cache.
- * A yielded buffer is valid until the next one is asked for.
+ * A yielded buffer (a view of shared memory) is valid until the next one is asked for, or, when
+ * promises were handed to its `hold`, until they have settled: a consumer that hashes it on another
+ * thread need not wait for that before asking for the next.
  */
 export async function* readSpans(
   path: string,
   spans: Span[],
   options: { direct?: boolean } = {},
-): AsyncGenerator<{ span: Span; data: Buffer }> {
+): AsyncGenerator<{ span: Span; data: Buffer; hold: (until: Promise<unknown>) => void }> {
   if (spans.length === 0) return;
   const card = await open(path, 'r');
   const direct = options.direct ? await openDirect(path) : undefined;
@@ -43,6 +45,8 @@ export async function* readSpans(
   const largest = Math.max(...windows.map((window) => window.end - window.start));
   const memory = new AlignedMemory(READ_AHEAD + 1, alignUp(largest));
   const inFlight: Array<Promise<Buffer>> = [];
+  /** Per buffer: what its current contents are still held for. */
+  const holds: Array<Array<Promise<unknown>>> = memory.buffers.map(() => []);
   const readWindow = async ({ start, end }: Window, buffer: Buffer): Promise<Buffer> => {
     const alignedEnd = alignUp(end);
     if (direct && isDirectAligned(start, alignedEnd - start)) {
@@ -54,7 +58,10 @@ export async function* readSpans(
     return buffer;
   };
   const startRead = (index: number) => {
-    const read = readWindow(windows[index], memory.buffers[index % memory.buffers.length]);
+    const slot = index % memory.buffers.length;
+    const held = holds[slot];
+    holds[slot] = [];
+    const read = Promise.all(held).then(() => readWindow(windows[index], memory.buffers[slot]));
     read.catch(() => undefined); // awaited in order below
     inFlight.push(read);
   };
@@ -64,12 +71,13 @@ export async function* readSpans(
       if (index + READ_AHEAD < windows.length) startRead(index + READ_AHEAD);
       const buffer = await (inFlight.shift() as Promise<Buffer>);
       const window = windows[index];
+      const hold = (until: Promise<unknown>) => holds[index % memory.buffers.length].push(until);
       for (const span of window.spans) {
-        yield { span, data: buffer.subarray(span.start - window.start, span.end - window.start) };
+        yield { span, data: buffer.subarray(span.start - window.start, span.end - window.start), hold };
       }
     }
   } finally {
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled([...inFlight, ...holds.flat()]);
     await Promise.allSettled([card.close(), direct?.close()]);
   }
 }

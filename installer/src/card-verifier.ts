@@ -3,8 +3,9 @@ import { open } from 'node:fs/promises';
 import { readFully, readSpans } from './card-reader';
 import type { WrittenImage } from './card-writer';
 import type { HashWorker } from './hash-worker';
-import type { ImageMap } from './image-map';
+import type { ImageMap, MapRange } from './image-map';
 import { InstallError } from './install-error';
+import { corruptImageError } from './source-checker';
 import type { TargetDevice } from './target-device';
 
 /**
@@ -13,9 +14,12 @@ import type { TargetDevice } from './target-device';
  * 8 MiB from our server) and its offsets. Where a range has no checksum of its own (no block
  * map: the whole image), each MiB is also compared with the SHA-256 of what was written there,
  * which says where a bad byte is. Reading runs ahead (readSpans) and range hashing runs on the
- * HashWorker's thread, so the card, the hashing and this loop work at the same time.
+ * HashWorker's threads straight from the reader's buffers, so the card, the hashing and this loop
+ * work at the same time.
  * The first MiB is still held back at this point; it is compared byte for byte once it has been
- * written (see verifyHead).
+ * written (see verifyHead). A range that does not match is fetched again with `servedSha256`
+ * (where the image source can): if the server's bytes do not match either, the stored image is
+ * damaged, not the card.
  */
 export async function verifyCard(
   target: TargetDevice,
@@ -23,6 +27,7 @@ export async function verifyCard(
   written: WrittenImage,
   hasher: HashWorker,
   onBytes: (count: number) => void,
+  servedSha256?: (range: MapRange) => Promise<string>,
 ): Promise<void> {
   const onCard = written.units.filter((unit) => unit.end > written.head.length);
   const cardBytes = readSpans(target.path, onCard, { direct: written.direct })[Symbol.asyncIterator]();
@@ -34,12 +39,13 @@ export async function verifyCard(
       if (failure) throw failure;
       const range = map.ranges[unit.rangeIndex];
       let bytes: Buffer;
+      let hold: ((until: Promise<unknown>) => void) | undefined;
       if (unit.end <= written.head.length) {
         bytes = written.head.subarray(unit.start, unit.end);
       } else {
         const next = await cardBytes.next();
         if (next.done) throw new Error('the card reader ended early');
-        bytes = next.value.data;
+        ({ data: bytes, hold } = next.value);
         onBytes(bytes.length);
       }
       const digest = written.unitDigests[index];
@@ -51,14 +57,13 @@ export async function verifyCard(
       }
       if (!range.sha256) continue;
       if (unit.start === range.start) rangeHash = hasher.newHash();
-      await hasher.update(rangeHash, bytes);
+      // The card's bytes are hashed where the reader put them; the held-back head is copied.
+      if (hold) hold(hasher.updateShared(rangeHash, bytes));
+      else await hasher.update(rangeHash, bytes);
       if (unit.end !== range.end) continue;
-      const check = hasher.digest(rangeHash).then((actual) => {
+      const check = hasher.digest(rangeHash).then(async (actual) => {
         if (actual === range.sha256) return;
-        throw new InstallError(
-          `checksum mismatch at offset ${range.start}: the card's bytes ${range.start}-${range.end - 1} ` +
-            `(${range.label}) have SHA-256 ${actual}, the image ${range.sha256}; the card is faulty`,
-        );
+        throw await mismatchError(range, actual, servedSha256);
       });
       check.catch((error: Error) => (failure ??= error));
       rangeChecks.push(check);
@@ -67,6 +72,27 @@ export async function verifyCard(
   } finally {
     await cardBytes.return?.(undefined);
   }
+}
+
+/** Names what is damaged: the stored image when the server's bytes do not match the map either, else the card. */
+async function mismatchError(
+  range: MapRange,
+  actual: string,
+  servedSha256?: (range: MapRange) => Promise<string>,
+): Promise<InstallError> {
+  let unchecked = '';
+  if (servedSha256) {
+    try {
+      const served = await servedSha256(range);
+      if (served !== range.sha256) return corruptImageError(range, served);
+    } catch (error) {
+      unchecked = ` (fetching the range again to rule out a damaged image failed: ${(error as Error).message})`;
+    }
+  }
+  return new InstallError(
+    `checksum mismatch at offset ${range.start}: the card's bytes ${range.start}-${range.end - 1} ` +
+      `(${range.label}) have SHA-256 ${actual}, the image ${range.sha256}; the card is faulty${unchecked}`,
+  );
 }
 
 /** After the partition table was written last: the card's first MiB must equal the image's, byte for byte. */

@@ -19,12 +19,18 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const hashes = new Map();
+const hashFor = (key) => {
+  let hash = hashes.get(key);
+  if (!hash) hashes.set(key, (hash = createHash('sha256')));
+  return hash;
+};
 parentPort.on('message', (message) => {
   if (message.op === 'update') {
-    let hash = hashes.get(message.key);
-    if (!hash) hashes.set(message.key, (hash = createHash('sha256')));
-    hash.update(new Uint8Array(workerData.shared, message.batch * ${BATCH_BYTES}, message.length));
+    hashFor(message.key).update(new Uint8Array(workerData.shared, message.batch * ${BATCH_BYTES}, message.length));
     parentPort.postMessage({ op: 'free', batch: message.batch });
+  } else if (message.op === 'view') {
+    hashFor(message.key).update(new Uint8Array(message.memory, message.offset, message.length));
+    parentPort.postMessage({ op: 'viewed', id: message.id });
   } else {
     const hash = hashes.get(message.key) || createHash('sha256');
     hashes.delete(message.key);
@@ -39,7 +45,9 @@ parentPort.on('message', (message) => {
  * them, and on a busy or small machine the install gets one more thread's share of the CPU.
  * Data goes through a fixed set of batches in shared memory: one copy, no allocation per piece,
  * small messages. Each hash is named by the key newHash() gave it (a block map range, the whole
- * image) and is done once its digest was asked for. update() copies, so callers may reuse buffers.
+ * image) and is done once its digest was asked for. update() copies, so callers may reuse buffers;
+ * updateShared() hashes data that already lies in shared memory (the card reader's buffers) where
+ * it is, without a copy.
  */
 export class HashWorker {
   private readonly shared = new SharedArrayBuffer(BATCHES * BATCH_BYTES);
@@ -50,6 +58,8 @@ export class HashWorker {
   private readonly free = Array.from({ length: BATCHES }, (_, index) => index);
   private readonly filling = new Map<number, { batch: number; length: number }>();
   private readonly digests = new Map<number, { resolve: (hex: string) => void; reject: (error: Error) => void }>();
+  private readonly views = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private nextView = 0;
   private batchFreed?: () => void;
   private failure?: Error;
   private nextKey = 0;
@@ -59,10 +69,13 @@ export class HashWorker {
   }
 
   private watch(worker: Worker): void {
-    worker.on('message', (message: { op: string; batch: number; key: number; hex: string }) => {
+    worker.on('message', (message: { op: string; batch: number; key: number; hex: string; id: number }) => {
       if (message.op === 'free') {
         this.free.push(message.batch);
         this.batchFreed?.();
+      } else if (message.op === 'viewed') {
+        this.views.get(message.id)?.resolve();
+        this.views.delete(message.id);
       } else {
         this.digests.get(message.key)?.resolve(message.hex);
         this.digests.delete(message.key);
@@ -70,7 +83,7 @@ export class HashWorker {
     });
     worker.on('error', (error) => {
       this.failure = new Error(`the hashing thread failed: ${error.message}`);
-      for (const waiting of this.digests.values()) waiting.reject(this.failure);
+      for (const waiting of [...this.digests.values(), ...this.views.values()]) waiting.reject(this.failure);
       this.batchFreed?.();
     });
     worker.unref(); // never keeps the installer alive on its own
@@ -104,6 +117,28 @@ export class HashWorker {
       if (current.length === BATCH_BYTES) this.send(key);
     }
     this.throwIfFailed();
+  }
+
+  /**
+   * Adds `data`, a view of a SharedArrayBuffer, to the hash `key` without copying it; resolves
+   * once it is hashed, and the caller must not change that memory before.
+   */
+  updateShared(key: number, data: Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    if (!(data.buffer instanceof SharedArrayBuffer)) throw new Error('updateShared() needs a view of shared memory');
+    this.send(key); // what update() gathered for this key goes first
+    this.nextView += 1;
+    const id = this.nextView;
+    const hashed = new Promise<void>((resolve, reject) => this.views.set(id, { resolve, reject }));
+    this.workerFor(key).postMessage({
+      op: 'view',
+      key,
+      id,
+      memory: data.buffer,
+      offset: data.byteOffset,
+      length: data.length,
+    });
+    return hashed;
   }
 
   /** The hex digest of everything added to `key`; the key is then done with. */

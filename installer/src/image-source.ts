@@ -1,4 +1,5 @@
 import type { ImageDescriptor } from '@rpi-deploy/contracts';
+import { createHash } from 'node:crypto';
 import { decode } from './decode';
 import type { ImageMap } from './image-map';
 import { InstallError } from './install-error';
@@ -17,6 +18,12 @@ export interface ImageSource {
   bytesTotal: number;
   /** How the image travels, for the log. */
   description: string;
+  /**
+   * The SHA-256 of image bytes [start, end) fetched afresh from the server; only where the image is
+   * fetched by range. Verification asks it about a range that does not match its block map, to tell
+   * a damaged card (the server's bytes match) from a damaged stored image (they do not either).
+   */
+  servedSha256?: (span: { start: number; end: number }) => Promise<string>;
 }
 
 /** Mapped ranges closer than this are fetched in one request: fewer round trips for a little more data. */
@@ -36,6 +43,15 @@ export function imageSource(image: ImageDescriptor, map: ImageMap, options: Down
       pieces: mappedPieces(image.url, groups, session, options),
       bytesTotal: groups.reduce((sum, group) => sum + group.end - group.start, 0),
       description: `only the mapped ranges, in ${groups.length} range requests`,
+      servedSha256: async ({ start, end }) => {
+        const hash = createHash('sha256');
+        for await (const data of downloadRange(image.url, start, end, session, {
+          ...options,
+          onBytes: () => undefined,
+        }))
+          hash.update(data);
+        return hash.digest('hex');
+      },
     };
   }
   return {

@@ -1,18 +1,24 @@
 import type { HashWorker } from './hash-worker';
-import type { ImageMap } from './image-map';
+import type { ImageMap, MapRange } from './image-map';
 import { InstallError } from './install-error';
 import { MiB } from './units';
 
 const ZEROS = Buffer.alloc(MiB);
 
 /**
- * Checks the image bytes as they arrive, before the card is trusted with them: each block map
- * range against its SHA-256 and bytes outside the ranges against zero (the map says they are).
- * That accounts for every byte of the image, so the whole-image SHA-256 the server announced is
- * only computed when the map cannot stand for it: no block map, or a range without a checksum.
- * (Hashing 2 GiB, mostly zeros that were never downloaded, cost more CPU than the rest of the
- * install together and added nothing: the server derives the map from the very same file.)
- * Bytes that were not downloaded (gaps between fetched ranges) are unmapped, hence zeros.
+ * Checks the image bytes as they arrive, before the card is trusted with them: bytes outside the
+ * block map's ranges against zero (the map says they are) and, with `hashRanges`, each range
+ * against its SHA-256. That accounts for every byte of the image, so the whole-image SHA-256 the
+ * server announced is only computed when the map cannot stand for it: no block map, or a range
+ * without a checksum. (Hashing 2 GiB, mostly zeros that were never downloaded, cost more CPU than
+ * the rest of the install together and added nothing: the server derives the map from the very
+ * same file.) Bytes that were not downloaded (gaps between fetched ranges) are unmapped, hence zeros.
+ *
+ * Range hashes are left to verification (`hashRanges` false) where the image is fetched by range:
+ * verification hashes every range from the card anyway, and can fetch a range that fails again to
+ * say whether the card or the stored image is damaged; hashing it twice was a third of the install's
+ * CPU. A stream (compressed images) cannot be fetched again in part, so there the ranges are
+ * checked on the way in and a damaged image is named before verification.
  * Hashing runs on the HashWorker's thread; a range's verdict arrives a little later and stops the
  * install at the next update() or at finish(), before anything is verified or reported.
  */
@@ -29,6 +35,7 @@ export class SourceChecker {
     private readonly map: ImageMap,
     private readonly expectedSha256: string,
     private readonly hasher: HashWorker,
+    private readonly options = { hashRanges: true },
   ) {
     if (!mapCoversImage(map)) this.wholeHash = hasher.newHash();
   }
@@ -47,7 +54,7 @@ export class SourceChecker {
         continue;
       }
       const length = Math.min(rest.length, range.end - at);
-      if (this.map.fromBlockMap && range.sha256) {
+      if (this.map.fromBlockMap && range.sha256 && this.options.hashRanges) {
         if (at === range.start) this.rangeHash = this.hasher.newHash();
         if (this.rangeHash !== undefined) await this.hasher.update(this.rangeHash, rest.subarray(0, length));
       }
@@ -101,10 +108,7 @@ export class SourceChecker {
     if (key === undefined || !range.sha256) return;
     const check = this.hasher.digest(key).then((actual) => {
       if (actual === range.sha256) return;
-      throw new InstallError(
-        `the downloaded image does not match its block map: ${range.label}, bytes ${range.start}-${range.end - 1}, ` +
-          `has SHA-256 ${actual} but the map says ${range.sha256}; the stored image is corrupt`,
-      );
+      throw corruptImageError(range, actual);
     });
     check.catch((error: Error) => (this.failure ??= error));
     this.rangeChecks.push(check);
@@ -120,6 +124,14 @@ export class SourceChecker {
       );
     }
   }
+}
+
+/** A block map range whose bytes, as the server sends them, hash to `actual` instead of the map's SHA-256. */
+export function corruptImageError(range: MapRange, actual: string): InstallError {
+  return new InstallError(
+    `the downloaded image does not match its block map: ${range.label}, bytes ${range.start}-${range.end - 1}, ` +
+      `has SHA-256 ${actual} but the map says ${range.sha256}; the stored image is corrupt: upload it again`,
+  );
 }
 
 /** A block map with a SHA-256 on every range accounts for every byte: ranges by checksum, the rest as zeros. */

@@ -4,7 +4,7 @@ import { verifyCard, verifyHead } from './card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
 import { HashWorker } from './hash-worker';
 import { mappedBytes, wholeImageMap, type ImageMap } from './image-map';
-import { imageSource } from './image-source';
+import { imageSource, type ImageSource } from './image-source';
 import { InstallError } from './install-error';
 import { findPiPartitions, readMbrPartitions, type Partition } from './mbr';
 import { dropCachedPages } from './page-cache';
@@ -49,8 +49,16 @@ export async function writeCard(
   const writer = await CardWriter.open(card, map, log);
   const hasher = new HashWorker();
   try {
-    const written = await downloadAndWrite(card, config, map, writer, hasher, settings, reporter, log);
-    const verifiedBytes = await verify(card, map, written, hasher, reporter, log);
+    const downloaded = { bytes: 0 };
+    const source = imageSource(image, map, {
+      retries: settings.downloadRetries,
+      retryDelayMs: settings.retryDelayMs,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      log,
+      onBytes: (count) => (downloaded.bytes += count),
+    });
+    const written = await downloadAndWrite(card, config, source, downloaded, map, writer, hasher, reporter, log);
+    const verifiedBytes = await verify(card, map, written, hasher, source, reporter, log);
 
     reporter.report({
       status: 'customizing',
@@ -88,23 +96,16 @@ export async function writeCard(
 async function downloadAndWrite(
   card: TargetDevice,
   config: ConfigResponse,
+  source: ImageSource,
+  downloaded: { bytes: number },
   map: ImageMap,
   writer: CardWriter,
   hasher: HashWorker,
-  settings: InstallerSettings,
   reporter: StatusReporter,
   log: (line: string) => void,
 ): Promise<WrittenImage> {
   const { image } = config;
-  let downloaded = 0;
   let delivered = 0;
-  const source = imageSource(image, map, {
-    retries: settings.downloadRetries,
-    retryDelayMs: settings.retryDelayMs,
-    stallTimeoutMs: settings.stallTimeoutMs,
-    log,
-    onBytes: (count) => (downloaded += count),
-  });
   const message = `image ${image.version}: ${describeBytes(image.size)}, ${formatBytes(mappedBytes(map))} of data; fetching ${source.description}`;
   log(`writing ${card.path}: ${message}`);
   reporter.report({
@@ -120,13 +121,13 @@ async function downloadAndWrite(
       span: [...SPANS.downloading],
       bytesDone: () => delivered,
       bytesTotal: source.bytesTotal,
-      counters: { download: () => downloaded, write: () => writer.bytesWritten },
+      counters: { download: () => downloaded.bytes, write: () => writer.bytesWritten },
     },
     reporter,
     log,
   );
   try {
-    const checker = new SourceChecker(map, image.sha256, hasher);
+    const checker = new SourceChecker(map, image.sha256, hasher, { hashRanges: !source.servedSha256 });
     for await (const piece of readAhead(source.pieces, READ_AHEAD_BYTES)) {
       await checker.update(piece.offset, piece.data);
       await asInstallError('writing the card', () => writer.write(piece.offset, piece.data));
@@ -144,6 +145,7 @@ async function verify(
   map: ImageMap,
   written: WrittenImage,
   hasher: HashWorker,
+  source: ImageSource,
   reporter: StatusReporter,
   log: (line: string) => void,
 ): Promise<number> {
@@ -173,7 +175,9 @@ async function verify(
   );
   const onBytes = (count: number) => (verified += count);
   try {
-    await asInstallError('reading the card back', () => verifyCard(card, map, written, hasher, onBytes));
+    await asInstallError('reading the card back', () =>
+      verifyCard(card, map, written, hasher, onBytes, source.servedSha256),
+    );
     if (zeroChecked > 0) {
       await asInstallError('checking the unmapped blocks', () =>
         ensureZeros(card, written.unwritten, {
