@@ -25,7 +25,7 @@ export class AlignedMemory {
   }
 }
 
-/** Whether a transfer of `length` bytes at `position`, from a buffer at `bufferOffset` of an aligned buffer, may use O_DIRECT. */
-export function isDirectAligned(position: number, length: number, bufferOffset = 0): boolean {
-  return position % DIRECT_ALIGNMENT === 0 && length % DIRECT_ALIGNMENT === 0 && bufferOffset % DIRECT_ALIGNMENT === 0;
+/** Whether a transfer of `length` bytes at `position` of the card, into or from the start of an aligned buffer, may use O_DIRECT. */
+export function isDirectAligned(position: number, length: number): boolean {
+  return position % DIRECT_ALIGNMENT === 0 && length % DIRECT_ALIGNMENT === 0;
 }

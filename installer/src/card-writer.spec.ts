@@ -60,8 +60,9 @@ async function writeImage(
   image: Buffer,
   map: ImageMap,
   pieceSize: number,
+  options: { directIo?: boolean; log?: (line: string) => void } = {},
 ): Promise<{ writer: CardWriter; written: WrittenImage }> {
-  const writer = await CardWriter.open(target, map, () => undefined);
+  const writer = await CardWriter.open(target, map, options.log ?? (() => undefined), options);
   for (let offset = 0; offset < image.length; offset += pieceSize) {
     await writer.write(offset, image.subarray(offset, Math.min(image.length, offset + pieceSize)));
   }
@@ -146,6 +147,52 @@ describe('CardWriter and the card verifier', () => {
     }
   });
 
+  it.each([
+    ['with O_DIRECT', true],
+    ['buffered, as for a card that refuses O_DIRECT', false],
+  ])('writes and verifies an image that ends off a 4 KiB boundary, %s', async (_mode, directIo) => {
+    const image = Buffer.alloc(8 * MiB + 1000);
+    randomBytes(4096).copy(image, 0);
+    randomBytes(2 * MiB + 1000).copy(image, 6 * MiB);
+    const ranges: Array<[number, number]> = [
+      [0, 4096],
+      [6 * MiB, image.length],
+    ];
+    const map: ImageMap = {
+      imageSize: image.length,
+      fromBlockMap: true,
+      ranges: ranges.map(([start, end], index) => ({
+        start,
+        end,
+        sha256: sha(image.subarray(start, end)),
+        label: `range ${index + 1}`,
+      })),
+    };
+    const target: TargetDevice = {
+      path: usedCard(`tail-${directIo}.card`, 12 * MiB),
+      kind: 'file',
+      sizeBytes: 12 * MiB,
+    };
+    const lines: string[] = [];
+    const { writer, written } = await writeImage(target, image, map, 333_333, {
+      directIo,
+      log: (line) => lines.push(line),
+    });
+    try {
+      expect(written.direct).toBe(directIo);
+      expect(lines.some((line) => line.includes('buffered writes'))).toBe(!directIo);
+      await verifyCard(target, map, written, hasher, () => undefined);
+      await writer.writeHead();
+      await verifyHead(target, written.head);
+    } finally {
+      await writer.close();
+    }
+    const card = readFileSync(target.path);
+    expect(card.subarray(0, image.length).equals(image)).toBe(true);
+    // Past the image the card file was emptied and never written: zeros, not the old 0xee.
+    expect(card.subarray(image.length).equals(Buffer.alloc(card.length - image.length))).toBe(true);
+  });
+
   it('finds one flipped byte on the card after writing, and says where', async () => {
     const { image, map } = sampleImage();
     const target: TargetDevice = { path: usedCard('flipped.card', 24 * MiB), kind: 'file', sizeBytes: 24 * MiB };
@@ -159,6 +206,71 @@ describe('CardWriter and the card verifier', () => {
           `have SHA-256 [0-9a-f]{64}, the image ${map.ranges[2].sha256}; the card is faulty$`,
       ),
     );
+  });
+
+  it('fetches a range that fails verification again, to tell a damaged card from a damaged stored image', async () => {
+    const { image, map } = sampleImage();
+    const target: TargetDevice = { path: usedCard('diagnosed.card', 24 * MiB), kind: 'file', sizeBytes: 24 * MiB };
+    const { writer, written } = await writeImage(target, image, map, 1 << 20);
+    await writer.close();
+    flipByte(target.path, 11 * MiB);
+    const asked: Array<[number, number]> = [];
+    const served = (answer: () => Promise<string>) => (range: { start: number; end: number }) => {
+      asked.push([range.start, range.end]);
+      return answer();
+    };
+
+    // The server still sends what the map says: the card is at fault.
+    await expect(
+      verifyCard(
+        target,
+        map,
+        written,
+        hasher,
+        () => undefined,
+        served(async () => map.ranges[2].sha256 as string),
+      ),
+    ).rejects.toThrow(/^checksum mismatch at offset 10485760: .* the card is faulty$/);
+    expect(asked).toEqual([[10 * MiB, 13 * MiB]]);
+    // The server's bytes do not match the map either: the stored image is damaged, whatever the card holds.
+    const damaged = sha(Buffer.from('something else'));
+    await expect(
+      verifyCard(
+        target,
+        map,
+        written,
+        hasher,
+        () => undefined,
+        served(async () => damaged),
+      ),
+    ).rejects.toThrow(
+      `the downloaded image does not match its block map: range 3, bytes ${10 * MiB}-${13 * MiB - 1}, has SHA-256 ${damaged} but the map says ${map.ranges[2].sha256}; the stored image is corrupt: upload it again`,
+    );
+    // The server cannot be asked: the card is blamed, and the message says the image was not ruled out.
+    await expect(
+      verifyCard(
+        target,
+        map,
+        written,
+        hasher,
+        () => undefined,
+        served(async () => Promise.reject(new Error('connection refused'))),
+      ),
+    ).rejects.toThrow(
+      /the card is faulty \(fetching the range again to rule out a damaged image failed: connection refused\)$/,
+    );
+    // A card that verifies never asks.
+    flipByte(target.path, 11 * MiB);
+    asked.length = 0;
+    await verifyCard(
+      target,
+      map,
+      written,
+      hasher,
+      () => undefined,
+      served(async () => damaged),
+    );
+    expect(asked).toEqual([]);
   });
 
   it('checks an image without a block map against the image SHA-256, and the partition table byte for byte', async () => {

@@ -89,8 +89,14 @@ export class CardWriter {
    * partition table (synced), then its unmapped blocks are prepared (discarded or zeroed in one
    * command, see prepareUnmapped); a regular file is emptied and re-extended to its size, the file
    * equivalent of zeroing the whole card, after which unmapped ranges read as zeros for free.
+   * `directIo: false` writes buffered even where O_DIRECT would work (the path for cards that refuse it).
    */
-  static async open(target: TargetDevice, map: ImageMap, log: (line: string) => void): Promise<CardWriter> {
+  static async open(
+    target: TargetDevice,
+    map: ImageMap,
+    log: (line: string) => void,
+    options: { directIo?: boolean } = {},
+  ): Promise<CardWriter> {
     const file = await openForWriting(target);
     try {
       if (target.kind === 'file') {
@@ -101,7 +107,7 @@ export class CardWriter {
         await file.datasync();
       }
       const zeroing = await prepareUnmapped(target, HEAD_BYTES, map.imageSize, log);
-      const direct = await openForDirectWriting(target);
+      const direct = options.directIo === false ? undefined : await openForDirectWriting(target);
       if (!direct) log(`${target.path} does not take O_DIRECT: buffered writes, synced every ${SYNC_EVERY / MiB} MiB`);
       return new CardWriter(file, direct, map, zeroing, log);
     } catch (error) {

@@ -56,6 +56,17 @@ describe('SourceChecker', () => {
     );
   });
 
+  it('leaves range checksums to verification when asked to, but still refuses data outside the ranges', async () => {
+    const { image, map } = sample();
+    image[41000] ^= 1;
+    const rangesLater = () => new SourceChecker(map, sha(image), hasher, { hashRanges: false });
+    await expect(feedInPieces(rangesLater(), image, 8192)).resolves.toBeUndefined();
+    image[30000] = 1;
+    await expect(feedInPieces(rangesLater(), image, 8192)).rejects.toThrow(
+      /byte 30000 is not zero but lies outside every mapped range/,
+    );
+  });
+
   it('refuses data where the map says the image is empty', async () => {
     const { image, map } = sample();
     image[30000] = 1;

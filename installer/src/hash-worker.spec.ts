@@ -1,0 +1,41 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { AlignedMemory } from './aligned-memory';
+import { HashWorker } from './hash-worker';
+
+const hasher = new HashWorker();
+afterAll(() => hasher.close());
+
+const sha = (...parts: Buffer[]) => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+};
+
+describe('HashWorker', () => {
+  it('hashes copied and shared pieces of one key in the order they were given', async () => {
+    const memory = new AlignedMemory(2, 1024 * 1024);
+    const [a, b, c] = [randomBytes(5000), randomBytes(300_000), randomBytes(7)];
+    b.copy(memory.buffers[0]);
+    const key = hasher.newHash();
+    await hasher.update(key, a);
+    const shared = hasher.updateShared(key, memory.buffers[0].subarray(0, b.length));
+    await hasher.update(key, c);
+    expect(await hasher.digest(key)).toBe(sha(a, b, c));
+    await shared;
+  });
+
+  it('hashes several keys at once on its threads, each to its own digest', async () => {
+    const memory = new AlignedMemory(8, 64 * 1024);
+    const keys = memory.buffers.map((buffer) => {
+      randomBytes(buffer.length).copy(buffer);
+      const key = hasher.newHash();
+      return { key, expected: sha(buffer), hashed: hasher.updateShared(key, buffer) };
+    });
+    await Promise.all(keys.map(({ hashed }) => hashed));
+    for (const { key, expected } of keys) expect(await hasher.digest(key)).toBe(expected);
+  });
+
+  it('refuses to hash memory that is not shared without copying it', () => {
+    expect(() => hasher.updateShared(hasher.newHash(), Buffer.alloc(16))).toThrow(/needs a view of shared memory/);
+  });
+});
