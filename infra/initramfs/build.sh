@@ -31,7 +31,7 @@ RUNTIME_PACKAGES=(libstdc++6 libgcc-s1 xz-utils mtools e2fsprogs libext2fs2 libc
 # extracted packages; they land under /usr on the Pi. No sfdisk: the installer writes the
 # partition table itself.
 RUNTIME_PROGRAMS=(usr/bin/xz usr/bin/mtools sbin/debugfs sbin/blockdev sbin/blkdiscard)
-MTOOLS_COMMANDS=(mcopy mdir mtype)
+MTOOLS_COMMANDS=(mcopy)
 
 usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
 force=0

@@ -54,7 +54,7 @@ Exit codes:
   ${EXIT.noConfiguration}  no configuration from the server (unreachable, or 409/503 for longer than --config-wait);
      nothing was written
 
-Needs on PATH: debugfs (e2fsprogs), mdir/mtype/mcopy (mtools), xz or zstd for images
+Needs on PATH: debugfs (e2fsprogs), mcopy (mtools), xz or zstd for images
 compressed that way, blockdev and blkdiscard (util-linux) for a block device, dd for a file target.`,
     );
 }

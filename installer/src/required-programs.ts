@@ -15,8 +15,6 @@ interface Program {
 export function requiredPrograms(compression: ImageCompression, target: TargetDevice): Program[] {
   const programs: Program[] = [
     { name: 'debugfs', debianPackage: 'e2fsprogs' },
-    { name: 'mdir', debianPackage: 'mtools' },
-    { name: 'mtype', debianPackage: 'mtools' },
     { name: 'mcopy', debianPackage: 'mtools' },
   ];
   const decoder = DECODER_PROGRAMS[compression];

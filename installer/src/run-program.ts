@@ -5,7 +5,7 @@ export interface ProgramResult {
   stderr: string;
 }
 
-/** Thrown when a program cannot start or exits non-zero; the message carries its stderr. */
+/** Thrown when a program cannot start or exits with a code not accepted; the message carries its stderr. */
 export class ProgramError extends Error {
   override readonly name = 'ProgramError';
 }
@@ -18,7 +18,11 @@ export class ProgramError extends Error {
 export function runProgram(
   program: string,
   args: string[],
-  options: { input?: string | Buffer } = {},
+  options: {
+    input?: string | Buffer;
+    /** Exit codes that count as success (default: 0 only). */
+    exitCodes?: number[];
+  } = {},
 ): Promise<ProgramResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
@@ -36,7 +40,8 @@ export function runProgram(
     });
     child.on('close', (code, signal) => {
       const errors = Buffer.concat(stderr).toString('utf8').trim();
-      if (code === 0) return resolve({ stdout: Buffer.concat(stdout), stderr: errors });
+      if (code !== null && (options.exitCodes ?? [0]).includes(code))
+        return resolve({ stdout: Buffer.concat(stdout), stderr: errors });
       const how = signal ? `killed by ${signal}` : `exit code ${code}`;
       reject(new ProgramError(`${program} ${args.join(' ')} failed (${how})${errors ? `: ${lastLines(errors)}` : ''}`));
     });

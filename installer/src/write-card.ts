@@ -8,7 +8,7 @@ import { imageSource, type ImageSource } from './image-source';
 import { InstallError } from './install-error';
 import { findPiPartitions, readMbrPartitions, type Partition } from './mbr';
 import { dropCachedPages } from './page-cache';
-import { checkPersonalisation, personalise } from './personalise/personalise';
+import { applyPersonalisation, checkPersonalisation, planPersonalisation } from './personalise/personalise';
 import { trackProgress } from './progress';
 import { checkPrograms, requiredPrograms } from './required-programs';
 import { SourceChecker } from './source-checker';
@@ -27,8 +27,9 @@ const SPANS = { downloading: [1, 85], verifying: [85, 95] } as const;
 
 /**
  * The install proper, in the order that keeps a card safe: stream the image onto the card with
- * the partition table held back, sync, verify from the card, personalise, read the edits back,
- * and only then write the partition table and check it. Returns a one-line summary.
+ * the partition table held back, sync, verify from the card (meanwhile reading what personalisation
+ * needs), personalise, read the edits back, and only then write the partition table and check it.
+ * Returns a one-line summary.
  */
 export async function writeCard(
   card: TargetDevice,
@@ -58,6 +59,16 @@ export async function writeCard(
       onBytes: (count) => (downloaded.bytes += count),
     });
     const written = await downloadAndWrite(card, config, source, downloaded, map, writer, hasher, reporter, log);
+    const input = {
+      device: card.path,
+      partitions: imagePartitions(written.head, image.size),
+      hostname: config.hostname,
+      instanceId: `rpi-deploy-${config.deploymentId}`,
+      log,
+    };
+    // Reading what personalisation depends on only reads the card: it runs while the card is verified.
+    const planning = planPersonalisation(input);
+    planning.catch(() => undefined); // a failed verification is reported first; the plan is then dropped
     const verifiedBytes = await verify(card, map, written, hasher, source, reporter, log);
 
     reporter.report({
@@ -65,16 +76,8 @@ export async function writeCard(
       progress: SPANS.verifying[1],
       message: `personalising as ${config.hostname}`,
     });
-    const partitions = imagePartitions(written.head, image.size);
-    const input = {
-      device: card.path,
-      partitions,
-      hostname: config.hostname,
-      instanceId: `rpi-deploy-${config.deploymentId}`,
-      log,
-    };
     await asInstallError('customisation', async () => {
-      const expected = await personalise(input);
+      const expected = await applyPersonalisation(input, await planning);
       await writer.sync();
       await dropCachedPages(card, log);
       await checkPersonalisation(input, expected);

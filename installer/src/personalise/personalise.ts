@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { InstallError } from '../install-error';
 import type { Partition } from '../mbr';
 import { bootMountPoint } from './boot-mount-point';
 import { metaDataWithInstance, userDataWithHostname } from './cloud-init';
 import { cmdlineWithFirstRun, cmdlineWithInstanceId } from './cmdline-txt';
-import { Ext4Partition, isRegularFile, REGULAR_FILE } from './ext4-partition';
+import { Ext4Partition, isRegularFile, REGULAR_FILE, type Ext4Entry } from './ext4-partition';
 import { FatPartition } from './fat-partition';
 import { FIRSTRUN_FILE, firstRunScript } from './firstrun-script';
 import { hostsWithHostname } from './hosts-file';
@@ -28,6 +28,13 @@ export interface ExpectedCard {
   bootFiles: Record<string, string>;
 }
 
+/** The edits for one unit, worked out from what the card holds (see planPersonalisation). */
+export interface PersonalisationPlan {
+  expected: ExpectedCard;
+  /** The master's entries for the root files about to be rewritten (undefined: new file): their owner and mode are kept. */
+  replaced: Record<string, Ext4Entry | undefined>;
+}
+
 const FALLBACK_HOSTS = '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n';
 
 /**
@@ -37,72 +44,127 @@ const FALLBACK_HOSTS = '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6
  * was removed and grow the root partition, and the cloud-init seed when the image has one.
  */
 export async function personalise(input: PersonaliseInput): Promise<ExpectedCard> {
-  const root = new Ext4Partition(input.device, input.partitions.root.startBytes);
-  const boot = new FatPartition(input.device, input.partitions.boot.startBytes);
+  return applyPersonalisation(input, await planPersonalisation(input));
+}
+
+/**
+ * Reads what the edits depend on (one debugfs and one mcopy run, side by side) and works them
+ * out; writes nothing, so it may run while the card is being verified.
+ */
+export async function planPersonalisation(input: PersonaliseInput): Promise<PersonalisationPlan> {
+  const [root, boot] = [rootOf(input), bootOf(input)];
+  const [rootView, bootView] = await Promise.all([
+    root.snapshot({ dirs: ['/etc', '/etc/ssh', '/var/lib/dbus'], files: ['/etc/hosts', '/etc/fstab'] }),
+    boot.readFiles(['cmdline.txt', 'user-data', 'meta-data']),
+  ]);
   // The kernel would replay such a journal at the first mount, over these edits. Replaying it here
   // is not possible: e2fsck and debugfs lose the ?offset= when they reopen the file system to recover.
-  if ((await root.features()).includes('needs_recovery')) {
+  if (rootView.features.includes('needs_recovery')) {
     throw new InstallError(
       "customisation failed: the image's root file system has an unreplayed journal (the master was captured " +
         'without a clean shutdown); run e2fsck on the master image, or capture it again after a clean shutdown',
     );
   }
-  const expected: ExpectedCard = { rootFiles: {}, rootAbsent: [], bootFiles: {} };
-  await personaliseRoot(root, input, expected);
-  await personaliseBoot(boot, root, input, expected);
-  return expected;
+  const etc = rootView.dirs.get('/etc');
+  if (!etc) {
+    throw new InstallError(
+      'customisation failed: the root partition has no /etc (is it a Raspberry Pi OS root file system?)',
+    );
+  }
+  const text = (content: Buffer | undefined) => content?.toString('utf8');
+  const expected: ExpectedCard = {
+    rootFiles: {
+      '/etc/hostname': `${input.hostname}\n`,
+      '/etc/hosts': hostsWithHostname(text(rootView.files.get('/etc/hosts')) ?? FALLBACK_HOSTS, input.hostname),
+      // Empty, not missing: systemd then treats the boot as the first one and generates a new id.
+      '/etc/machine-id': '',
+    },
+    rootAbsent: (rootView.dirs.get('/etc/ssh') ?? [])
+      .filter((entry) => entry.name.startsWith('ssh_host_'))
+      .map((entry) => `/etc/ssh/${entry.name}`),
+    bootFiles: {},
+  };
+  // Usually a symlink to /etc/machine-id; a real copy would hand D-Bus the master's id.
+  const dbusMachineId = rootView.dirs.get('/var/lib/dbus')?.find((entry) => entry.name === 'machine-id');
+  if (dbusMachineId && isRegularFile(dbusMachineId)) expected.rootAbsent.push('/var/lib/dbus/machine-id');
+  const replaced = Object.fromEntries(
+    Object.keys(expected.rootFiles).map((path) => [path, etc.find((entry) => `/etc/${entry.name}` === path)]),
+  );
+
+  const cmdline = text(bootView.get('cmdline.txt'));
+  if (cmdline === undefined) throw new InstallError('customisation failed: the boot partition has no cmdline.txt');
+  const bootDir = bootMountPoint(text(rootView.files.get('/etc/fstab')));
+  expected.bootFiles[FIRSTRUN_FILE] = firstRunScript({ bootDir, hostname: input.hostname });
+  let wired = cmdlineWithFirstRun(cmdline, `${bootDir}/${FIRSTRUN_FILE}`);
+  if (bootView.get('user-data') !== undefined || bootView.get('meta-data') !== undefined) {
+    const userData = userDataWithHostname(text(bootView.get('user-data')), input.hostname);
+    if (userData === undefined)
+      input.log('user-data is not #cloud-config: left as it is (/etc/hostname is set directly)');
+    else expected.bootFiles['user-data'] = userData;
+    expected.bootFiles['meta-data'] = metaDataWithInstance(
+      text(bootView.get('meta-data')),
+      input.instanceId,
+      input.hostname,
+    );
+    wired = cmdlineWithInstanceId(wired, input.instanceId);
+  }
+  expected.bootFiles['cmdline.txt'] = wired;
+  return { expected, replaced };
+}
+
+/** Writes the planned edits: one debugfs session on the root and one mcopy on the boot partition, side by side. */
+export async function applyPersonalisation(input: PersonaliseInput, plan: PersonalisationPlan): Promise<ExpectedCard> {
+  await Promise.all([editRoot(rootOf(input), input, plan), bootOf(input).writeFiles(plan.expected.bootFiles)]);
+  return plan.expected;
 }
 
 /** Reads back everything personalise() wrote or removed (call after a sync and a page-cache drop). */
 export async function checkPersonalisation(input: PersonaliseInput, expected: ExpectedCard): Promise<void> {
-  const root = new Ext4Partition(input.device, input.partitions.root.startBytes);
-  const boot = new FatPartition(input.device, input.partitions.boot.startBytes);
-  // Read-only tool runs, independent of each other: all at once (each is a process start).
-  const checks = [
-    ...Object.entries(expected.rootFiles).map(async ([path, content]) => {
-      const actual = (await root.read(path))?.toString('utf8');
+  const [rootView, bootView] = await Promise.all([
+    rootOf(input).snapshot({
+      dirs: expected.rootAbsent.map((path) => posix.dirname(path)),
+      files: Object.keys(expected.rootFiles),
+    }),
+    bootOf(input).readFiles(Object.keys(expected.bootFiles)),
+  ]);
+  const problems = [
+    ...Object.entries(expected.rootFiles).map(([path, content]) => {
+      const actual = rootView.files.get(path)?.toString('utf8');
       return actual === content
         ? undefined
         : `${path} reads back ${JSON.stringify(actual)}, expected ${JSON.stringify(content)}`;
     }),
-    ...expected.rootAbsent.map(async (path) => ((await root.stat(path)) ? `${path} is still there` : undefined)),
-    ...Object.entries(expected.bootFiles).map(async ([name, content]) => {
-      const actual = (await boot.read(name))?.toString('utf8');
+    ...expected.rootAbsent.map((path) =>
+      rootView.dirs.get(posix.dirname(path))?.some((entry) => entry.name === posix.basename(path))
+        ? `${path} is still there`
+        : undefined,
+    ),
+    ...Object.entries(expected.bootFiles).map(([name, content]) => {
+      const actual = bootView.get(name)?.toString('utf8');
       return actual === content
         ? undefined
         : `boot partition ${name} reads back ${JSON.stringify(actual)}, expected ${JSON.stringify(content)}`;
     }),
-  ];
-  const problems = (await Promise.all(checks)).filter((problem): problem is string => problem !== undefined);
+  ].filter((problem): problem is string => problem !== undefined);
   if (problems.length > 0) throw new InstallError(`customisation failed: ${problems.join('; ')}`);
 }
 
-async function personaliseRoot(root: Ext4Partition, input: PersonaliseInput, expected: ExpectedCard): Promise<void> {
-  const etc = await root.list('/etc');
-  if (!etc)
-    throw new InstallError(
-      'customisation failed: the root partition has no /etc (is it a Raspberry Pi OS root file system?)',
-    );
-  const hosts = (await root.read('/etc/hosts'))?.toString('utf8') ?? FALLBACK_HOSTS;
-  expected.rootFiles = {
-    '/etc/hostname': `${input.hostname}\n`,
-    '/etc/hosts': hostsWithHostname(hosts, input.hostname),
-    // Empty, not missing: systemd then treats the boot as the first one and generates a new id.
-    '/etc/machine-id': '',
-  };
-  const sshHostKeys = ((await root.list('/etc/ssh')) ?? []).filter((entry) => entry.name.startsWith('ssh_host_'));
-  expected.rootAbsent = sshHostKeys.map((entry) => `/etc/ssh/${entry.name}`);
-  // Usually a symlink to /etc/machine-id; a real copy would hand D-Bus the master's id.
-  const dbusMachineId = await root.stat('/var/lib/dbus/machine-id');
-  if (dbusMachineId && isRegularFile(dbusMachineId)) expected.rootAbsent.push('/var/lib/dbus/machine-id');
+function rootOf(input: PersonaliseInput): Ext4Partition {
+  return new Ext4Partition(input.device, input.partitions.root.startBytes);
+}
 
+function bootOf(input: PersonaliseInput): FatPartition {
+  return new FatPartition(input.device, input.partitions.boot.startBytes);
+}
+
+async function editRoot(root: Ext4Partition, input: PersonaliseInput, plan: PersonalisationPlan): Promise<void> {
   const staging = await mkdtemp(join(tmpdir(), 'pi-installer-root-'));
   try {
     const commands: string[] = [];
-    for (const [index, [path, content]] of Object.entries(expected.rootFiles).entries()) {
+    for (const [index, [path, content]] of Object.entries(plan.expected.rootFiles).entries()) {
       const local = join(staging, String(index));
       await writeFile(local, content);
-      const existing = etc.find((entry) => `/etc/${entry.name}` === path);
+      const existing = plan.replaced[path];
       // Keep the master's owner and permissions (machine-id is 0444 on Debian); new files get root 0644.
       const mode = existing && isRegularFile(existing) ? existing.mode : REGULAR_FILE | 0o644;
       if (existing) commands.push(`rm ${path}`);
@@ -113,36 +175,10 @@ async function personaliseRoot(root: Ext4Partition, input: PersonaliseInput, exp
         `sif ${path} gid ${existing?.gid ?? 0}`,
       );
     }
-    for (const path of expected.rootAbsent) commands.push(`rm ${path}`);
+    for (const path of plan.expected.rootAbsent) commands.push(`rm ${path}`);
     const complaints = await root.edit(commands);
     if (complaints) input.log(`debugfs: ${complaints}`);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-}
-
-async function personaliseBoot(
-  boot: FatPartition,
-  root: Ext4Partition,
-  input: PersonaliseInput,
-  expected: ExpectedCard,
-): Promise<void> {
-  const names = await boot.list();
-  const cmdline = (await boot.read('cmdline.txt'))?.toString('utf8');
-  if (cmdline === undefined) throw new InstallError('customisation failed: the boot partition has no cmdline.txt');
-  const bootDir = bootMountPoint((await root.read('/etc/fstab'))?.toString('utf8'));
-  expected.bootFiles[FIRSTRUN_FILE] = firstRunScript({ bootDir, hostname: input.hostname });
-  let wired = cmdlineWithFirstRun(cmdline, `${bootDir}/${FIRSTRUN_FILE}`);
-
-  if (names.includes('user-data') || names.includes('meta-data')) {
-    const userData = userDataWithHostname((await boot.read('user-data'))?.toString('utf8'), input.hostname);
-    if (userData === undefined)
-      input.log('user-data is not #cloud-config: left as it is (/etc/hostname is set directly)');
-    else expected.bootFiles['user-data'] = userData;
-    const metaData = (await boot.read('meta-data'))?.toString('utf8');
-    expected.bootFiles['meta-data'] = metaDataWithInstance(metaData, input.instanceId, input.hostname);
-    wired = cmdlineWithInstanceId(wired, input.instanceId);
-  }
-  expected.bootFiles['cmdline.txt'] = wired;
-  for (const [name, content] of Object.entries(expected.bootFiles)) await boot.write(name, content);
 }
