@@ -60,6 +60,8 @@ export class HashWorker {
   private readonly digests = new Map<number, { resolve: (hex: string) => void; reject: (error: Error) => void }>();
   private readonly views = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private nextView = 0;
+  /** Messages sent whose answer has not come back yet. */
+  private awaited = 0;
   private batchFreed?: () => void;
   private failure?: Error;
   private nextKey = 0;
@@ -70,6 +72,7 @@ export class HashWorker {
 
   private watch(worker: Worker): void {
     worker.on('message', (message: { op: string; batch: number; key: number; hex: string; id: number }) => {
+      this.answered();
       if (message.op === 'free') {
         this.free.push(message.batch);
         this.batchFreed?.();
@@ -86,7 +89,23 @@ export class HashWorker {
       for (const waiting of [...this.digests.values(), ...this.views.values()]) waiting.reject(this.failure);
       this.batchFreed?.();
     });
-    worker.unref(); // never keeps the installer alive on its own
+    worker.unref(); // kept alive only while an answer is awaited (see post)
+  }
+
+  /**
+   * Sends a message that the thread answers. While any answer is awaited the threads keep the
+   * process alive: otherwise a caller waiting only on a hash (nothing else in flight) would see
+   * Node exit, with code 0, in the middle of an install. Idle, they never keep it alive.
+   */
+  private post(worker: Worker, message: object): void {
+    if (this.awaited === 0) for (const each of this.workers) each.ref();
+    this.awaited += 1;
+    worker.postMessage(message);
+  }
+
+  private answered(): void {
+    this.awaited -= 1;
+    if (this.awaited === 0) for (const each of this.workers) each.unref();
   }
 
   /** A new, empty hash; returns its key. */
@@ -130,7 +149,7 @@ export class HashWorker {
     this.nextView += 1;
     const id = this.nextView;
     const hashed = new Promise<void>((resolve, reject) => this.views.set(id, { resolve, reject }));
-    this.workerFor(key).postMessage({
+    this.post(this.workerFor(key), {
       op: 'view',
       key,
       id,
@@ -146,7 +165,7 @@ export class HashWorker {
     this.throwIfFailed();
     this.send(key);
     const hex = new Promise<string>((resolve, reject) => this.digests.set(key, { resolve, reject }));
-    this.workerFor(key).postMessage({ op: 'digest', key });
+    this.post(this.workerFor(key), { op: 'digest', key });
     return hex;
   }
 
@@ -158,7 +177,7 @@ export class HashWorker {
     const current = this.filling.get(key);
     if (!current) return;
     this.filling.delete(key);
-    this.workerFor(key).postMessage({ op: 'update', key, batch: current.batch, length: current.length });
+    this.post(this.workerFor(key), { op: 'update', key, batch: current.batch, length: current.length });
   }
 
   /** Every message about a key goes to the same thread, so its hash sees its data in order. */
