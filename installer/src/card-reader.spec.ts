@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeWorkDir } from '../test/support/work-dir';
+import { open } from 'node:fs/promises';
 import { readSpans, type Span } from './card-reader';
+import * as targetDevice from './target-device';
 
 const MiB = 1024 * 1024;
 const work = makeWorkDir('card-reader');
@@ -60,6 +62,26 @@ describe('readSpans', () => {
     }
     expect(intactWhenReleased).toBe(true);
     expect(count).toBe(spans.length);
+  });
+
+  it('reads buffered where the card refuses O_DIRECT reads it took at open', async () => {
+    const refusing = jest.spyOn(targetDevice, 'openForDirectReading').mockImplementation(async (path) => {
+      const handle = await open(path, 'r');
+      handle.read = (() =>
+        Promise.reject(Object.assign(new Error('EINVAL: invalid argument, read'), { code: 'EINVAL' }))) as never;
+      return handle;
+    });
+    try {
+      let count = 0;
+      for await (const { span, data } of readSpans(cardPath, spans, { direct: true })) {
+        expect(data.equals(card.subarray(span.start, span.end))).toBe(true);
+        count += 1;
+      }
+      expect(count).toBe(spans.length);
+      expect(refusing).toHaveBeenCalledTimes(1);
+    } finally {
+      refusing.mockRestore();
+    }
   });
 
   it('fails with the byte where a card ends inside a span', async () => {

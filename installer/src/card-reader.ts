@@ -1,7 +1,7 @@
-import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { AlignedMemory, DIRECT_ALIGNMENT, isDirectAligned } from './aligned-memory';
 import { InstallError } from './install-error';
+import { openForDirectReading } from './target-device';
 import { MiB } from './units';
 
 /** A stretch of the card, in bytes (end exclusive). */
@@ -40,7 +40,7 @@ export async function* readSpans(
 ): AsyncGenerator<{ span: Span; data: Buffer; hold: (until: Promise<unknown>) => void }> {
   if (spans.length === 0) return;
   const card = await open(path, 'r');
-  const direct = options.direct ? await openDirect(path) : undefined;
+  const direct = options.direct ? await openForDirectReading(path) : undefined;
   const windows = readWindows(spans);
   const largest = Math.max(...windows.map((window) => window.end - window.start));
   const memory = new AlignedMemory(READ_AHEAD + 1, alignUp(largest));
@@ -103,11 +103,6 @@ async function readUpTo(card: FileHandle, into: Buffer, position: number): Promi
 function refusedDirect(error: NodeJS.ErrnoException): number {
   if (error.code === 'EINVAL') return -1;
   throw error;
-}
-
-/** The card opened for O_DIRECT reads, or undefined where that is refused (e.g. some file systems). */
-async function openDirect(path: string): Promise<FileHandle | undefined> {
-  return open(path, constants.O_RDONLY | constants.O_DIRECT).catch(() => undefined);
 }
 
 /** Spans grouped into aligned windows of at most WINDOW_BYTES (a larger span gets a window of its own). */

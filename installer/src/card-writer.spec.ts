@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeWorkDir } from '../test/support/work-dir';
 import { verifyCard, verifyHead } from './card-verifier';
@@ -7,6 +8,7 @@ import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
 import { HashWorker } from './hash-worker';
 import { ensureZeros } from './unmapped-zeros';
 import { wholeImageMap, type ImageMap } from './image-map';
+import * as targetDevice from './target-device';
 import type { TargetDevice } from './target-device';
 
 const MiB = 1024 * 1024;
@@ -191,6 +193,33 @@ describe('CardWriter and the card verifier', () => {
     expect(card.subarray(0, image.length).equals(image)).toBe(true);
     // Past the image the card file was emptied and never written: zeros, not the old 0xee.
     expect(card.subarray(image.length).equals(Buffer.alloc(card.length - image.length))).toBe(true);
+  });
+
+  it('goes on buffered when the card takes O_DIRECT at open but refuses the writes', async () => {
+    // Such file systems exist (some network and FUSE ones); here a handle whose writes fail as theirs do.
+    const refusing = jest.spyOn(targetDevice, 'openForDirectWriting').mockImplementation(async (target) => {
+      const handle = await open(target.path, 'r+');
+      handle.write = (() =>
+        Promise.reject(Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }))) as never;
+      return handle;
+    });
+    try {
+      const { image, map } = sampleImage();
+      const target: TargetDevice = { path: usedCard('refusing.card', 24 * MiB), kind: 'file', sizeBytes: 24 * MiB };
+      const lines: string[] = [];
+      const { writer, written } = await writeImage(target, image, map, 1 << 20, { log: (line) => lines.push(line) });
+      try {
+        expect(written.direct).toBe(false);
+        expect(lines).toEqual(['the card refused an O_DIRECT write: buffered writes from here on']);
+        await verifyCard(target, map, written, hasher, () => undefined);
+        await writer.writeHead();
+      } finally {
+        await writer.close();
+      }
+      expect(readFileSync(target.path).subarray(0, image.length).equals(image)).toBe(true);
+    } finally {
+      refusing.mockRestore();
+    }
   });
 
   it('finds one flipped byte on the card after writing, and says where', async () => {

@@ -86,6 +86,11 @@ export async function openForDirectWriting(target: TargetDevice): Promise<FileHa
   return open(target.path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined);
 }
 
+/** The card opened for O_DIRECT reads, or undefined where that is refused (e.g. some file systems). */
+export async function openForDirectReading(path: string): Promise<FileHandle | undefined> {
+  return open(path, constants.O_RDONLY | constants.O_DIRECT).catch(() => undefined);
+}
+
 /** Mount points in /proc/self/mountinfo whose device ("major:minor", third field) is one of `devices`. */
 export function mountPointsOf(mountinfo: string, devices: Set<string>): string[] {
   return mountinfo
