@@ -74,24 +74,34 @@ export async function verifyCard(
   }
 }
 
-/** Names what is damaged: the stored image when the server's bytes do not match the map either, else the card. */
+/**
+ * Says what is damaged, as far as can be told. Without `servedSha256` the range was checked against
+ * the map on the way in, so the card changed it. With it, the range is fetched again: bytes that do
+ * not match the map either mean a damaged stored image; bytes that do leave the card, or the way
+ * to it (network, this unit's memory), and the operator is told both.
+ */
 async function mismatchError(
   range: MapRange,
   actual: string,
   servedSha256?: (range: MapRange) => Promise<string>,
 ): Promise<InstallError> {
-  let unchecked = '';
-  if (servedSha256) {
-    try {
-      const served = await servedSha256(range);
-      if (served !== range.sha256) return corruptImageError(range, served);
-    } catch (error) {
-      unchecked = ` (fetching the range again to rule out a damaged image failed: ${(error as Error).message})`;
-    }
-  }
-  return new InstallError(
+  const mismatch =
     `checksum mismatch at offset ${range.start}: the card's bytes ${range.start}-${range.end - 1} ` +
-      `(${range.label}) have SHA-256 ${actual}, the image ${range.sha256}; the card is faulty${unchecked}`,
+    `(${range.label}) have SHA-256 ${actual}, the image ${range.sha256}`;
+  if (!servedSha256) return new InstallError(`${mismatch}; the card is faulty`);
+  let served: string;
+  try {
+    served = await servedSha256(range);
+  } catch (error) {
+    return new InstallError(
+      `${mismatch}; the card is faulty or the bytes were damaged on the way to it ` +
+        `(fetching the range again to tell, and to rule out a damaged image, failed: ${(error as Error).message})`,
+    );
+  }
+  if (served !== range.sha256) return corruptImageError(range, served);
+  return new InstallError(
+    `${mismatch}; the server sends these bytes intact, so the card is faulty or they were damaged on the way ` +
+      "to it (network, this unit's memory): install again, and replace the card if it fails again",
   );
 }
 

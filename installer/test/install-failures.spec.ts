@@ -201,7 +201,7 @@ describe('a failing install against the real server', () => {
     expect(flipped).toBe(true);
     const deployment = await expectFailedWith(
       run,
-      /^checksum mismatch at offset \d+: the card's bytes \d+-\d+ \(block map range \d+ \(blocks \d+-\d+\)\) have SHA-256 [0-9a-f]{64}, the image [0-9a-f]{64}; the card is faulty$/,
+      /^checksum mismatch at offset \d+: the card's bytes \d+-\d+ \(block map range \d+ \(blocks \d+-\d+\)\) have SHA-256 [0-9a-f]{64}, the image [0-9a-f]{64}; the server sends these bytes intact, so the card is faulty or they were damaged on the way to it/,
     );
     const [first, last] = (/the card's bytes (\d+)-(\d+)/.exec(deployment.error ?? '') ?? []).slice(1).map(Number);
     expect(offset).toBeGreaterThanOrEqual(first);
