@@ -21,24 +21,14 @@ afterAll(async () => {
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/**
- * A 20 MiB image (plus an odd tail): a partition table block, data around 5 MiB, data that
- * crosses the 12 MiB block boundary, and whole 4 MiB blocks of zeros at 16-20 MiB; its block map.
- */
-function sampleImage(): { image: Buffer; map: ImageMap } {
-  const image = Buffer.alloc(20 * MiB + 4096);
-  randomBytes(512).copy(image, 0);
-  randomBytes(100 * 1024).copy(image, 5 * MiB);
-  randomBytes(3 * MiB).copy(image, 10 * MiB);
-  const spans: Array<[number, number]> = [
-    [0, 4096],
-    [5 * MiB, 5 * MiB + 102400],
-    [10 * MiB, 13 * MiB],
-  ];
+/** An image of `size` bytes, random within `spans` and zeros elsewhere, with a block map of those spans. */
+function mappedImage(size: number, spans: Array<[number, number]>): { image: Buffer; map: ImageMap } {
+  const image = Buffer.alloc(size);
+  for (const [start, end] of spans) randomBytes(end - start).copy(image, start);
   return {
     image,
     map: {
-      imageSize: image.length,
+      imageSize: size,
       fromBlockMap: true,
       ranges: spans.map(([start, end], index) => ({
         start,
@@ -48,6 +38,18 @@ function sampleImage(): { image: Buffer; map: ImageMap } {
       })),
     },
   };
+}
+
+/**
+ * A 20 MiB image (plus a 4 KiB tail): a partition table block, data around 5 MiB, data that
+ * crosses the 12 MiB block boundary, and whole 4 MiB blocks of zeros at 16-20 MiB; its block map.
+ */
+function sampleImage(): { image: Buffer; map: ImageMap } {
+  return mappedImage(20 * MiB + 4096, [
+    [0, 4096],
+    [5 * MiB, 5 * MiB + 102400],
+    [10 * MiB, 13 * MiB],
+  ]);
 }
 
 /** A file standing for a card that held something else: every byte not written must be overwritten or zeroed. */
@@ -153,23 +155,10 @@ describe('CardWriter and the card verifier', () => {
     ['with O_DIRECT', true],
     ['buffered, as for a card that refuses O_DIRECT', false],
   ])('writes and verifies an image that ends off a 4 KiB boundary, %s', async (_mode, directIo) => {
-    const image = Buffer.alloc(8 * MiB + 1000);
-    randomBytes(4096).copy(image, 0);
-    randomBytes(2 * MiB + 1000).copy(image, 6 * MiB);
-    const ranges: Array<[number, number]> = [
+    const { image, map } = mappedImage(8 * MiB + 1000, [
       [0, 4096],
-      [6 * MiB, image.length],
-    ];
-    const map: ImageMap = {
-      imageSize: image.length,
-      fromBlockMap: true,
-      ranges: ranges.map(([start, end], index) => ({
-        start,
-        end,
-        sha256: sha(image.subarray(start, end)),
-        label: `range ${index + 1}`,
-      })),
-    };
+      [6 * MiB, 8 * MiB + 1000],
+    ]);
     const target: TargetDevice = {
       path: usedCard(`tail-${directIo}.card`, 12 * MiB),
       kind: 'file',
@@ -244,63 +233,38 @@ describe('CardWriter and the card verifier', () => {
     await writer.close();
     flipByte(target.path, 11 * MiB);
     const asked: Array<[number, number]> = [];
-    const served = (answer: () => Promise<string>) => (range: { start: number; end: number }) => {
-      asked.push([range.start, range.end]);
-      return answer();
-    };
-
-    // The server still sends what the map says: the card, or the way to it.
-    await expect(
+    /** Verification where the server, asked again for a range, answers `answer()`. */
+    const verifyAsking = (answer: () => Promise<string>) =>
       verifyCard(
         target,
         map,
         written,
         hasher,
         () => undefined,
-        served(async () => map.ranges[2].sha256 as string),
-      ),
-    ).rejects.toThrow(
+        (range) => {
+          asked.push([range.start, range.end]);
+          return answer();
+        },
+      );
+
+    // The server still sends what the map says: the card, or the way to it.
+    await expect(verifyAsking(async () => map.ranges[2].sha256 as string)).rejects.toThrow(
       /^checksum mismatch at offset 10485760: .*; the server sends these bytes intact, so the card is faulty or they were damaged on the way to it \(network, this unit's memory\): install again, and replace the card if it fails again$/,
     );
     expect(asked).toEqual([[10 * MiB, 13 * MiB]]);
     // The server's bytes do not match the map either: the stored image is damaged, whatever the card holds.
     const damaged = sha(Buffer.from('something else'));
-    await expect(
-      verifyCard(
-        target,
-        map,
-        written,
-        hasher,
-        () => undefined,
-        served(async () => damaged),
-      ),
-    ).rejects.toThrow(
+    await expect(verifyAsking(async () => damaged)).rejects.toThrow(
       `the downloaded image does not match its block map: range 3, bytes ${10 * MiB}-${13 * MiB - 1}, has SHA-256 ${damaged} but the map says ${map.ranges[2].sha256}; the stored image is corrupt: upload it again`,
     );
     // The server cannot be asked: the message says what could not be ruled out.
-    await expect(
-      verifyCard(
-        target,
-        map,
-        written,
-        hasher,
-        () => undefined,
-        served(async () => Promise.reject(new Error('connection refused'))),
-      ),
-    ).rejects.toThrow(
+    await expect(verifyAsking(async () => Promise.reject(new Error('connection refused')))).rejects.toThrow(
       /the card is faulty or the bytes were damaged on the way to it \(fetching the range again to tell, and to rule out a damaged image, failed: connection refused\)$/,
     );
     // A card that verifies never asks.
     flipByte(target.path, 11 * MiB);
     asked.length = 0;
-    await verifyCard(
-      target,
-      map,
-      written,
-      hasher,
-      () => undefined,
-      served(async () => damaged),
-    );
+    await verifyAsking(async () => damaged);
     expect(asked).toEqual([]);
   });
 
