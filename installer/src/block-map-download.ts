@@ -1,13 +1,13 @@
 import type { ImageDescriptor } from '@rpi-deploy/contracts';
 import { backoffDelay, sleep } from './backoff';
 import { parseBlockMap } from './block-map';
-import { request } from './http-client';
+import { isTransientStatus, request } from './http-client';
 import type { ImageMap } from './image-map';
 import { InstallError } from './install-error';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** Fetches and checks the image's block map; network errors and 5xx are retried like the download. */
+/** Fetches and checks the image's block map; network errors, 5xx, 408 and 429 are retried like the download. */
 export async function downloadBlockMap(
   image: ImageDescriptor & { bmapUrl: string },
   retry: { retries: number; retryDelayMs: number; log: (line: string) => void },
@@ -25,7 +25,7 @@ export async function downloadBlockMap(
         }
         return map;
       }
-      if (response.status < 500)
+      if (!isTransientStatus(response.status))
         throw new InstallError(`the image's block map is not available (HTTP ${response.status}): ${image.bmapUrl}`);
       problem = `HTTP ${response.status}`;
     } catch (error) {
