@@ -93,6 +93,18 @@ describe('downloadRange', () => {
     expect(download.logged[0]).toMatch(/^download interrupted at byte \d+ \(no data for 0.3 s\); resuming in/);
   });
 
+  it('does not count the time the consumer holds back (a busy card) as a stall', async () => {
+    const download = options({ stallTimeoutMs: 200 });
+    const chunks: Buffer[] = [];
+    for await (const piece of downloadRange(`${server.url}/images/image.bin`, 0, undefined, {}, download)) {
+      chunks.push(piece);
+      if (chunks.length <= 2) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    expect(download.logged).toEqual([]);
+    expect(server.imageRequests).toHaveLength(1);
+  });
+
   it('gives up after the retry budget when no attempt makes progress', async () => {
     server.faults.imageGets.push(...Array.from({ length: 10 }, () => ({ bytes: 0, then: 'cut' as const })));
     await expect(

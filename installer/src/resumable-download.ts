@@ -43,6 +43,7 @@ export async function* downloadRange(
   let failures = 0;
   for (;;) {
     let response: IncomingMessage | undefined;
+    let stall: StallWatch | undefined;
     try {
       const headers: Record<string, string> = {
         range: `bytes=${position}-${end === undefined ? '' : end - 1}`,
@@ -52,8 +53,9 @@ export async function* downloadRange(
       response = await open(url, { headers, timeoutMs: options.stallTimeoutMs });
       const expectedEnd = checkAnswer(response, url, position, end, session);
       const body = response[Symbol.asyncIterator]();
+      stall = new StallWatch(response, options.stallTimeoutMs);
       for (;;) {
-        const chunk = await withStallTimeout(body, response, options.stallTimeoutMs);
+        const chunk = await stall.next(body);
         if (chunk === undefined) break;
         position += chunk.length;
         failures = 0;
@@ -78,6 +80,7 @@ export async function* downloadRange(
       );
       await sleep(delay);
     } finally {
+      stall?.stop();
       response?.destroy();
     }
   }
@@ -133,20 +136,38 @@ function checkAnswer(
 }
 
 /**
- * The next piece of the body, or undefined at its end. Only the wait for the network is timed:
- * while the card is busy and the consumer holds back, the connection idles legitimately.
+ * Drops a response that delivers nothing for `stallTimeoutMs` while it is waited on. Only the wait
+ * for the network is timed: while the card is busy and the consumer holds back, the connection
+ * idles legitimately. One timer per response, checking when the current wait began (a timer set
+ * and cleared per 64 KiB piece cost more than the piece's own handling).
  */
-async function withStallTimeout(
-  body: AsyncIterator<Buffer>,
-  response: IncomingMessage,
-  stallTimeoutMs: number,
-): Promise<Buffer | undefined> {
-  const timer = setTimeout(() => response.destroy(new Error(`no data for ${stallTimeoutMs / 1000} s`)), stallTimeoutMs);
-  try {
-    const next = await body.next();
-    return next.done ? undefined : next.value;
-  } finally {
-    clearTimeout(timer);
+class StallWatch {
+  private waitingSince?: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(response: IncomingMessage, stallTimeoutMs: number) {
+    this.timer = setInterval(
+      () => {
+        if (this.waitingSince !== undefined && performance.now() - this.waitingSince >= stallTimeoutMs)
+          response.destroy(new Error(`no data for ${stallTimeoutMs / 1000} s`));
+      },
+      Math.min(1000, Math.max(10, stallTimeoutMs / 10)),
+    );
+  }
+
+  /** The next piece of the body, or undefined at its end. */
+  async next(body: AsyncIterator<Buffer>): Promise<Buffer | undefined> {
+    this.waitingSince = performance.now();
+    try {
+      const next = await body.next();
+      return next.done ? undefined : next.value;
+    } finally {
+      this.waitingSince = undefined;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 }
 
