@@ -7,9 +7,9 @@ const work = makeWorkDir('aligned-memory');
 afterAll(() => work.remove());
 
 describe('AlignedMemory', () => {
-  it('gives buffers that O_DIRECT writes take, each its own, shared between threads', () => {
+  it('gives buffers that O_DIRECT writes take, each its own', () => {
     const memory = new AlignedMemory(3, 256 * 1024);
-    expect(memory.shared).toBeInstanceOf(SharedArrayBuffer);
+    expect(memory.memory).not.toBeInstanceOf(SharedArrayBuffer);
     memory.buffers.forEach((buffer, index) => buffer.fill(index + 1));
     const path = join(work.path, 'direct.card');
     writeFileSync(path, Buffer.alloc(0));
@@ -25,6 +25,12 @@ describe('AlignedMemory', () => {
         card.subarray(index * buffer.length, (index + 1) * buffer.length).every((byte) => byte === index + 1),
       ).toBe(true),
     );
+  });
+
+  it('is shared between threads when asked to be', () => {
+    const memory = new AlignedMemory(2, 4096, { shared: true });
+    expect(memory.memory).toBeInstanceOf(SharedArrayBuffer);
+    expect(memory.buffers[1].buffer).toBe(memory.memory);
   });
 
   it('refuses sizes that would leave the next buffer unaligned', () => {

@@ -7,21 +7,24 @@ export const DIRECT_ALIGNMENT = 4096;
 
 const WASM_PAGE = 64 * 1024;
 
-/** One page-aligned, shared memory cut into `count` buffers of `size` bytes (a multiple of 4096). */
+/**
+ * One page-aligned memory cut into `count` buffers of `size` bytes (a multiple of 4096); `shared`
+ * when another thread reads it (the hashing threads read the card reader's windows in place).
+ */
 export class AlignedMemory {
-  readonly shared: SharedArrayBuffer;
+  readonly memory: ArrayBuffer | SharedArrayBuffer;
   readonly buffers: Buffer[];
 
   constructor(
     count: number,
     readonly size: number,
+    options: { shared?: boolean } = {},
   ) {
     if (size % DIRECT_ALIGNMENT !== 0)
       throw new Error(`aligned buffers must be a multiple of ${DIRECT_ALIGNMENT} bytes`);
     const pages = Math.ceil((count * size) / WASM_PAGE);
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-    this.shared = memory.buffer as SharedArrayBuffer;
-    this.buffers = Array.from({ length: count }, (_, index) => Buffer.from(this.shared, index * size, size));
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: options.shared ?? false }).buffer;
+    this.buffers = Array.from({ length: count }, (_, index) => Buffer.from(this.memory, index * size, size));
   }
 }
 

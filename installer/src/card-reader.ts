@@ -43,7 +43,7 @@ export async function* readSpans(
   const direct = options.direct ? await openForDirectReading(path) : undefined;
   const windows = readWindows(spans);
   const largest = Math.max(...windows.map((window) => window.end - window.start));
-  const memory = new AlignedMemory(READ_AHEAD + 1, alignUp(largest));
+  const memory = new AlignedMemory(READ_AHEAD + 1, alignUp(largest), { shared: true });
   const inFlight: Array<Promise<Buffer>> = [];
   /** Per buffer: what its current contents are still held for. */
   const holds: Array<Array<Promise<unknown>>> = memory.buffers.map(() => []);

@@ -18,7 +18,7 @@ const sha = (...parts: Buffer[]) => {
 
 describe('HashWorker', () => {
   it('hashes copied and shared pieces of one key in the order they were given', async () => {
-    const memory = new AlignedMemory(2, 1024 * 1024);
+    const memory = new AlignedMemory(2, 1024 * 1024, { shared: true });
     const [a, b, c] = [randomBytes(5000), randomBytes(300_000), randomBytes(7)];
     b.copy(memory.buffers[0]);
     const key = hasher.newHash();
@@ -30,7 +30,7 @@ describe('HashWorker', () => {
   });
 
   it('hashes several keys at once on its threads, each to its own digest', async () => {
-    const memory = new AlignedMemory(8, 64 * 1024);
+    const memory = new AlignedMemory(8, 64 * 1024, { shared: true });
     const keys = memory.buffers.map((buffer) => {
       randomBytes(buffer.length).copy(buffer);
       const key = hasher.newHash();
@@ -50,7 +50,7 @@ describe('HashWorker', () => {
         `import { HashWorker } from ${JSON.stringify(resolve(__dirname, 'hash-worker'))};
 import { AlignedMemory } from ${JSON.stringify(resolve(__dirname, 'aligned-memory'))};
 const hasher = new HashWorker();
-const memory = new AlignedMemory(1, 4096);
+const memory = new AlignedMemory(1, 4096, { shared: true });
 memory.buffers[0].fill(7);
 const key = hasher.newHash();
 hasher.updateShared(key, memory.buffers[0]).then(() => hasher.digest(key)).then((hex) => console.log('digest', hex));
