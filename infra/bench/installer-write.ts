@@ -9,7 +9,7 @@ import { ROOT, run, startServer } from './support';
 
 const GiB = 1024 ** 3;
 /** Rounds of the three contenders (BENCH_INSTALLER_ROUNDS overrides). */
-const ROUNDS = Number(process.env['BENCH_INSTALLER_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_INSTALLER_ROUNDS'] ?? 5);
 
 /**
  * Writing a 2 GiB image with about 25 % mapped blocks to a file standing for the card, in one
@@ -85,13 +85,13 @@ export async function installerWrite(work: string): Promise<BenchRow[]> {
     }
     const [ours, ddPipeline, bmaptool] = [median(times.ours), median(times.dd), median(times.bmaptool)];
     const rate = (seconds: number) => `${((2 * GiB) / 1e6 / seconds).toFixed(0)} MB/s`;
-    const runs = (list: number[]) => `runs ${list.map((seconds) => seconds.toFixed(1)).join('/')} s`;
+    const runs = (list: number[]) => `runs ${list.map((seconds) => seconds.toFixed(2)).join('/')} s`;
     return [
       {
         suite: 'installer write',
         case: `2 GiB image, 25% mapped, vs curl | zstd -d | dd bs=4M conv=fsync (median of ${ROUNDS})`,
-        ours: `${ours.toFixed(1)} s (${rate(ours)}), verified; ${runs(times.ours)}`,
-        baseline: `${ddPipeline.toFixed(1)} s (${rate(ddPipeline)}), not verified; ${runs(times.dd)}`,
+        ours: `${ours.toFixed(2)} s (${rate(ours)}), verified; ${runs(times.ours)}`,
+        baseline: `${ddPipeline.toFixed(2)} s (${rate(ddPipeline)}), not verified; ${runs(times.dd)}`,
         ratio: ddPipeline / ours,
         target: 'faster than the dd pipeline (ratio > 1)',
         pass: ours < ddPipeline,
@@ -99,8 +99,8 @@ export async function installerWrite(work: string): Promise<BenchRow[]> {
       {
         suite: 'installer write',
         case: `2 GiB image, 25% mapped, vs bmaptool copy (median of ${ROUNDS})`,
-        ours: `${ours.toFixed(1)} s (${rate(ours)}), verified`,
-        baseline: `${bmaptool.toFixed(1)} s (${rate(bmaptool)}), not verified; ${runs(times.bmaptool)}`,
+        ours: `${ours.toFixed(2)} s (${rate(ours)}), verified`,
+        baseline: `${bmaptool.toFixed(2)} s (${rate(bmaptool)}), not verified; ${runs(times.bmaptool)}`,
         ratio: bmaptool / ours,
         target: 'no slower than bmaptool (ratio >= 1)',
         pass: ours <= bmaptool,
