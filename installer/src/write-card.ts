@@ -50,15 +50,16 @@ export async function writeCard(
   const writer = await CardWriter.open(card, map, log);
   const hasher = new HashWorker();
   try {
-    const downloaded = { bytes: 0 };
+    let downloaded = 0;
     const source = imageSource(image, map, {
       retries: settings.downloadRetries,
       retryDelayMs: settings.retryDelayMs,
       stallTimeoutMs: settings.stallTimeoutMs,
       log,
-      onBytes: (count) => (downloaded.bytes += count),
+      onBytes: (count) => (downloaded += count),
     });
-    const written = await downloadAndWrite(card, config, source, downloaded, map, writer, hasher, reporter, log);
+    const install = { card, config, map, source, downloaded: () => downloaded, writer, hasher, reporter, log };
+    const written = await downloadAndWrite(install);
     const input = {
       device: card.path,
       partitions: imagePartitions(written.head, image.size),
@@ -69,7 +70,7 @@ export async function writeCard(
     // Reading what personalisation depends on only reads the card: it runs while the card is verified.
     const planning = planPersonalisation(input);
     planning.catch(() => undefined); // a failed verification is reported first; the plan is then dropped
-    const verifiedBytes = await verify(card, map, written, hasher, source, reporter, log);
+    const verifiedBytes = await verify(install, written);
 
     reporter.report({
       status: 'customizing',
@@ -96,17 +97,31 @@ export async function writeCard(
   }
 }
 
-async function downloadAndWrite(
-  card: TargetDevice,
-  config: ConfigResponse,
-  source: ImageSource,
-  downloaded: { bytes: number },
-  map: ImageMap,
-  writer: CardWriter,
-  hasher: HashWorker,
-  reporter: StatusReporter,
-  log: (line: string) => void,
-): Promise<WrittenImage> {
+/** What the steps of one install share. */
+interface Install {
+  card: TargetDevice;
+  config: ConfigResponse;
+  map: ImageMap;
+  source: ImageSource;
+  /** Image bytes received from the network so far. */
+  downloaded: () => number;
+  writer: CardWriter;
+  hasher: HashWorker;
+  reporter: StatusReporter;
+  log: (line: string) => void;
+}
+
+async function downloadAndWrite({
+  card,
+  config,
+  map,
+  source,
+  downloaded,
+  writer,
+  hasher,
+  reporter,
+  log,
+}: Install): Promise<WrittenImage> {
   const { image } = config;
   let delivered = 0;
   const message = `image ${image.version}: ${describeBytes(image.size)}, ${formatBytes(mappedBytes(map))} of data; fetching ${source.description}`;
@@ -124,7 +139,7 @@ async function downloadAndWrite(
       span: [...SPANS.downloading],
       bytesDone: () => delivered,
       bytesTotal: source.bytesTotal,
-      counters: { download: () => downloaded.bytes, write: () => writer.bytesWritten },
+      counters: { download: downloaded, write: () => writer.bytesWritten },
     },
     reporter,
     log,
@@ -143,15 +158,7 @@ async function downloadAndWrite(
   }
 }
 
-async function verify(
-  card: TargetDevice,
-  map: ImageMap,
-  written: WrittenImage,
-  hasher: HashWorker,
-  source: ImageSource,
-  reporter: StatusReporter,
-  log: (line: string) => void,
-): Promise<number> {
+async function verify({ card, map, hasher, source, reporter, log }: Install, written: WrittenImage): Promise<number> {
   const mapped = written.units.reduce((sum, unit) => sum + (unit.end > HEAD_BYTES ? unit.end - unit.start : 0), 0);
   const zeroChecked =
     written.zeroing === 'check' ? written.unwritten.reduce((sum, span) => sum + span.end - span.start, 0) : 0;
