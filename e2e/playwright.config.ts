@@ -13,6 +13,26 @@ export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
 /** The deployment listener, where the simulated units talk to the server like real installers. */
 export const E2E_DEPLOY_URL = `http://127.0.0.1:${deploymentPort}`;
 
+/** The environment of every server the suites start: the shared one below and a test's own (support/own-server.ts). */
+export function e2eServerEnv(ports: {
+  dataDir: string;
+  management: number;
+  deployment: number;
+}): Record<string, string> {
+  return {
+    DATA_DIR: ports.dataDir,
+    MGMT_HOST: '127.0.0.1',
+    MGMT_PORT: String(ports.management),
+    DEPLOY_HOST: '127.0.0.1',
+    DEPLOY_PORT: String(ports.deployment),
+    ADMIN_USERNAME: 'admin',
+    ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
+    LOG_FORMAT: 'json',
+    // The suites sign in many times a minute; the default limit of 10 is for people.
+    LOGIN_ATTEMPTS_PER_MINUTE: '200',
+  };
+}
+
 export default defineConfig({
   testDir: './tests',
   outputDir: join(root, 'tmp/e2e-results'),
@@ -56,17 +76,6 @@ export default defineConfig({
     timeout: 60_000,
     stdout: 'ignore',
     stderr: 'pipe',
-    env: {
-      DATA_DIR: dataDir,
-      MGMT_HOST: '127.0.0.1',
-      MGMT_PORT: String(managementPort),
-      DEPLOY_HOST: '127.0.0.1',
-      DEPLOY_PORT: String(deploymentPort),
-      ADMIN_USERNAME: 'admin',
-      ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
-      LOG_FORMAT: 'json',
-      // The suites sign in many times a minute; the default limit of 10 is for people.
-      LOGIN_ATTEMPTS_PER_MINUTE: '200',
-    },
+    env: e2eServerEnv({ dataDir, management: managementPort, deployment: deploymentPort }),
   },
 });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { E2E_ADMIN_PASSWORD } from '../../playwright.config';
+import { e2eServerEnv } from '../../playwright.config';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -55,14 +55,7 @@ export class OwnServer {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         ...process.env,
-        DATA_DIR: this.dataDir,
-        MGMT_HOST: '127.0.0.1',
-        MGMT_PORT: String(this.managementPort),
-        DEPLOY_HOST: '127.0.0.1',
-        DEPLOY_PORT: String(this.deploymentPort),
-        ADMIN_USERNAME: 'admin',
-        ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
-        LOG_FORMAT: 'json',
+        ...e2eServerEnv({ dataDir: this.dataDir, management: this.managementPort, deployment: this.deploymentPort }),
       },
     });
     let stderr = '';
