@@ -114,6 +114,9 @@ describe('netboot initramfs under QEMU (arm64 virt, software emulation)', () => 
       );
     }
     expect(run.console).toContain(`deploy-init: downloading http://10.0.2.2:${deployPort}/netboot/runtime.tar.zst`);
+    // The card is a block device: written and read back with O_DIRECT (arm64 Node, aligned WebAssembly memory).
+    expect(run.console).not.toMatch(/does not take O_DIRECT|refused an O_DIRECT/);
+    expect(run.console).toMatch(/pi-installer: verified [\d.]+ MiB from the card/);
 
     // The card: identical outside the partitions (partition table first), file systems intact,
     // the image's data files byte for byte, and the hostname the server assigned.
