@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkExt4,
@@ -13,7 +14,18 @@ import {
   type PiOsImage,
 } from '../../test/support/shared-fixtures';
 import { makeWorkDir } from '../../test/support/work-dir';
-import { checkPersonalisation, personalise, type PersonaliseInput } from './personalise';
+import {
+  applyPersonalisation,
+  checkPersonalisation,
+  planPersonalisation,
+  type ExpectedCard,
+  type PersonaliseInput,
+} from './personalise';
+
+/** Plan and apply, as an install does once the card is verified. */
+async function personalise(input: PersonaliseInput): Promise<ExpectedCard> {
+  return applyPersonalisation(input, await planPersonalisation(input));
+}
 
 const work = makeWorkDir('personalise');
 let master: PiOsImage;
@@ -71,6 +83,22 @@ describe('personalise (on an image file, without mounting)', () => {
       'instance-id: rpi-deploy-42\nlocal-hostname: KXP2-CORO-007\n',
     );
     expect(checkFat(input.device, boot, master.partitions.boot.sizeBytes)).toMatchObject({ clean: true });
+  });
+
+  it('plans from the card without writing to it (it runs while the card is verified)', async () => {
+    const input = card();
+    const digest = () => createHash('sha256').update(readFileSync(input.device)).digest('hex');
+    const before = digest();
+    const plan = await planPersonalisation(input);
+    expect(digest()).toBe(before);
+    expect(Object.keys(plan.expected.bootFiles).sort()).toEqual([
+      'cmdline.txt',
+      'firstrun.sh',
+      'meta-data',
+      'user-data',
+    ]);
+    expect(plan.expected.rootAbsent.length).toBeGreaterThan(0); // the master's SSH host keys
+    expect(plan.replaced['/etc/machine-id']).toMatchObject({ name: 'machine-id', mode: 0o100444 });
   });
 
   it('notices when an edit did not reach the card', async () => {

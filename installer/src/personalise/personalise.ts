@@ -38,18 +38,14 @@ export interface PersonalisationPlan {
 const FALLBACK_HOSTS = '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n';
 
 /**
- * Turns the written master into this unit, without mounting anything. In the ext4 root: the
- * hostname, the 127.0.1.1 line of /etc/hosts, an empty machine-id (systemd makes a new one) and no
- * SSH host keys. On the FAT boot partition: firstrun.sh, wired into cmdline.txt, to regenerate what
- * was removed and grow the root partition, and the cloud-init seed when the image has one.
- */
-export async function personalise(input: PersonaliseInput): Promise<ExpectedCard> {
-  return applyPersonalisation(input, await planPersonalisation(input));
-}
-
-/**
- * Reads what the edits depend on (one debugfs and one mcopy run, side by side) and works them
- * out; writes nothing, so it may run while the card is being verified.
+ * Personalisation turns the written master into this unit, without mounting anything. In the
+ * ext4 root: the hostname, the 127.0.1.1 line of /etc/hosts, an empty machine-id (systemd makes a
+ * new one) and no SSH host keys. On the FAT boot partition: firstrun.sh, wired into cmdline.txt,
+ * to regenerate what was removed and grow the root partition, and the cloud-init seed when the
+ * image has one. In three steps: plan, apply, check.
+ *
+ * The plan reads what the edits depend on (one debugfs and one mcopy run, side by side) and works
+ * them out; it writes nothing, so it may run while the card is being verified.
  */
 export async function planPersonalisation(input: PersonaliseInput): Promise<PersonalisationPlan> {
   const [root, boot] = [rootOf(input), bootOf(input)];
@@ -118,7 +114,7 @@ export async function applyPersonalisation(input: PersonaliseInput, plan: Person
   return plan.expected;
 }
 
-/** Reads back everything personalise() wrote or removed (call after a sync and a page-cache drop). */
+/** Reads back everything applyPersonalisation() wrote or removed (call after a sync and a page-cache drop). */
 export async function checkPersonalisation(input: PersonaliseInput, expected: ExpectedCard): Promise<void> {
   const [rootView, bootView] = await Promise.all([
     rootOf(input).snapshot({
