@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 import { makeWorkDir } from '../test/support/work-dir';
 import { AlignedMemory } from './aligned-memory';
@@ -63,6 +64,28 @@ hasher.updateShared(key, memory.buffers[0]).then(() => hasher.digest(key)).then(
       expect(output).toBe(`digest ${sha(Buffer.alloc(4096, 7))}\n`);
     } finally {
       work.remove();
+    }
+  });
+
+  it('keeps holding its threads while they stop, even when an answer arrives late', async () => {
+    // terminate() refs a thread until it has exited; letting go of it then (an answer to a batch
+    // sent before close) let Node exit with code 0 while an install was closing after a failure.
+    const closing = new HashWorker();
+    const key = closing.newHash();
+    await closing.update(key, Buffer.alloc(1024, 3)); // gathered, not sent yet
+    const unref = jest.spyOn(Worker.prototype, 'unref');
+    try {
+      const digest = closing.digest(key); // sends the piece and asks: two answers awaited
+      digest.catch(() => undefined);
+      const closed = closing.close();
+      // Both answers arrive after close() began (emitted here, so the test does not race the thread).
+      const [first] = (closing as unknown as { workers: Worker[] }).workers;
+      first.emit('message', { op: 'free', batch: 0 });
+      first.emit('message', { op: 'digest', key, hex: 'late' });
+      await closed;
+      expect(unref).not.toHaveBeenCalled();
+    } finally {
+      unref.mockRestore();
     }
   });
 

@@ -62,6 +62,7 @@ export class HashWorker {
   private nextView = 0;
   /** Messages sent whose answer has not come back yet. */
   private awaited = 0;
+  private closing = false;
   private batchFreed?: () => void;
   private failure?: Error;
   private nextKey = 0;
@@ -105,7 +106,8 @@ export class HashWorker {
 
   private answered(): void {
     this.awaited -= 1;
-    if (this.awaited === 0) for (const each of this.workers) each.unref();
+    // Once closing, terminate() holds the threads until they have exited: a late answer must not let go.
+    if (this.awaited === 0 && !this.closing) for (const each of this.workers) each.unref();
   }
 
   /** A new, empty hash; returns its key. */
@@ -170,6 +172,7 @@ export class HashWorker {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
