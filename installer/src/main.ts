@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { readMacAddress, readSerial } from './identity';
+import { failIfAbandoned } from './exit-guard';
 import { EXIT, install } from './install';
 import { parseKernelCommandLine } from './kernel-cmdline';
 import { DEFAULT_DEVICE, resolveSettings, SettingsError, TIMING_DEFAULTS, type InstallerFlags } from './settings';
@@ -84,8 +85,13 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  let settled = false;
+  failIfAbandoned(() => settled, EXIT.failed);
   run(process.argv).then(
-    (code) => process.exit(code),
+    (code) => {
+      settled = true;
+      process.exit(code);
+    },
     (error: unknown) => {
       console.error(`pi-installer: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       process.exit(EXIT.failed);
