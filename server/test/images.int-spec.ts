@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,18 @@ describe.each(testDatabases())('images on $name', (database) => {
     expect(readFileSync(copy).equals(imageBytes)).toBe(true);
   });
 
+  /** Files this process holds open whose path contains `part` (Linux: the links in /proc/self/fd). */
+  function openFilesNamed(part: string): string[] {
+    return readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return target.includes(part) ? [target] : [];
+      } catch {
+        return []; // closed meanwhile
+      }
+    });
+  }
+
   describe('serving to Pis', () => {
     const url = () => `${t.deployment}/images/${uploaded['none'].filename}`;
     const get = (headers: Record<string, string> = {}, method = 'GET') => fetch(url(), { method, headers });
@@ -334,6 +346,11 @@ describe.each(testDatabases())('images on $name', (database) => {
       }
       expect(readdirSync(join(t.dataDir, 'images')).filter((n) => n.startsWith('.upload-'))).toEqual([]);
       expect((await api(t.management, '/api/images', { token })).body).toHaveLength(before);
+      // Nor does it keep the upload file open (the server runs in this process: its descriptors are ours).
+      for (let i = 0; i < 50 && openFilesNamed('.upload-').length > 0; i += 1) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(openFilesNamed('.upload-')).toEqual([]);
     });
   });
 

@@ -10,7 +10,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Request } from 'express';
 import { open, rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { pipeline as connect, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImageCompression } from '@rpi-deploy/contracts';
 import {
@@ -98,11 +98,18 @@ function parse(
 ): Promise<ReceivedImage> {
   return new Promise<ReceivedImage>((resolve, reject) => {
     const raw: Record<string, string> = {};
+    let file: Readable | undefined;
     let fileJob: Promise<Omit<ReceivedImage, 'fields'>> | undefined;
     let fields: ImageUploadFieldsBody | undefined;
+    // The file part is ended too (a client that went away never ends it), and the refusal waits
+    // until the file job has closed the upload file: the caller then deletes it, and nothing is left
+    // open or written afterwards.
     const fail = (error: unknown) => {
       request.unpipe(form);
-      reject(error);
+      file?.destroy();
+      void Promise.resolve(fileJob)
+        .catch(() => undefined)
+        .finally(() => reject(error));
     };
 
     const form = busboy({
@@ -112,20 +119,21 @@ function parse(
     form.on('field', (name, value) => {
       raw[name] = value;
     });
-    form.on('file', (name, file) => {
+    form.on('file', (name, part) => {
       if (name !== 'file') {
-        file.resume();
+        part.resume();
         return fail(new BadRequestException(`Unexpected file part "${name}": name the image part "file"`));
       }
+      file = part;
       // Fields sent before the file are checked now, so a bad upload stops before gigabytes flow.
       const early =
         raw['product'] !== undefined && raw['version'] !== undefined ? checkedFields(raw, limits) : undefined;
       fileJob = (early ?? Promise.resolve(undefined)).then((checked) => {
         fields = progress.fields = checked;
-        return receiveFile(file, store, limits, uploadPath, progress);
+        return receiveFile(part, store, limits, uploadPath, progress);
       });
       fileJob.catch((error) => {
-        file.resume();
+        part.resume();
         fail(error);
       });
     });
@@ -164,15 +172,16 @@ async function receiveFile(
   let uploadSize = 0;
   let limitHit = false;
   file.on('limit', () => (limitHit = true));
-  const counted = file.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        uploadSize += chunk.length;
-        progress.receivedBytes = uploadSize;
-        callback(null, chunk);
-      },
-    }),
-  );
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      uploadSize += chunk.length;
+      progress.receivedBytes = uploadSize;
+      callback(null, chunk);
+    },
+  });
+  // Connected with pipeline, not pipe: a part destroyed because the upload failed ends the job
+  // below with an error instead of leaving it waiting for data (and the upload file open) for ever.
+  connect(file, counted, () => undefined); // a failure surfaces where `counted` is read
   const { head, stream } = await peek(counted, MAGIC_BYTES_NEEDED);
   const compression = detectCompression(head);
 
