@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { openDialog } from './support/dialog';
 import { savePageScreenshot } from './support/screenshot';
 import { apiLogin, signIn } from './support/session';
 
@@ -13,8 +14,7 @@ test('creates a venue, imports karts by range and list, edits, retires a hostnam
   await page.goto('/venues');
 
   // The form refuses a bad code before sending anything.
-  await page.getByRole('button', { name: 'New venue' }).click();
-  const dialog = page.getByRole('dialog', { name: 'New venue' });
+  const dialog = await openDialog(page, page.getByRole('button', { name: 'New venue' }), 'New venue');
   await dialog.getByLabel('Code').fill('AB-');
   await dialog.getByLabel('Name').fill('E2E Karting');
   await dialog.getByRole('button', { name: 'Create venue' }).click();
@@ -28,7 +28,7 @@ test('creates a venue, imports karts by range and list, edits, retires a hostnam
   await expect(row).toContainText('0 available');
 
   // The same code again: the server says why not.
-  await page.getByRole('button', { name: 'New venue' }).click();
+  await openDialog(page, page.getByRole('button', { name: 'New venue' }), 'New venue');
   await dialog.getByLabel('Code').fill(CODE);
   await dialog.getByLabel('Name').fill('Duplicate');
   await dialog.getByRole('button', { name: 'Create venue' }).click();
@@ -36,8 +36,11 @@ test('creates a venue, imports karts by range and list, edits, retires a hostnam
   await dialog.getByRole('button', { name: 'Cancel' }).click();
 
   // Edit.
-  await page.getByRole('button', { name: `Edit venue ${CODE}` }).click();
-  const editDialog = page.getByRole('dialog', { name: `Edit venue ${CODE}` });
+  const editDialog = await openDialog(
+    page,
+    page.getByRole('button', { name: `Edit venue ${CODE}` }),
+    `Edit venue ${CODE}`,
+  );
   await editDialog.getByLabel('Name').fill('E2E Karting Arena');
   await editDialog.getByRole('button', { name: 'Save' }).click();
   await expect(row).toContainText('E2E Karting Arena');
