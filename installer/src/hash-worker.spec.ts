@@ -1,10 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { buildSync } from 'esbuild';
-import { makeWorkDir } from '../test/support/work-dir';
+import { runProgramSource } from '../test/support/run-program-source';
 import { AlignedMemory } from './aligned-memory';
 import { HashWorker } from './hash-worker';
 
@@ -43,28 +39,17 @@ describe('HashWorker', () => {
 
   it('keeps the process alive while a hash is awaited, and lets it end once idle', () => {
     // A program whose only pending work is the hash: Node must not exit before the digest arrives.
-    const work = makeWorkDir('hash-worker');
-    try {
-      const entry = join(work.path, 'wait-for-hash.ts');
-      writeFileSync(
-        entry,
-        `import { HashWorker } from ${JSON.stringify(resolve(__dirname, 'hash-worker'))};
-import { AlignedMemory } from ${JSON.stringify(resolve(__dirname, 'aligned-memory'))};
-const hasher = new HashWorker();
+    // Without close(): idle threads must not hold the process open either (the run would time out).
+    const run = runProgramSource(
+      { HashWorker: 'hash-worker', AlignedMemory: 'aligned-memory' },
+      `const hasher = new HashWorker();
 const memory = new AlignedMemory(1, 4096, { shared: true });
 memory.buffers[0].fill(7);
 const key = hasher.newHash();
 hasher.updateShared(key, memory.buffers[0]).then(() => hasher.digest(key)).then((hex) => console.log('digest', hex));
 `,
-      );
-      const bundle = join(work.path, 'wait-for-hash.js');
-      buildSync({ entryPoints: [entry], bundle: true, platform: 'node', outfile: bundle, logLevel: 'error' });
-      // Without close(): idle threads must not hold the process open either (execFileSync would time out).
-      const output = execFileSync(process.execPath, [bundle], { encoding: 'utf8', timeout: 20_000 });
-      expect(output).toBe(`digest ${sha(Buffer.alloc(4096, 7))}\n`);
-    } finally {
-      work.remove();
-    }
+    );
+    expect(run).toMatchObject({ status: 0, stdout: `digest ${sha(Buffer.alloc(4096, 7))}\n` });
   });
 
   it('keeps holding its threads while they stop, even when an answer arrives late', async () => {
