@@ -11,10 +11,6 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['success', 'failed'];
 
-export function isDeploymentStatus(value: unknown): value is DeploymentStatus {
-  return typeof value === 'string' && (DEPLOYMENT_STATUSES as readonly string[]).includes(value);
-}
-
 /**
  * Whether an installer may report `next` while the deployment is `current`: phases only move
  * forward (repeating one carries progress), `failed` may come at any time, and nothing follows

@@ -40,8 +40,7 @@ export interface NetbootStatusDto {
 }
 
 /** How far a unit has come on its way from power-on to the installer. */
-export const NETBOOT_PHASES = ['dhcp', 'tftp', 'installer'] as const;
-export type NetbootPhase = (typeof NETBOOT_PHASES)[number];
+export type NetbootPhase = 'dhcp' | 'tftp' | 'installer';
 
 /** A unit seen on the deployment network (GET /api/netboot/devices, socket `device.seen`). */
 export interface NetbootDeviceDto {
@@ -60,19 +59,17 @@ export interface NetbootDeviceDto {
   hostname: string | null;
 }
 
-export const NETBOOT_EVENT_KINDS = [
-  'dhcp-discover',
-  'dhcp-offer',
-  'dhcp-ack',
-  'lease-add',
-  'lease-old',
-  'lease-del',
-  'tftp-sent',
-  'tftp-not-found',
-  'tftp-probe',
-  'tftp-error',
-] as const;
-export type NetbootEventKind = (typeof NETBOOT_EVENT_KINDS)[number];
+export type NetbootEventKind =
+  | 'dhcp-discover'
+  | 'dhcp-offer'
+  | 'dhcp-ack'
+  | 'lease-add'
+  | 'lease-old'
+  | 'lease-del'
+  | 'tftp-sent'
+  | 'tftp-not-found'
+  | 'tftp-probe'
+  | 'tftp-error';
 
 /** One DHCP or TFTP event (GET /api/netboot/events, newest first). */
 export interface NetbootEventDto {

@@ -1,6 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { ROLES, type LoginRequest, type LoginResponse, type Role } from '@rpi-deploy/contracts';
+import {
+  ROLES,
+  type ChangeOwnPasswordRequest,
+  type LoginRequest,
+  type LoginResponse,
+  type Role,
+} from '@rpi-deploy/contracts';
 import { IsNewPassword } from '../../users/dto/password.validators';
 
 export class LoginBody implements LoginRequest {
@@ -28,7 +34,7 @@ export class LoginResult implements LoginResponse {
   @ApiProperty({ type: LoginUser }) user!: LoginUser;
 }
 
-export class ChangeOwnPasswordBody {
+export class ChangeOwnPasswordBody implements ChangeOwnPasswordRequest {
   @ApiProperty({ format: 'password' })
   @IsString()
   @MinLength(1)

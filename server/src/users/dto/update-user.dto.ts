@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
-import { ROLES, type Role, type UpdateUserRequest } from '@rpi-deploy/contracts';
+import { ROLES, type Role, type SetPasswordRequest, type UpdateUserRequest } from '@rpi-deploy/contracts';
 import { IsNewPassword } from './password.validators';
 
 export class UpdateUserBody implements UpdateUserRequest {
@@ -15,6 +15,6 @@ export class UpdateUserBody implements UpdateUserRequest {
   disabled?: boolean;
 }
 
-export class SetPasswordBody {
+export class SetPasswordBody implements SetPasswordRequest {
   @IsNewPassword() password!: string;
 }

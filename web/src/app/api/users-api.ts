@@ -1,6 +1,6 @@
 import { HttpClient } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import type { CreateUserRequest, UpdateUserRequest, UserDto } from '@rpi-deploy/contracts';
+import type { CreateUserRequest, SetPasswordRequest, UpdateUserRequest, UserDto } from '@rpi-deploy/contracts';
 import type { Observable } from 'rxjs';
 
 /** Users and roles (`/api/users`, admins only). */
@@ -21,6 +21,7 @@ export class UsersApi {
   }
 
   setPassword(username: string, password: string): Observable<UserDto> {
-    return this.http.post<UserDto>(`/api/users/${encodeURIComponent(username)}/password`, { password });
+    const body: SetPasswordRequest = { password };
+    return this.http.post<UserDto>(`/api/users/${encodeURIComponent(username)}/password`, body);
   }
 }
