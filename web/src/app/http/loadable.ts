@@ -1,11 +1,9 @@
 import { signal, type WritableSignal } from '@angular/core';
 import type { Observable } from 'rxjs';
 import { apiErrorMessage } from './api-error-message';
-import { isMissingEndpoint } from './missing-endpoint';
 
-/** One section's data as it loads: value, not on this server (404), or failed with a message. */
-export type Loadable<T> =
-  { state: 'loading' } | { state: 'ready'; value: T } | { state: 'missing' } | { state: 'failed'; message: string };
+/** One section's data as it loads: value, or failed with a message. */
+export type Loadable<T> = { state: 'loading' } | { state: 'ready'; value: T } | { state: 'failed'; message: string };
 
 export function loadable<T>(): WritableSignal<Loadable<T>> {
   return signal<Loadable<T>>({ state: 'loading' });
@@ -15,9 +13,6 @@ export function loadable<T>(): WritableSignal<Loadable<T>> {
 export function loadInto<T>(source: Observable<T>, target: WritableSignal<Loadable<T>>): void {
   source.subscribe({
     next: (value) => target.set({ state: 'ready', value }),
-    error: (error: unknown) =>
-      target.set(
-        isMissingEndpoint(error) ? { state: 'missing' } : { state: 'failed', message: apiErrorMessage(error) },
-      ),
+    error: (error: unknown) => target.set({ state: 'failed', message: apiErrorMessage(error) }),
   });
 }

@@ -41,10 +41,6 @@ export class NetbootPage {
     const events = this.events();
     return events.state === 'ready' ? events.value.slice(0, EVENTS_SHOWN) : [];
   });
-  /** Every part answered 404: this server has no netboot support yet. */
-  protected readonly unavailable = computed(() =>
-    [this.status(), this.preflight(), this.config()].every((part) => part.state === 'missing'),
-  );
   protected readonly bytes = formatBytes;
 
   constructor() {
