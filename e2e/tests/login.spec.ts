@@ -7,7 +7,7 @@ async function logIn(page: Page, password = E2E_ADMIN_PASSWORD): Promise<void> {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
-const NAVIGATION = ['Dashboard', 'Venues', 'Batches', 'Images', 'Deployments', 'Statistics', 'Netboot', 'Server'];
+const NAVIGATION = ['Dashboard', 'Venues', 'Batches', 'Images', 'Deployments', 'Statistics', 'Netboot', 'Admin'];
 
 test('logs in through the form, shows the dashboard shell, and logs out', async ({ page }) => {
   await page.goto('/');

@@ -10,7 +10,7 @@ const PAGES = [
   { path: '/deployments', heading: 'Deployments' },
   { path: '/statistics', heading: 'Statistics' },
   { path: '/netboot', heading: 'Netboot' },
-  { path: '/server', heading: 'Server' },
+  { path: '/admin', heading: 'Admin' },
 ];
 
 for (const scheme of ['light', 'dark'] as const) {
@@ -35,6 +35,13 @@ test('the statistics page draws its charts', async ({ page, request }) => {
   await expect(page.getByRole('img', { name: /Deployments per day/ })).toBeVisible();
   await expect(page.getByRole('img', { name: /Deployments per venue/ })).toBeVisible();
   await expect(page.getByRole('list', { name: 'Key figures' })).toContainText('success rate');
+});
+
+test('the admin page keeps answering at its old address, /server', async ({ page, request }) => {
+  await signIn(page, await apiLogin(request));
+  await page.goto('/server');
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Admin' })).toBeVisible();
 });
 
 test('on a tablet the navigation opens from the menu button', async ({ page, request }) => {

@@ -7,8 +7,8 @@ test('an admin creates a viewer, who sees every page but cannot change anything'
   const admin = await apiLogin(request);
   await signIn(page, admin);
 
-  // The admin creates the viewer on the Server page, and the form checks its input first.
-  await page.goto('/server');
+  // The admin creates the viewer on the Admin page, and the form checks its input first.
+  await page.goto('/admin');
   await expect(page.getByRole('heading', { name: 'Users and roles' })).toBeVisible();
   await page.getByLabel('New user name').fill(VIEWER.username);
   await page.getByLabel('First password').fill('short');
@@ -45,7 +45,7 @@ test('an admin creates a viewer, who sees every page but cannot change anything'
   await expect(page.getByRole('button', { name: 'Upload' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: /^Roll back/ })).toHaveCount(0);
 
-  await page.getByRole('link', { name: 'Server', exact: true }).click();
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await expect(page.getByText('Only admins manage users and roles.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Create user' })).toHaveCount(0);
 

@@ -66,10 +66,12 @@ export const routes: Routes = [
         loadComponent: () => import('./netboot/netboot-page').then((m) => m.NetbootPage),
       },
       {
-        path: 'server',
-        title: 'Server',
-        loadComponent: () => import('./server/server-page').then((m) => m.ServerPage),
+        path: 'admin',
+        title: 'Admin',
+        loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
       },
+      // The admin page was once at /server: bookmarks keep working.
+      { path: 'server', redirectTo: 'admin' },
       { path: '**', title: 'Page not found', component: NotFoundPage },
     ],
   },

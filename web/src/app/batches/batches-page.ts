@@ -12,6 +12,7 @@ import { BatchesApi } from '../api/batches-api';
 import { VenuesApi } from '../api/venues-api';
 import { AuthService } from '../auth/auth.service';
 import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { LiveSocket } from '../live/live-socket';
 import { confirmAction } from '../shared/confirm-dialog';
 import { Notice } from '../shared/notice';
@@ -45,10 +46,11 @@ export class BatchesPage {
   private readonly auth = inject(AuthService);
 
   protected readonly canChange = computed(() => this.auth.hasRole('operator'));
-  protected readonly batches = signal<BatchDto[]>([]);
-  protected readonly venues = signal<VenueDto[]>([]);
-  protected readonly loading = signal(true);
-  protected readonly error = signal<string | null>(null);
+  protected readonly batches = new Loadable<BatchDto[]>(() => this.batchesApi.list(), []);
+  /** For the form's venue list; without it the form simply offers none. */
+  protected readonly venues = new Loadable<VenueDto[]>(() => this.venuesApi.list(), []);
+  /** Why the last start, pause or cancel failed. */
+  protected readonly actionError = signal<string | null>(null);
   protected readonly actionLabels = ACTION_LABELS;
   protected readonly actionsOf = allowedBatchActions;
   protected readonly columns = computed(() => [
@@ -63,31 +65,18 @@ export class BatchesPage {
   ]);
 
   constructor() {
-    this.load();
-    this.venuesApi.list().subscribe({ next: (venues) => this.venues.set(venues), error: () => undefined });
+    this.batches.reload();
+    this.venues.reload();
     // Hostnames handed out move the batches along: follow the live deployments, calmly.
     inject(LiveSocket)
       .on(SOCKET_EVENTS.deploymentUpdated)
       .pipe(debounceTime(1_000), takeUntilDestroyed())
-      .subscribe(() => this.load());
-  }
-
-  protected load(): void {
-    this.batchesApi.list().subscribe({
-      next: (batches) => {
-        this.batches.set(batches);
-        this.loading.set(false);
-      },
-      error: (error: unknown) => {
-        this.loading.set(false);
-        this.error.set(apiErrorMessage(error));
-      },
-    });
+      .subscribe(() => this.batches.reload());
   }
 
   protected created(batch: BatchDto): void {
     this.snackBar.open(`Batch ${batch.id} created: start it when the units are ready`, 'OK', { duration: 5000 });
-    this.load();
+    this.batches.reload();
   }
 
   protected apply(batch: BatchDto, action: BatchAction): void {
@@ -106,10 +95,10 @@ export class BatchesPage {
       )
       .subscribe({
         next: (updated) => {
-          this.error.set(null);
+          this.actionError.set(null);
           this.batches.update((batches) => batches.map((each) => (each.id === updated.id ? updated : each)));
         },
-        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+        error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
       });
   }
 }

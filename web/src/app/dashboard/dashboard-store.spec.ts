@@ -124,13 +124,13 @@ describe('DashboardStore', () => {
     expect(store.stats()).toBe(fresh);
   });
 
-  it('says so when the server has no netboot API', () => {
+  it('says so when the units seen netbooting cannot be loaded', () => {
     backend.expectOne((r) => r.url === '/api/deployments').flush({ items: [], total: 0, page: 1, pageSize: 300 });
     backend.expectOne('/api/deployments/stats').flush(stats);
     backend.expectOne('/api/batches').flush([]);
-    backend.expectOne('/api/netboot/devices').flush({ statusCode: 404 }, { status: 404, statusText: 'Not Found' });
+    backend.expectOne('/api/netboot/devices').flush({ statusCode: 500 }, { status: 500, statusText: 'Error' });
 
-    expect(store.netboot()).toBe('missing');
+    expect(store.netboot()).toBe('failed');
   });
 
   it("shows the server's message when the snapshot fails", () => {

@@ -12,7 +12,6 @@ import { BatchesApi } from '../api/batches-api';
 import { DeploymentsApi } from '../api/deployments-api';
 import { NetbootApi } from '../api/netboot-api';
 import { apiErrorMessage } from '../http/api-error-message';
-import { isMissingEndpoint } from '../http/missing-endpoint';
 import { Coalescer } from '../live/coalescer';
 import { LiveSocket } from '../live/live-socket';
 import { applyUpdates, isFinished, type LiveUnits } from './live-units';
@@ -26,7 +25,7 @@ const REDRAW_INTERVAL_MS = 200;
 /** Batch progress comes from the API; reloads are held back until reports calm down. */
 const BATCH_RELOAD_DELAY_MS = 1_000;
 
-export type NetbootAvailability = 'loading' | 'available' | 'missing' | 'failed';
+export type NetbootAvailability = 'loading' | 'available' | 'failed';
 
 /**
  * The dashboard's live state: a snapshot from the API, kept current by socket events, reloaded
@@ -105,7 +104,7 @@ export class DashboardStore {
         this.devices.set(devices);
         this.netboot.set('available');
       },
-      error: (error: unknown) => this.netboot.set(isMissingEndpoint(error) ? 'missing' : 'failed'),
+      error: () => this.netboot.set('failed'),
     });
   }
 

@@ -11,9 +11,6 @@ import { waitingForConfig } from './netbooting-devices';
   imports: [Notice],
   template: `
     @switch (availability()) {
-      @case ('missing') {
-        <app-notice>Netboot monitoring is not available on this server yet.</app-notice>
-      }
       @case ('failed') {
         <app-notice kind="error">Could not load the units seen netbooting.</app-notice>
       }

@@ -1,5 +1,5 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, untracked } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
@@ -9,7 +9,7 @@ import type { ChartConfiguration } from 'chart.js';
 import { filter, throttleTime } from 'rxjs';
 import { DeploymentsApi } from '../api/deployments-api';
 import { formatBytes, formatDuration } from '../format/units';
-import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { LiveSocket } from '../live/live-socket';
 import { ChartCanvas } from '../shared/chart-canvas';
 import { ChartPaletteService } from '../shared/chart-palette';
@@ -33,8 +33,8 @@ export class DeploymentDetailPage {
   /** Route parameter. */
   readonly id = input.required<string>();
 
-  protected readonly deployment = signal<DeploymentDetailDto | null>(null);
-  protected readonly error = signal<string | null>(null);
+  protected readonly detail = new Loadable<DeploymentDetailDto | null>(() => this.api.get(this.id()), null);
+  protected readonly deployment = this.detail.value;
   protected readonly bytes = formatBytes;
   protected readonly duration = computed(() => {
     const deployment = this.deployment();
@@ -87,9 +87,10 @@ export class DeploymentDetailPage {
   });
 
   constructor() {
+    // Loads again when the route parameter changes (another deployment in the same page).
     effect(() => {
-      const id = this.id();
-      untracked(() => this.load(id));
+      this.id();
+      untracked(() => this.detail.reload());
     });
     // While the unit is still at work, follow it (a reload per second at most).
     inject(LiveSocket)
@@ -99,16 +100,6 @@ export class DeploymentDetailPage {
         throttleTime(1_000, undefined, { leading: true, trailing: true }),
         takeUntilDestroyed(),
       )
-      .subscribe(() => this.load(this.id()));
-  }
-
-  private load(id: string): void {
-    this.api.get(id).subscribe({
-      next: (deployment) => {
-        this.deployment.set(deployment);
-        this.error.set(null);
-      },
-      error: (error: unknown) => this.error.set(apiErrorMessage(error)),
-    });
+      .subscribe(() => this.detail.reload());
   }
 }

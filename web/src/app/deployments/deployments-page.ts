@@ -1,5 +1,5 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, DOCUMENT, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, DOCUMENT, inject, signal } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -11,10 +11,17 @@ import { MatSelectModule } from '@angular/material/select';
 import { MatSortModule, type Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
-import { DEPLOYMENT_STATUSES, PRODUCT_CODES, type DeploymentDto, type DeploymentSortKey } from '@rpi-deploy/contracts';
+import {
+  DEPLOYMENT_STATUSES,
+  PRODUCT_CODES,
+  type DeploymentDto,
+  type DeploymentPage,
+  type DeploymentSortKey,
+} from '@rpi-deploy/contracts';
 import { DeploymentsApi, type DeploymentFilter } from '../api/deployments-api';
 import { formatDuration } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { Notice } from '../shared/notice';
 import { saveBlob } from '../shared/save-blob';
 import { StatusChip } from '../shared/status-chip';
@@ -70,21 +77,26 @@ export class DeploymentsPage {
   protected readonly filter = signal<DeploymentFilter>({});
   protected readonly pageIndex = signal(0);
   protected readonly pageSize = signal(25);
-  protected readonly total = signal(0);
-  protected readonly items = signal<DeploymentDto[]>([]);
   protected readonly sort = signal<Sort>({ active: '', direction: '' });
-  protected readonly loading = signal(false);
+  /** The page of the history the filter, sort order and paginator ask for. */
+  protected readonly history = new Loadable<DeploymentPage | null>(() => {
+    const { active, direction } = this.sort();
+    const order = direction && active ? { sort: active as DeploymentSortKey, order: direction } : undefined;
+    return this.api.list(this.filter(), this.pageIndex() + 1, this.pageSize(), order);
+  }, null);
+  protected readonly items = computed(() => this.history.value()?.items ?? []);
+  protected readonly total = computed(() => this.history.value()?.total ?? 0);
   protected readonly exporting = signal(false);
-  protected readonly error = signal<string | null>(null);
+  protected readonly exportError = signal<string | null>(null);
 
   constructor() {
-    this.load();
+    this.history.reload();
   }
 
   protected applyFilter(): void {
     this.filter.set(toDeploymentFilter(this.form.getRawValue()));
     this.pageIndex.set(0);
-    this.load();
+    this.history.reload();
   }
 
   protected clearFilter(): void {
@@ -96,13 +108,13 @@ export class DeploymentsPage {
   protected sortBy(sort: Sort): void {
     this.sort.set(sort);
     this.pageIndex.set(0);
-    this.load();
+    this.history.reload();
   }
 
   protected page(event: PageEvent): void {
     this.pageIndex.set(event.pageIndex);
     this.pageSize.set(event.pageSize);
-    this.load();
+    this.history.reload();
   }
 
   protected duration(deployment: DeploymentDto): string {
@@ -114,29 +126,12 @@ export class DeploymentsPage {
     this.api.exportCsv(this.filter()).subscribe({
       next: (csv) => {
         this.exporting.set(false);
+        this.exportError.set(null);
         saveBlob(this.document, csv, 'deployments.csv');
       },
       error: (error: unknown) => {
         this.exporting.set(false);
-        this.error.set(apiErrorMessage(error));
-      },
-    });
-  }
-
-  private load(): void {
-    this.loading.set(true);
-    const { active, direction } = this.sort();
-    const order = direction && active ? { sort: active as DeploymentSortKey, order: direction } : undefined;
-    this.api.list(this.filter(), this.pageIndex() + 1, this.pageSize(), order).subscribe({
-      next: (page) => {
-        this.items.set(page.items);
-        this.total.set(page.total);
-        this.loading.set(false);
-        this.error.set(null);
-      },
-      error: (error: unknown) => {
-        this.loading.set(false);
-        this.error.set(apiErrorMessage(error));
+        this.exportError.set(apiErrorMessage(error));
       },
     });
   }

@@ -12,11 +12,12 @@ import {
   type ImageProgressEvent,
   type ProductCode,
 } from '@rpi-deploy/contracts';
-import { debounceTime, filter, switchMap } from 'rxjs';
+import { debounceTime, filter, merge, Subject, switchMap } from 'rxjs';
 import { ImagesApi } from '../api/images-api';
 import { AuthService } from '../auth/auth.service';
 import { formatBytes } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { LiveSocket } from '../live/live-socket';
 import { confirmAction } from '../shared/confirm-dialog';
 import { Notice } from '../shared/notice';
@@ -39,21 +40,25 @@ export class ImagesPage {
   protected readonly canChange = computed(() => this.auth.hasRole('operator'));
   protected readonly products = PRODUCT_CODES;
   protected readonly productNames = PRODUCT_NAMES;
-  protected readonly images = signal<ImageDto[]>([]);
-  protected readonly loading = signal(true);
-  protected readonly error = signal<string | null>(null);
+  protected readonly images = new Loadable<ImageDto[]>(() => this.api.list(), []);
+  /** Why the last activation, rollback or deletion failed (the upload form shows its own errors). */
+  protected readonly actionError = signal<string | null>(null);
+  /** This user changed the images: the list is out of date. */
+  private readonly changedHere = new Subject<void>();
   /** Uploads the server is receiving right now (from any user), by upload id. */
   protected readonly incoming = signal<ReadonlyMap<string, ImageProgressEvent>>(new Map());
   protected readonly incomingList = computed(() => [...this.incoming().values()]);
   protected readonly bytes = formatBytes;
 
   constructor() {
-    this.load();
+    this.images.reload();
     const live = inject(LiveSocket);
-    live
-      .on(SOCKET_EVENTS.imagesChanged)
+    // The server announces every change, ours included, so our own change and its announcement
+    // arrive together: one reload serves both. Another user's change arrives by the socket alone;
+    // ours still reloads if the socket is down.
+    merge(this.changedHere, live.on(SOCKET_EVENTS.imagesChanged))
       .pipe(debounceTime(300), takeUntilDestroyed())
-      .subscribe(() => this.load());
+      .subscribe(() => this.images.reload());
     live
       .on<ImageProgressEvent>(SOCKET_EVENTS.imageProgress)
       .pipe(takeUntilDestroyed())
@@ -68,20 +73,11 @@ export class ImagesPage {
   }
 
   protected imagesOf(product: ProductCode): ImageDto[] {
-    return this.images().filter((image) => image.product === product);
+    return this.images.value().filter((image) => image.product === product);
   }
 
-  protected load(): void {
-    this.api.list().subscribe({
-      next: (images) => {
-        this.images.set(images);
-        this.loading.set(false);
-      },
-      error: (error: unknown) => {
-        this.loading.set(false);
-        this.error.set(apiErrorMessage(error));
-      },
-    });
+  protected uploaded(): void {
+    this.changedHere.next();
   }
 
   protected act({ image, action }: ImageAction): void {
@@ -89,7 +85,7 @@ export class ImagesPage {
     if (action === 'activate') {
       this.api.activate(image.id).subscribe({
         next: () => this.done(`${name} is now active: new units get it`),
-        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+        error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
       });
       return;
     }
@@ -104,7 +100,7 @@ export class ImagesPage {
       )
       .subscribe({
         next: () => this.done(`${name} deleted`),
-        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+        error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
       });
   }
 
@@ -120,13 +116,13 @@ export class ImagesPage {
       )
       .subscribe({
         next: (image) => this.done(`${image.product} ${image.version} is active again`),
-        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+        error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
       });
   }
 
   private done(message: string): void {
-    this.error.set(null);
+    this.actionError.set(null);
     this.snackBar.open(message, 'OK', { duration: 5000 });
-    this.load();
+    this.changedHere.next();
   }
 }

@@ -14,7 +14,7 @@ import {
 import { throttleTime } from 'rxjs';
 import { NetbootApi } from '../api/netboot-api';
 import { formatBytes } from '../format/units';
-import { loadable, loadInto } from '../http/loadable';
+import { Loadable } from '../http/loadable';
 import { LiveSocket } from '../live/live-socket';
 import { Notice } from '../shared/notice';
 
@@ -32,24 +32,17 @@ const EVENTS_SHOWN = 100;
 export class NetbootPage {
   private readonly api = inject(NetbootApi);
 
-  protected readonly status = loadable<NetbootStatusDto>();
-  protected readonly preflight = loadable<PreflightReportDto>();
-  protected readonly config = loadable<string>();
-  protected readonly devices = loadable<NetbootDeviceDto[]>();
-  protected readonly events = loadable<NetbootEventDto[]>();
-  protected readonly recentEvents = computed(() => {
-    const events = this.events();
-    return events.state === 'ready' ? events.value.slice(0, EVENTS_SHOWN) : [];
-  });
-  /** Every part answered 404: this server has no netboot support yet. */
-  protected readonly unavailable = computed(() =>
-    [this.status(), this.preflight(), this.config()].every((part) => part.state === 'missing'),
-  );
+  protected readonly status = new Loadable<NetbootStatusDto | null>(() => this.api.status(), null);
+  protected readonly preflight = new Loadable<PreflightReportDto | null>(() => this.api.preflight(), null);
+  protected readonly config = new Loadable<string | null>(() => this.api.dnsmasqConfig(), null);
+  protected readonly devices = new Loadable<NetbootDeviceDto[] | null>(() => this.api.devices(), null);
+  protected readonly events = new Loadable<NetbootEventDto[] | null>(() => this.api.events(), null);
+  protected readonly recentEvents = computed(() => this.events.value()?.slice(0, EVENTS_SHOWN) ?? []);
   protected readonly bytes = formatBytes;
 
   constructor() {
-    loadInto(this.api.status(), this.status);
-    loadInto(this.api.dnsmasqConfig(), this.config);
+    this.status.reload();
+    this.config.reload();
     this.runPreflight();
     this.reloadActivity();
     // Booting units show up live; the lists are reloaded at most every two seconds.
@@ -60,11 +53,11 @@ export class NetbootPage {
   }
 
   protected runPreflight(): void {
-    loadInto(this.api.preflight(), this.preflight);
+    this.preflight.reload();
   }
 
   protected reloadActivity(): void {
-    loadInto(this.api.devices(), this.devices);
-    loadInto(this.api.events(), this.events);
+    this.devices.reload();
+    this.events.reload();
   }
 }

@@ -30,19 +30,12 @@ describe('AppShell', () => {
           {
             path: '',
             component: AppShell,
-            children: [
-              'dashboard',
-              'venues',
-              'batches',
-              'images',
-              'deployments',
-              'statistics',
-              'netboot',
-              'server',
-            ].map((path) => ({
-              path,
-              component: VenuesStub,
-            })),
+            children: ['dashboard', 'venues', 'batches', 'images', 'deployments', 'statistics', 'netboot', 'admin'].map(
+              (path) => ({
+                path,
+                component: VenuesStub,
+              }),
+            ),
           },
         ]),
       ],
@@ -85,7 +78,7 @@ describe('AppShell', () => {
       ['Deployments', '/deployments'],
       ['Statistics', '/statistics'],
       ['Netboot', '/netboot'],
-      ['Server', '/server'],
+      ['Admin', '/admin'],
     ]);
     const current = links.filter((link) => link.getAttribute('aria-current') === 'page');
     expect(current.map(accessibleText)).toEqual(['Venues']);

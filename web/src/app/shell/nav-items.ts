@@ -14,5 +14,5 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { label: 'Deployments', path: '/deployments', icon: 'history' },
   { label: 'Statistics', path: '/statistics', icon: 'insights' },
   { label: 'Netboot', path: '/netboot', icon: 'lan' },
-  { label: 'Server', path: '/server', icon: 'dns' },
+  { label: 'Admin', path: '/admin', icon: 'admin_panel_settings' },
 ];

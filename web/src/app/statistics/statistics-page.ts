@@ -1,12 +1,12 @@
 import { DecimalPipe, PercentPipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import type { DeploymentDto, DeploymentStats } from '@rpi-deploy/contracts';
 import type { ChartConfiguration } from 'chart.js';
-import { EMPTY, expand, forkJoin, map, reduce } from 'rxjs';
+import { EMPTY, expand, forkJoin, map, reduce, type Observable } from 'rxjs';
 import { DeploymentsApi } from '../api/deployments-api';
 import { formatDuration, formatRate } from '../format/units';
-import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { ChartCanvas } from '../shared/chart-canvas';
 import { ChartPaletteService, type ChartPalette } from '../shared/chart-palette';
 import { Notice } from '../shared/notice';
@@ -37,9 +37,12 @@ export class StatisticsPage {
   private readonly api = inject(DeploymentsApi);
   private readonly palette = inject(ChartPaletteService).palette;
 
-  protected readonly stats = signal<DeploymentStats | null>(null);
-  protected readonly deployments = signal<DeploymentDto[] | null>(null);
-  protected readonly error = signal<string | null>(null);
+  protected readonly figures = new Loadable<{ stats: DeploymentStats; deployments: DeploymentDto[] } | null>(
+    () => forkJoin({ stats: this.api.stats(), deployments: this.history() }),
+    null,
+  );
+  protected readonly stats = computed(() => this.figures.value()?.stats ?? null);
+  protected readonly deployments = computed(() => this.figures.value()?.deployments ?? null);
   protected readonly formatDuration = formatDuration;
   protected readonly formatRate = formatRate;
 
@@ -88,8 +91,13 @@ export class StatisticsPage {
   });
 
   constructor() {
+    this.figures.reload();
+  }
+
+  /** The last DAYS of deployments, page by page, up to MAX_PAGES. */
+  private history(): Observable<DeploymentDto[]> {
     const from = new Date(Date.now() - DAYS * 86_400_000).toISOString();
-    const history = this.api.list({ from }, 1, PAGE_SIZE).pipe(
+    return this.api.list({ from }, 1, PAGE_SIZE).pipe(
       expand((page) =>
         page.page * page.pageSize < page.total && page.page < MAX_PAGES
           ? this.api.list({ from }, page.page + 1, PAGE_SIZE)
@@ -98,13 +106,6 @@ export class StatisticsPage {
       map((page) => page.items),
       reduce((all, items) => all.concat(items), [] as DeploymentDto[]),
     );
-    forkJoin({ stats: this.api.stats(), deployments: history }).subscribe({
-      next: ({ stats, deployments }) => {
-        this.stats.set(stats);
-        this.deployments.set(deployments);
-      },
-      error: (error: unknown) => this.error.set(apiErrorMessage(error)),
-    });
   }
 
   private histogramChart(data: Histogram, label: string): ChartConfiguration {

@@ -10,6 +10,7 @@ import { HostnamesApi } from '../api/hostnames-api';
 import { VenuesApi } from '../api/venues-api';
 import { AuthService } from '../auth/auth.service';
 import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { Notice } from '../shared/notice';
 import { KartImportForm } from './kart-import-form';
 import { KartPoolTable, type HostnameAction } from './kart-pool-table';
@@ -41,24 +42,26 @@ export class VenueDetailPage {
   protected readonly canChange = computed(() => this.auth.hasRole('operator'));
   protected readonly statuses = HOSTNAME_STATUSES;
   protected readonly statusFilter = signal<HostnameStatus | 'all'>('all');
-  protected readonly venue = signal<VenueDto | null>(null);
-  protected readonly hostnames = signal<HostnameDto[]>([]);
+  protected readonly detail = new Loadable<{ venue: VenueDto; hostnames: HostnameDto[] } | null>(
+    () =>
+      forkJoin({ venue: this.venuesApi.get(this.code()), hostnames: this.hostnamesApi.list({ venue: this.code() }) }),
+    null,
+  );
+  protected readonly venue = computed(() => this.detail.value()?.venue ?? null);
+  protected readonly hostnames = computed(() => this.detail.value()?.hostnames ?? []);
   protected readonly shown = computed(() => {
     const status = this.statusFilter();
     return status === 'all' ? this.hostnames() : this.hostnames().filter((hostname) => hostname.status === status);
   });
-  protected readonly error = signal<string | null>(null);
-  protected readonly loading = signal(true);
+  /** Why the last release or retirement failed. */
+  protected readonly actionError = signal<string | null>(null);
 
   constructor() {
+    // Loads again when the route parameter changes (another venue in the same page).
     effect(() => {
-      const code = this.code();
-      untracked(() => this.load(code));
+      this.code();
+      untracked(() => this.detail.reload());
     });
-  }
-
-  protected reload(): void {
-    this.load(this.code());
   }
 
   protected act({ hostname, action }: HostnameAction): void {
@@ -66,28 +69,13 @@ export class VenueDetailPage {
       action === 'release' ? this.hostnamesApi.release(hostname.hostname) : this.hostnamesApi.retire(hostname.hostname);
     request.subscribe({
       next: () => {
+        this.actionError.set(null);
         this.snackBar.open(`${hostname.hostname} ${action === 'release' ? 'released' : 'retired'}`, 'OK', {
           duration: 4000,
         });
-        this.reload();
+        this.detail.reload();
       },
-      error: (error: unknown) => this.error.set(apiErrorMessage(error)),
-    });
-  }
-
-  private load(code: string): void {
-    this.loading.set(true);
-    forkJoin({ venue: this.venuesApi.get(code), hostnames: this.hostnamesApi.list({ venue: code }) }).subscribe({
-      next: ({ venue, hostnames }) => {
-        this.venue.set(venue);
-        this.hostnames.set(hostnames);
-        this.loading.set(false);
-        this.error.set(null);
-      },
-      error: (error: unknown) => {
-        this.loading.set(false);
-        this.error.set(apiErrorMessage(error));
-      },
+      error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
     });
   }
 }

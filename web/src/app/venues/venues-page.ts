@@ -12,6 +12,7 @@ import { filter, switchMap } from 'rxjs';
 import { VenuesApi } from '../api/venues-api';
 import { AuthService } from '../auth/auth.service';
 import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { confirmAction } from '../shared/confirm-dialog';
 import { Notice } from '../shared/notice';
 import { VenueFormDialog, type VenueFormData } from './venue-form-dialog';
@@ -29,9 +30,9 @@ export class VenuesPage {
   private readonly auth = inject(AuthService);
 
   protected readonly canChange = computed(() => this.auth.hasRole('operator'));
-  protected readonly venues = signal<VenueDto[]>([]);
-  protected readonly loading = signal(true);
-  protected readonly error = signal<string | null>(null);
+  protected readonly venues = new Loadable<VenueDto[]>(() => this.api.list(), []);
+  /** Why the last deletion failed. */
+  protected readonly actionError = signal<string | null>(null);
   protected readonly columns = computed(() => [
     'code',
     'name',
@@ -41,22 +42,7 @@ export class VenuesPage {
   ]);
 
   constructor() {
-    this.load();
-  }
-
-  protected load(): void {
-    this.loading.set(true);
-    this.api.list().subscribe({
-      next: (venues) => {
-        this.venues.set(venues);
-        this.loading.set(false);
-        this.error.set(null);
-      },
-      error: (error: unknown) => {
-        this.loading.set(false);
-        this.error.set(apiErrorMessage(error));
-      },
-    });
+    this.venues.reload();
   }
 
   protected openForm(venue: VenueDto | null): void {
@@ -65,8 +51,9 @@ export class VenuesPage {
       .afterClosed()
       .pipe(filter((saved): saved is VenueDto => saved !== undefined))
       .subscribe((saved) => {
+        this.actionError.set(null);
         this.snackBar.open(`Venue ${saved.code} saved`, 'OK', { duration: 4000 });
-        this.load();
+        this.venues.reload();
       });
   }
 
@@ -82,10 +69,11 @@ export class VenuesPage {
       )
       .subscribe({
         next: () => {
+          this.actionError.set(null);
           this.snackBar.open(`Venue ${venue.code} deleted`, 'OK', { duration: 4000 });
-          this.load();
+          this.venues.reload();
         },
-        error: (error: unknown) => this.error.set(apiErrorMessage(error)),
+        error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
       });
   }
 }

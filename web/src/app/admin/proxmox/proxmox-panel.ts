@@ -1,5 +1,4 @@
 import { DatePipe } from '@angular/common';
-import { HttpErrorResponse } from '@angular/common/http';
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { MatCardModule } from '@angular/material/card';
@@ -11,13 +10,11 @@ import { filter, forkJoin, switchMap } from 'rxjs';
 import { AuthService } from '../../auth/auth.service';
 import { formatDuration } from '../../format/units';
 import { apiErrorMessage } from '../../http/api-error-message';
+import { Loadable } from '../../http/loadable';
 import { confirmAction } from '../../shared/confirm-dialog';
 import { Notice } from '../../shared/notice';
 import { ProxmoxApi } from './proxmox-api';
 import { SnapshotForm } from './snapshot-form';
-
-/** Why the panel shows no VM: Proxmox not set up (503), or any other failure. */
-type Problem = { kind: 'not-configured' | 'error'; message: string };
 
 /** The Proxmox VM this server runs in: its state and snapshots, for admins. */
 @Component({
@@ -49,38 +46,24 @@ export class ProxmoxPanel {
   private readonly snackBar = inject(MatSnackBar);
   private readonly auth = inject(AuthService);
   protected readonly isAdmin = computed(() => this.auth.hasRole('admin'));
-  protected readonly status = signal<ProxmoxVmStatusDto | null>(null);
-  protected readonly snapshots = signal<ProxmoxSnapshotDto[]>([]);
-  protected readonly problem = signal<Problem | null>(null);
-  protected readonly loading = signal(false);
+  protected readonly proxmox = new Loadable<{ status: ProxmoxVmStatusDto; snapshots: ProxmoxSnapshotDto[] } | null>(
+    () => forkJoin({ status: this.api.status(), snapshots: this.api.snapshots() }),
+    null,
+  );
+  /** Proxmox is not set up on this server (503): said as information, not as an error. */
+  protected readonly notConfigured = computed(() => this.proxmox.errorStatus() === 503);
   protected readonly rollingBack = signal<string | null>(null);
+  protected readonly rollbackError = signal<string | null>(null);
   protected readonly columns = ['name', 'createdAt', 'description', 'actions'];
-  protected readonly uptime = computed(() => formatDuration(this.status()?.uptimeSeconds));
+  protected readonly snapshots = computed(() => this.proxmox.value()?.snapshots ?? []);
+  protected readonly uptime = computed(() => formatDuration(this.proxmox.value()?.status.uptimeSeconds));
 
   constructor() {
-    if (this.isAdmin()) this.load();
-  }
-
-  protected load(): void {
-    this.loading.set(true);
-    forkJoin({ status: this.api.status(), snapshots: this.api.snapshots() }).subscribe({
-      next: ({ status, snapshots }) => {
-        this.loading.set(false);
-        this.problem.set(null);
-        this.status.set(status);
-        this.snapshots.set(snapshots);
-      },
-      error: (error: unknown) => {
-        this.loading.set(false);
-        this.status.set(null);
-        const notConfigured = error instanceof HttpErrorResponse && error.status === 503;
-        this.problem.set({ kind: notConfigured ? 'not-configured' : 'error', message: apiErrorMessage(error) });
-      },
-    });
+    if (this.isAdmin()) this.proxmox.reload();
   }
 
   protected taken(snapshots: ProxmoxSnapshotDto[]): void {
-    this.snapshots.set(snapshots);
+    this.proxmox.update((loaded) => loaded && { ...loaded, snapshots });
     this.snackBar.open(`Snapshot ${snapshots[0]?.name ?? ''} taken`, 'OK', { duration: 4000 });
   }
 
@@ -96,6 +79,7 @@ export class ProxmoxPanel {
       .pipe(
         filter((confirmed) => confirmed),
         switchMap(() => {
+          this.rollbackError.set(null);
           this.rollingBack.set(snapshot.name);
           return this.api.rollback(snapshot.name);
         }),
@@ -107,7 +91,7 @@ export class ProxmoxPanel {
           }),
         error: (error: unknown) => {
           this.rollingBack.set(null);
-          this.problem.set({ kind: 'error', message: apiErrorMessage(error) });
+          this.rollbackError.set(apiErrorMessage(error));
         },
       });
   }

@@ -11,6 +11,7 @@ import { filter } from 'rxjs';
 import { UsersApi } from '../api/users-api';
 import { AuthService } from '../auth/auth.service';
 import { apiErrorMessage } from '../http/api-error-message';
+import { Loadable } from '../http/loadable';
 import { Notice } from '../shared/notice';
 import { SetPasswordDialog } from './set-password-dialog';
 import { UserForm } from './user-form';
@@ -28,24 +29,18 @@ export class UsersPanel {
   private readonly snackBar = inject(MatSnackBar);
   protected readonly me = inject(AuthService).user;
   protected readonly roles = ROLES;
-  protected readonly users = signal<UserDto[]>([]);
-  protected readonly error = signal<string | null>(null);
+  protected readonly users = new Loadable<UserDto[]>(() => this.api.list(), []);
+  /** Why the last change of a role or of the enabled state failed. */
+  protected readonly actionError = signal<string | null>(null);
   protected readonly columns = ['username', 'role', 'state', 'lastLoginAt', 'actions'];
 
   constructor() {
-    this.load();
-  }
-
-  protected load(): void {
-    this.api.list().subscribe({
-      next: (users) => this.users.set(users),
-      error: (error: unknown) => this.error.set(apiErrorMessage(error)),
-    });
+    this.users.reload();
   }
 
   protected created(user: UserDto): void {
     this.snackBar.open(`User ${user.username} created`, 'OK', { duration: 4000 });
-    this.load();
+    this.users.reload();
   }
 
   protected setRole(user: UserDto, role: Role): void {
@@ -67,12 +62,12 @@ export class UsersPanel {
   private update(user: UserDto, change: UpdateUserRequest, done: string): void {
     this.api.update(user.username, change).subscribe({
       next: (updated) => {
-        this.error.set(null);
+        this.actionError.set(null);
         this.users.update((users) => users.map((each) => (each.username === updated.username ? updated : each)));
         this.snackBar.open(done, 'OK', { duration: 4000 });
       },
       error: (error: unknown) => {
-        this.error.set(apiErrorMessage(error));
+        this.actionError.set(apiErrorMessage(error));
         // New row objects re-render the rows, which puts the role select back to what the server holds.
         this.users.update((users) => users.map((each) => ({ ...each })));
       },

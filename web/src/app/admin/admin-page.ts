@@ -4,11 +4,12 @@ import { Notice } from '../shared/notice';
 import { ProxmoxPanel } from './proxmox/proxmox-panel';
 import { UsersPanel } from './users-panel';
 
+/** The admin area: who may use the dashboard (admins only), and the Proxmox VM the server runs in. */
 @Component({
-  selector: 'app-server-page',
+  selector: 'app-admin-page',
   imports: [Notice, ProxmoxPanel, UsersPanel],
   template: `
-    <div class="page-header"><h1>Server</h1></div>
+    <div class="page-header"><h1>Admin</h1></div>
     <p class="page-intro">Who may use this deployment server, and the Proxmox VM it runs in.</p>
     @if (isAdmin()) {
       <app-users-panel />
@@ -22,7 +23,7 @@ import { UsersPanel } from './users-panel';
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
-export class ServerPage {
+export class AdminPage {
   private readonly auth = inject(AuthService);
   protected readonly isAdmin = computed(() => this.auth.hasRole('admin'));
 }

@@ -1,0 +1,106 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting, type TestRequest } from '@angular/common/http/testing';
+import { signal } from '@angular/core';
+import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { SOCKET_EVENTS, type ImageDto } from '@rpi-deploy/contracts';
+import { filter, map, Subject } from 'rxjs';
+import { storedSession, storeSession } from '../auth/session.testing';
+import { LiveSocket } from '../live/live-socket';
+import { ImagesPage } from './images-page';
+
+/** Stands in for the socket: the test announces changes by hand. */
+class FakeLiveSocket {
+  readonly events = new Subject<{ name: string; payload: unknown }>();
+  readonly state = signal<'connected'>('connected');
+  on<T>(name: string) {
+    return this.events.pipe(
+      filter((event) => event.name === name),
+      map((event) => event.payload as T),
+    );
+  }
+  imagesChanged(id: number): void {
+    this.events.next({ name: SOCKET_EVENTS.imagesChanged, payload: { id } });
+  }
+}
+
+const IMAGE: ImageDto = {
+  id: 7,
+  product: 'RXP2',
+  version: '1.4.0',
+  description: null,
+  filename: 'rxp2-1.4.0.img',
+  size: 4 * 1024 * 1024,
+  sha256: 'ab'.repeat(32),
+  uploadCompression: 'none',
+  uploadSize: 4 * 1024 * 1024,
+  mappedBytes: 1024 * 1024,
+  partitionTable: { scheme: 'none', partitions: [] },
+  uploadedBy: 'alice',
+  uploadedAt: '2026-11-20T10:00:00.000Z',
+  active: false,
+  activatedAt: null,
+};
+
+/** Longer than the page's debounce of the reloads. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+
+// Material tables render slowly in jsdom on a busy machine.
+jest.setTimeout(30_000);
+
+describe('ImagesPage', () => {
+  let fixture: ComponentFixture<ImagesPage>;
+  let backend: HttpTestingController;
+  let live: FakeLiveSocket;
+
+  const listRequests = (): TestRequest[] => backend.match({ method: 'GET', url: '/api/images' });
+
+  beforeEach(async () => {
+    localStorage.clear();
+    storeSession(storedSession({ role: 'operator' }));
+    live = new FakeLiveSocket();
+    TestBed.configureTestingModule({
+      imports: [ImagesPage],
+      providers: [provideHttpClient(), provideHttpClientTesting(), { provide: LiveSocket, useValue: live }],
+    });
+    backend = TestBed.inject(HttpTestingController);
+    fixture = TestBed.createComponent(ImagesPage);
+    await fixture.whenStable();
+    const first = listRequests();
+    expect(first.length).toBe(1);
+    first[0].flush([IMAGE]);
+    await fixture.whenStable();
+  });
+
+  afterEach(() => backend.verify());
+
+  it('loads the list once per action, though the server also announces the change', async () => {
+    const page: HTMLElement = fixture.nativeElement;
+    page.querySelector<HTMLButtonElement>('[aria-label="Activate RXP2 1.4.0"]')!.click();
+    backend.expectOne({ method: 'POST', url: '/api/images/7/activate' }).flush({ ...IMAGE, active: true });
+    live.imagesChanged(IMAGE.id);
+    await settle();
+
+    const reloads = listRequests();
+    expect(reloads.length).toBe(1);
+    reloads[0].flush([{ ...IMAGE, active: true }]);
+    await fixture.whenStable();
+    expect(page.querySelector('[aria-label="Activate RXP2 1.4.0"]')).toBeNull();
+  });
+
+  it("reloads once for another user's change", async () => {
+    live.imagesChanged(8);
+    live.imagesChanged(8);
+    await settle();
+
+    expect(listRequests().length).toBe(1);
+  });
+
+  it('still reloads after its own change when the socket says nothing', async () => {
+    const page: HTMLElement = fixture.nativeElement;
+    page.querySelector<HTMLButtonElement>('[aria-label="Activate RXP2 1.4.0"]')!.click();
+    backend.expectOne({ method: 'POST', url: '/api/images/7/activate' }).flush({ ...IMAGE, active: true });
+    await settle();
+
+    expect(listRequests().length).toBe(1);
+  });
+});
