@@ -1,8 +1,8 @@
 /**
  * What dnsmasq would produce while a Pi 5 netboots, without a deployment network: its log lines
- * (log-facility format, pi5-netboot.md §4) appended to the log file the server follows, and the
+ * (log-facility format, docs/pi5-netboot.md §7) appended to the log file the server follows, and the
  * shipped dhcp-script hook called with dnsmasq's arguments. The server turns both into "units seen
- * netbooting" on the dashboard; a server without the netboot module simply ignores them.
+ * netbooting" on the dashboard.
  */
 import { execFile } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';

@@ -1,8 +1,9 @@
 /**
  * A stand-in for the deployment listener of the rpi-deploy server, exactly as far as the installer
- * contract goes (libs/contracts deployments.ts, interfaces.md "Deployment API"), on node:http only,
- * with faults a test can inject. The real server replaces it once it exists; the installer tests
- * are written so that the same assertions hold against either.
+ * contract goes (libs/contracts deployments.ts, docs/interfaces.md "Deployment API"), on node:http
+ * only, with faults a test can inject. It serves what the real server never does (compressed
+ * streams, images without a block map); the other installer tests run against the real server,
+ * and the same assertions hold against either.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';

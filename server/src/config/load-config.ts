@@ -32,7 +32,7 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Parses the server configuration from environment variables (names and defaults as in
- * shared/spec/interfaces.md). Throws ConfigError listing every invalid variable.
+ * docs/interfaces.md, "Server settings"). Throws ConfigError listing every invalid variable.
  */
 export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): AppConfig {
   const cwd = options.cwd ?? process.cwd();

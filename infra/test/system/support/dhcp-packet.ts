@@ -6,7 +6,7 @@ const MAGIC_COOKIE = [99, 130, 83, 99];
 
 export const DHCP = { DISCOVER: 1, OFFER: 2, REQUEST: 3, ACK: 5, NAK: 6 } as const;
 
-/** Option 55 of the Pi 5 bootloader (pi5-netboot.md §2). */
+/** Option 55 of the Pi 5 bootloader (docs/pi5-netboot.md §2). */
 export const PI5_PARAMETER_REQUEST_LIST = [1, 3, 43, 60, 66, 67, 128, 129, 130, 131, 132, 133, 134, 135];
 export const PXE_VENDOR_CLASS = 'PXEClient:Arch:00000:UNDI:002001';
 

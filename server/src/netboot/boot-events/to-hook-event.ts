@@ -5,7 +5,7 @@ import type { HookEvent } from './hook-event';
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
-/** Reads dnsmasq's positional arguments for the action (pi5-netboot.md §4); 400 when they do not fit. */
+/** Reads dnsmasq's positional arguments for the action (docs/pi5-netboot.md §7.2); 400 when they do not fit. */
 export function toHookEvent(body: NetbootHookBody): HookEvent {
   if (!isIPv4(body.arg3)) throw new BadRequestException(`arg3 must be the client's IPv4 address, got "${body.arg3}"`);
   if (body.action === 'tftp') {

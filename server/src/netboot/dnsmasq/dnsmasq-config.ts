@@ -22,7 +22,7 @@ export const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
 /** A dnsmasq lease time: seconds, or a number with s/m/h/d/w, or "infinite". */
 export const LEASE_TIME = /^(\d+[smhdw]?|infinite)$/;
 
-/** FourCC "RPi5" at the start of option 97 (client GUID), in both byte orders (pi5-netboot.md §2). */
+/** FourCC "RPi5" at the start of option 97 (client GUID), in both byte orders (docs/pi5-netboot.md §2). */
 export const PI5_GUID_MATCHES = ['0:52:50:69:35', '0:35:69:50:52'] as const;
 /** The Pi 5 bootloader's option 60 starts with this (so does an x86 PXE ROM's: never match on it alone). */
 export const PXE_VENDOR_CLASS = 'PXEClient:Arch:00000';

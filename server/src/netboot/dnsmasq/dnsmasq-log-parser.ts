@@ -13,7 +13,7 @@ const FAILED = /^failed sending (.+) to (\S+)$/;
 const ERROR = /^error (\d+) (.*) received from (\S+)$/;
 
 /**
- * Reads a line of dnsmasq's log-facility file (pi5-netboot.md §4); anything else is undefined.
+ * Reads a line of dnsmasq's log-facility file (docs/pi5-netboot.md §7.1); anything else is undefined.
  * TFTP paths are as dnsmasq prints them: the TFTP root followed by the requested file.
  */
 export function parseDnsmasqLogLine(line: string): DnsmasqLogEntry | undefined {

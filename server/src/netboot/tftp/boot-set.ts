@@ -7,7 +7,7 @@ import { FatPartition } from './fat-partition';
 /** Thrown when an image or the build lacks something a Pi 5 needs: the operator must act (409). */
 export class BootSetError extends Error {}
 
-/** Files every Pi 5 netboot needs besides the kernel (pi5-netboot.md §3). */
+/** Files every Pi 5 netboot needs besides the kernel (docs/pi5-netboot.md §3). */
 export const REQUIRED_BOOT_FILES = ['bcm2712-rpi-5-b.dtb', 'overlays/overlay_map.dtb', 'overlays/bcm2712d0.dtbo'];
 export const INITRAMFS_NAME = 'initramfs.img';
 const FAT_TYPES = new Set(['0b', '0c', '0e', '06', 'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7']);
