@@ -29,16 +29,16 @@ import { ImagesService } from '../images/images.service';
 import { DeploymentEvent } from './deployment-event.entity';
 import { DeploymentLog } from './deployment-log';
 import { DeploymentUpdates } from './deployment-updates';
-import { DeploymentWriter } from './deployment-writer';
+import { OpenDeployments } from './open-deployments';
 import { Deployment } from './deployment.entity';
 import type { ConfigBody, StatusBody } from './dto/installer.dto';
 import type { DeploymentQuery } from './dto/deployment-query.dto';
-import { toDeploymentDto, toEventDto } from './deployment-views';
+import { toDeploymentDto, toEventDto } from './deployment-dtos';
 import { computeStats } from './deployment-stats';
 import { ConfigTurns } from './config-turns';
 import { LiveEvents } from '../live/live-events';
 import { DeploymentListener } from '../listeners/deployment-listener';
-import { DeploymentRows, type NewEvent } from './deployment-rows';
+import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import { StatusReports } from './status-reports';
 import { newStatusToken } from './status-token';
 
@@ -69,9 +69,9 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     private readonly hostnames: HostnamesService,
     private readonly venues: VenuesService,
     private readonly images: ImagesService,
-    private readonly writer: DeploymentWriter,
+    private readonly open: OpenDeployments,
     private readonly reports: StatusReports,
-    private readonly rows: DeploymentRows,
+    private readonly rows: DeploymentRowWriter,
     private readonly log: DeploymentLog,
     private readonly updates: DeploymentUpdates,
     private readonly config: AppConfig,
@@ -137,13 +137,13 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     const { token, hash } = newStatusToken();
     const now = new Date();
     const serial = assignment.deviceSerial!;
-    const { deployment, superseded } = await this.writer.run(async (manager, changed) => {
+    const { deployment, superseded } = await this.open.transaction(async (manager, changed) => {
       const venue = await this.venues.find(manager, assignment.venue);
-      const superseded = this.writer.openWhere((view) => view.serial === serial);
+      const superseded = this.open.openWhere((open) => open.serial === serial);
       for (const old of superseded) {
         ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
       }
-      await this.rows.write(manager, superseded, superseded.map(failureEvent));
+      await this.rows.update(manager, superseded, superseded.map(failureEvent));
       const created = Object.assign(new Deployment(), {
         id: randomUUID(),
         tokenHash: hash,
@@ -172,7 +172,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
         finishedAt: null,
       } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
-      await this.rows.create(manager, created, {
+      await this.rows.insert(manager, created, {
         deploymentId: created.id,
         status: 'starting',
         progress: 0,
@@ -182,7 +182,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
         error: null,
         createdAt: now,
       });
-      [...superseded, created].forEach((view) => changed(view));
+      [...superseded, created].forEach((one) => changed(one));
       return { deployment: created, superseded };
     });
     // Announced only now that they are committed.
@@ -264,15 +264,15 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
   async failSilent(now = new Date()): Promise<number> {
     const timeout = this.config.deployments.silenceTimeoutSeconds;
     const cutoff = now.getTime() - timeout * 1000;
-    // In the writer's turn every accepted report is in its cache: nothing newer is in flight.
-    const silent = await this.writer.run(async (manager, changed) => {
-      const found = this.writer.openWhere((view) => view.lastReportAt.getTime() < cutoff);
-      for (const view of found) ended(view, 'no report', `no report for ${timeout} s`, now);
-      await this.rows.write(manager, found, found.map(failureEvent));
-      found.forEach((view) => changed(view));
+    // In a transaction's turn every accepted report is in the cache: nothing newer is in flight.
+    const silent = await this.open.transaction(async (manager, changed) => {
+      const found = this.open.openWhere((open) => open.lastReportAt.getTime() < cutoff);
+      for (const deployment of found) ended(deployment, 'no report', `no report for ${timeout} s`, now);
+      await this.rows.update(manager, found, found.map(failureEvent));
+      found.forEach((deployment) => changed(deployment));
       return found;
     });
-    for (const view of silent) this.announce(toDeploymentDto(view), 'failed', view.error, now);
+    for (const deployment of silent) this.announce(toDeploymentDto(deployment), 'failed', deployment.error, now);
     return silent.length;
   }
 
@@ -284,20 +284,20 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
 }
 
 /** The server ends a deployment: a restarted unit, or silence. */
-function ended(view: Deployment, message: string, error: string, at: Date): void {
-  Object.assign(view, { status: 'failed', message, error, finishedAt: at, lastReportAt: at });
+function ended(deployment: Deployment, message: string, error: string, at: Date): void {
+  Object.assign(deployment, { status: 'failed', message, error, finishedAt: at, lastReportAt: at });
 }
 
-function failureEvent(view: Deployment): NewEvent {
+function failureEvent(deployment: Deployment): NewEvent {
   return {
-    deploymentId: view.id,
+    deploymentId: deployment.id,
     status: 'failed',
     progress: null,
     bytesDone: null,
     bytesTotal: null,
-    message: view.message,
-    error: view.error,
-    createdAt: view.lastReportAt,
+    message: deployment.message,
+    error: deployment.error,
+    createdAt: deployment.lastReportAt,
   };
 }
 
