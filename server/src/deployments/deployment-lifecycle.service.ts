@@ -1,71 +1,45 @@
 import {
   Injectable,
   Logger,
-  NotFoundException,
   OnModuleDestroy,
   OnModuleInit,
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
-import {
-  TERMINAL_DEPLOYMENT_STATUSES,
-  type ConfigResponse,
-  type DeploymentDetailDto,
-  type DeploymentDto,
-  type DeploymentPage,
-  type DeploymentStats,
-  type DeploymentStatus,
-  SOCKET_EVENTS,
-  type DeploymentSortKey,
-} from '@rpi-deploy/contracts';
+import type { ConfigResponse, DeploymentDto, DeploymentStatus } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
-import { Transactions } from '../database/transactions';
 import { HostnamesService } from '../hostnames/hostnames.service';
 import { VenuesService } from '../hostnames/venues.service';
 import { ImagesService } from '../images/images.service';
-import { DeploymentEvent } from './deployment-event.entity';
+import { DeploymentListener } from '../listeners/deployment-listener';
+import { ConfigTurns } from './config-turns';
+import { DeploymentChanges } from './deployment-changes';
+import { toDeploymentDto } from './deployment-dtos';
 import { DeploymentLog } from './deployment-log';
+import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import { DeploymentUpdates } from './deployment-updates';
-import { OpenDeployments } from './open-deployments';
 import { Deployment } from './deployment.entity';
 import type { ConfigBody, StatusBody } from './dto/installer.dto';
-import type { DeploymentQuery } from './dto/deployment-query.dto';
-import { toDeploymentDto, toEventDto } from './deployment-dtos';
-import { computeStats } from './deployment-stats';
-import { ConfigTurns } from './config-turns';
-import { LiveEvents } from '../live/live-events';
-import { DeploymentListener } from '../listeners/deployment-listener';
-import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
+import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
 import { newStatusToken } from './status-token';
 
 const SILENCE_CHECK_MS = 15_000;
-/** Dashboards get fresh statistics at most once a second, and only when counts changed. */
-const STATS_INTERVAL_MS = 1000;
-const EXPORT_LIMIT = 100_000;
 
-/** The column behind each sort key of the history (duration is computed, see durationExpression). */
-const SORT_COLUMNS: Record<Exclude<DeploymentSortKey, 'duration'>, string> = {
-  startedAt: 'd.startedAt',
-  hostname: 'd.hostname',
-  status: 'd.status',
-  venue: 'venue.code',
-  product: 'd.product',
-};
-
+/**
+ * A deployment from start to end, as the installer drives it: `/api/config` starts one (and
+ * ends the unit's previous one), `/api/status` reports move it on, and the server fails those
+ * that fall silent. Every committed change is announced to the dashboards (DeploymentUpdates),
+ * to the rest of the server (DeploymentChanges) and to the deployment log.
+ */
 @Injectable()
-export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
+export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Deployments');
   private readonly configTurns = new ConfigTurns();
   private silenceTimer?: NodeJS.Timeout;
-  private statsTimer?: NodeJS.Timeout;
-  private statsDirty = false;
 
   constructor(
-    @InjectRepository(Deployment) private readonly deployments: Repository<Deployment>,
     private readonly hostnames: HostnamesService,
     private readonly venues: VenuesService,
     private readonly images: ImagesService,
@@ -74,51 +48,19 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     private readonly rows: DeploymentRowWriter,
     private readonly log: DeploymentLog,
     private readonly updates: DeploymentUpdates,
+    private readonly changes: DeploymentChanges,
     private readonly config: AppConfig,
-    private readonly live: LiveEvents,
     private readonly listener: DeploymentListener,
-    private readonly transactions: Transactions,
   ) {}
 
   onModuleInit(): void {
     const every = Math.min(SILENCE_CHECK_MS, this.config.deployments.silenceTimeoutSeconds * 500);
     this.silenceTimer = setInterval(() => void this.failSilent().catch((error) => this.logger.error(error)), every);
     this.silenceTimer.unref();
-    this.statsTimer = setInterval(
-      () => void this.publishStats().catch((error) => this.logger.error(error)),
-      STATS_INTERVAL_MS,
-    );
-    this.statsTimer.unref();
   }
 
   onModuleDestroy(): void {
     clearInterval(this.silenceTimer);
-    clearInterval(this.statsTimer);
-  }
-
-  async stats(now = new Date()): Promise<DeploymentStats> {
-    const since = new Date(now.getTime() - 31 * 86_400_000);
-    const rows = await this.deployments
-      .createQueryBuilder('d')
-      .innerJoin('d.venue', 'venue')
-      .select(['d.status', 'd.product', 'd.startedAt', 'd.finishedAt', 'd.bytesTotal', 'd.venueId', 'venue.code'])
-      .where('d.startedAt >= :since', { since })
-      .getMany();
-    return computeStats(
-      rows.map((d) => ({ ...d, venue: d.venue!.code })),
-      now,
-    );
-  }
-
-  /** Every deployment the filters match (no paging), newest first, for the CSV export. */
-  async exportRows(query: DeploymentQuery): Promise<DeploymentDto[]> {
-    return (await this.list({ ...query, page: 1, pageSize: EXPORT_LIMIT })).items;
-  }
-
-  private async publishStats(): Promise<void> {
-    if (!this.statsDirty) return;
-    this.statsDirty = false;
-    this.live.publish(SOCKET_EVENTS.statsUpdated, await this.stats());
   }
 
   /** `POST /api/config`: hostname, image and a new deployment for a unit. */
@@ -216,50 +158,6 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
     this.announce(view, body.status, body.message ?? body.error ?? null, at);
   }
 
-  async list(query: DeploymentQuery): Promise<DeploymentPage> {
-    const page = query.page ?? 1;
-    const pageSize = query.pageSize ?? 50;
-    const sort = query.sort ?? 'startedAt';
-    const order = (query.order ?? (sort === 'startedAt' ? 'desc' : 'asc')).toUpperCase() as 'ASC' | 'DESC';
-    const builder = this.deployments
-      .createQueryBuilder('d')
-      .leftJoinAndSelect('d.venue', 'venue')
-      .skip((page - 1) * pageSize)
-      .take(pageSize);
-    if (sort === 'duration') {
-      // Running deployments have no duration yet: they come last either way.
-      builder.addSelect(this.durationExpression(), 'duration').orderBy('duration', order, 'NULLS LAST');
-    } else {
-      builder.orderBy(SORT_COLUMNS[sort], order);
-    }
-    // Ties in a stable order, so paging never repeats or skips a row.
-    builder.addOrderBy('d.startedAt', 'DESC').addOrderBy('d.id', 'ASC');
-    if (query.status) builder.andWhere('d.status = :status', { status: query.status });
-    if (query.product) builder.andWhere('d.product = :product', { product: query.product });
-    if (query.venue) builder.andWhere('venue.code = :venue', { venue: query.venue.toUpperCase() });
-    if (query.from) builder.andWhere('d.startedAt >= :from', { from: new Date(query.from) });
-    if (query.to) builder.andWhere('d.startedAt < :to', { to: new Date(query.to) });
-    const [items, total] = await builder.getManyAndCount();
-    return { items: items.map(toDeploymentDto), total, page, pageSize };
-  }
-
-  /** Seconds from start to finish (NULL while running), in the database's own date arithmetic. */
-  private durationExpression(): string {
-    return this.transactions.isPostgres
-      ? 'EXTRACT(EPOCH FROM (d.finished_at - d.started_at))'
-      : '(julianday(d.finished_at) - julianday(d.started_at)) * 86400';
-  }
-
-  async get(id: string): Promise<DeploymentDetailDto> {
-    const deployment = await this.deployments.findOne({ where: { id }, relations: { venue: true } });
-    if (!deployment) throw new NotFoundException(`No deployment ${id}`);
-    const events = await this.deployments.manager.find(DeploymentEvent, {
-      where: { deploymentId: id },
-      order: { id: 'ASC' },
-    });
-    return { ...toDeploymentDto(deployment), events: events.map(toEventDto) };
-  }
-
   /** Marks deployments without a report for the configured time as failed ("no report"). */
   async failSilent(now = new Date()): Promise<number> {
     const timeout = this.config.deployments.silenceTimeoutSeconds;
@@ -278,7 +176,7 @@ export class DeploymentsService implements OnModuleInit, OnModuleDestroy {
 
   private announce(view: DeploymentDto, status: DeploymentStatus, message: string | null, at: Date): void {
     this.updates.queue(view);
-    if (status === 'starting' || TERMINAL_DEPLOYMENT_STATUSES.includes(status)) this.statsDirty = true;
+    this.changes.announce(view);
     this.log.append({ at, ip: view.ip, hostname: view.hostname, serial: view.serial, status, message });
   }
 }
