@@ -8,6 +8,7 @@ import {
   type DeploymentDetailDto,
   type DeploymentDto,
   type DeploymentPage,
+  type DeploymentQuery,
   type DeploymentSortKey,
   type DeploymentStats,
 } from '@rpi-deploy/contracts';
@@ -18,7 +19,6 @@ import { toDeploymentDto, toEventDto } from './deployment-dtos';
 import { DeploymentEvent } from './deployment-event.entity';
 import { computeStats } from './deployment-stats';
 import { Deployment } from './deployment.entity';
-import type { DeploymentQuery } from './dto/deployment-query.dto';
 
 /** Dashboards get fresh statistics at most once a second, and only when counts changed. */
 const STATS_INTERVAL_MS = 1000;

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import type { DeploymentDetailDto, DeploymentPage, DeploymentStats } from '@rpi-deploy/contracts';
 import { DeploymentHistoryService } from './deployment-history.service';
 import { deploymentsCsv } from './deployments-csv';
-import { DeploymentQuery } from './dto/deployment-query.dto';
+import { DeploymentQueryParams } from './dto/deployment-query.dto';
 
 @ApiTags('deployments')
 @ApiBearerAuth()
@@ -13,7 +13,7 @@ export class DeploymentsController {
 
   @Get()
   @ApiOkResponse({ description: 'Newest first, filtered and paged' })
-  list(@Query() query: DeploymentQuery): Promise<DeploymentPage> {
+  list(@Query() query: DeploymentQueryParams): Promise<DeploymentPage> {
     return this.history.list(query);
   }
 
@@ -28,7 +28,7 @@ export class DeploymentsController {
   @Header('Content-Type', 'text/csv; charset=utf-8')
   @Header('Content-Disposition', 'attachment; filename="deployments.csv"')
   @ApiOkResponse({ description: 'The filtered history as CSV (same filters as the list, no paging)' })
-  async exportCsv(@Query() query: DeploymentQuery): Promise<string> {
+  async exportCsv(@Query() query: DeploymentQueryParams): Promise<string> {
     return deploymentsCsv(await this.history.exportRows(query));
   }
 

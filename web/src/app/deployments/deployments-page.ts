@@ -11,8 +11,14 @@ import { MatSelectModule } from '@angular/material/select';
 import { MatSortModule, type Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { RouterLink } from '@angular/router';
-import { DEPLOYMENT_STATUSES, PRODUCT_CODES, type DeploymentDto, type DeploymentSortKey } from '@rpi-deploy/contracts';
-import { DeploymentsApi, type DeploymentFilter } from '../api/deployments-api';
+import {
+  DEPLOYMENT_STATUSES,
+  PRODUCT_CODES,
+  type DeploymentDto,
+  type DeploymentFilter,
+  type DeploymentSortKey,
+} from '@rpi-deploy/contracts';
+import { DeploymentsApi } from '../api/deployments-api';
 import { formatDuration } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Notice } from '../shared/notice';
