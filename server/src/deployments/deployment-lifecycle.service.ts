@@ -81,7 +81,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     const serial = assignment.deviceSerial!;
     const { deployment, superseded } = await this.open.transaction(async (manager, changed) => {
       const venue = await this.venues.find(manager, assignment.venue);
-      const superseded = this.open.openWhere((open) => open.serial === serial);
+      const superseded = this.open.openWhere((running) => running.serial === serial);
       for (const old of superseded) {
         ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
       }
@@ -164,7 +164,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     const cutoff = now.getTime() - timeout * 1000;
     // In a transaction's turn every accepted report is in the cache: nothing newer is in flight.
     const silent = await this.open.transaction(async (manager, changed) => {
-      const found = this.open.openWhere((open) => open.lastReportAt.getTime() < cutoff);
+      const found = this.open.openWhere((running) => running.lastReportAt.getTime() < cutoff);
       for (const deployment of found) ended(deployment, 'no report', `no report for ${timeout} s`, now);
       await this.rows.update(manager, found, found.map(failureEvent));
       found.forEach((deployment) => changed(deployment));
