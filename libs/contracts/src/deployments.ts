@@ -120,6 +120,30 @@ export type DeploymentSortKey = (typeof DEPLOYMENT_SORT_KEYS)[number];
 export const SORT_ORDERS = ['asc', 'desc'] as const;
 export type SortOrder = (typeof SORT_ORDERS)[number];
 
+/** What the history is filtered by (GET /api/deployments and its CSV export). */
+export interface DeploymentFilter {
+  status?: DeploymentStatus;
+  /** Venue code, in any case. */
+  venue?: string;
+  product?: ProductCode;
+  /** ISO 8601: started at or after. */
+  from?: string;
+  /** ISO 8601: started before. */
+  to?: string;
+}
+
+/**
+ * GET /api/deployments: the filter, which page (1-based, 50 deployments a page unless said,
+ * at most 500) and in which order (newest first unless said; see DEPLOYMENT_SORT_KEYS).
+ */
+export interface DeploymentQuery extends DeploymentFilter {
+  page?: number;
+  pageSize?: number;
+  sort?: DeploymentSortKey;
+  /** Default: desc for startedAt, else asc. */
+  order?: SortOrder;
+}
+
 export interface DeploymentPage {
   items: DeploymentDto[];
   total: number;

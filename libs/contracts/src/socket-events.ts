@@ -1,6 +1,14 @@
+import type { DeploymentDto } from './deployments';
+
 /** Names of the events the management listener's socket.io gateway emits. */
 export const SOCKET_EVENTS = {
+  /**
+   * One deployment's latest view (a DeploymentDto) per event, throttled like deploymentsUpdated.
+   * Kept for outside clients (QA scripts); the dashboard listens to deploymentsUpdated.
+   */
   deploymentUpdated: 'deployment.updated',
+  /** Once per tick, the latest views of the deployments that changed in it (DeploymentsUpdatedEvent). */
+  deploymentsUpdated: 'deployments.updated',
   deviceSeen: 'device.seen',
   statsUpdated: 'stats.updated',
   /** An image upload in progress: bytes received and unpacked so far. */
@@ -9,6 +17,12 @@ export const SOCKET_EVENTS = {
   imagesChanged: 'images.changed',
 } as const;
 export type SocketEventName = (typeof SOCKET_EVENTS)[keyof typeof SOCKET_EVENTS];
+
+/**
+ * `deployments.updated`: one entry per deployment, its latest view. A final status (success,
+ * failed) comes at once in a batch of its own and is never followed by an older view.
+ */
+export type DeploymentsUpdatedEvent = DeploymentDto[];
 
 export interface ImageProgressEvent {
   /** Identifies one upload across its events. */

@@ -4,7 +4,7 @@ import { bigintAsNumber } from '../database/bigint-transformer';
 import { Venue } from '../hostnames/venue.entity';
 import { DeploymentEvent } from './deployment-event.entity';
 
-/** One install of one unit: its current view; every report is also kept as a DeploymentEvent. */
+/** One install of one unit as it stands now; every report is also kept as a DeploymentEvent. */
 @Entity({ name: 'deployments' })
 @Index('IDX_deployments_status', ['status'])
 @Index('IDX_deployments_started', ['startedAt'])

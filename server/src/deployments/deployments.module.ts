@@ -2,21 +2,37 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
+import { DeploymentChanges } from './deployment-changes';
 import { DeploymentEvent } from './deployment-event.entity';
+import { DeploymentHistoryService } from './deployment-history.service';
+import { DeploymentLifecycleService } from './deployment-lifecycle.service';
 import { DeploymentLog } from './deployment-log';
+import { DeploymentRowWriter } from './deployment-row-writer';
 import { DeploymentUpdates } from './deployment-updates';
-import { DeploymentWriter } from './deployment-writer';
 import { Deployment } from './deployment.entity';
 import { DeploymentsController } from './deployments.controller';
-import { DeploymentsService } from './deployments.service';
 import { InstallerApiController } from './installer-api.controller';
-import { DeploymentRows } from './deployment-rows';
+import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
 
-/** The installer API (config, status) and the deployment history; uses Hostnames and Images. */
+/**
+ * The installer API (config, status: DeploymentLifecycleService) and the deployment history
+ * (DeploymentHistoryService); uses Hostnames and Images. Other modules learn of deployment
+ * changes through DeploymentChanges, the one thing exported.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent]), HostnamesModule, ImagesModule],
   controllers: [InstallerApiController, DeploymentsController],
-  providers: [DeploymentsService, DeploymentLog, DeploymentUpdates, DeploymentWriter, StatusReports, DeploymentRows],
+  providers: [
+    DeploymentLifecycleService,
+    DeploymentHistoryService,
+    DeploymentChanges,
+    DeploymentLog,
+    DeploymentUpdates,
+    OpenDeployments,
+    StatusReports,
+    DeploymentRowWriter,
+  ],
+  exports: [DeploymentChanges],
 })
 export class DeploymentsModule {}

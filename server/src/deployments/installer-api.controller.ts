@@ -10,7 +10,7 @@ import {
 import type { ConfigResponse, StatusAck } from '@rpi-deploy/contracts';
 import { bearerToken } from '../auth/auth.guard';
 import { DeploymentRoute } from '../listeners/deployment-route.decorator';
-import { DeploymentsService } from './deployments.service';
+import { DeploymentLifecycleService } from './deployment-lifecycle.service';
 import { ConfigBody, StatusBody } from './dto/installer.dto';
 
 /** What the installer on each Pi calls, on the deployment listener (no user login). */
@@ -18,7 +18,7 @@ import { ConfigBody, StatusBody } from './dto/installer.dto';
 @DeploymentRoute()
 @Controller('api')
 export class InstallerApiController {
-  constructor(private readonly deployments: DeploymentsService) {}
+  constructor(private readonly lifecycle: DeploymentLifecycleService) {}
 
   @Post('config')
   @HttpCode(200)
@@ -27,7 +27,7 @@ export class InstallerApiController {
   @ApiConflictResponse({ description: 'No free kart number, or no active batch' })
   @ApiServiceUnavailableResponse({ description: 'No active image for the product' })
   config(@Body() body: ConfigBody, @Ip() ip: string): Promise<ConfigResponse> {
-    return this.deployments.configure(body, ip ?? null);
+    return this.lifecycle.configure(body, ip ?? null);
   }
 
   @Post('status')
@@ -41,7 +41,7 @@ export class InstallerApiController {
     @Headers('authorization') authorization: string | undefined,
     @Ip() ip: string,
   ): Promise<StatusAck> {
-    await this.deployments.report(body, bearerToken(authorization), ip ?? null);
+    await this.lifecycle.report(body, bearerToken(authorization), ip ?? null);
     return { received: true };
   }
 }

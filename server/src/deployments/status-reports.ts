@@ -1,11 +1,11 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { isAllowedTransition, TERMINAL_DEPLOYMENT_STATUSES, type DeploymentDto } from '@rpi-deploy/contracts';
-import { toDeploymentDto } from './deployment-views';
-import { DeploymentWriter } from './deployment-writer';
+import { toDeploymentDto } from './deployment-dtos';
+import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import type { Deployment } from './deployment.entity';
 import type { StatusBody } from './dto/installer.dto';
-import { DeploymentRows, type NewEvent } from './deployment-rows';
+import { OpenDeployments } from './open-deployments';
 import { tokenMatches } from './status-token';
 
 /** A report accepted and committed: the deployment's view right after it, and when it came. */
@@ -27,8 +27,8 @@ interface Pending {
  * `POST /api/status` with group commit: the reports that arrive while the previous write is in
  * flight are stored together in ONE transaction, and each is answered only after that commit,
  * so an acknowledged report is durable. Under load this turns hundreds of small transactions a
- * second into a few larger ones. Each report is checked, in arrival order, against the view the
- * reports before it left (from the writer's cache, no SELECT); a refused one (403, 404, 409)
+ * second into a few larger ones. Each report is checked, in arrival order, against the deployment
+ * as the reports before it left it (from OpenDeployments, no SELECT); a refused one (403, 404, 409)
  * is answered at once and writes nothing.
  */
 @Injectable()
@@ -36,8 +36,8 @@ export class StatusReports {
   private pending: Pending[] = [];
 
   constructor(
-    private readonly writer: DeploymentWriter,
-    private readonly rows: DeploymentRows,
+    private readonly open: OpenDeployments,
+    private readonly rows: DeploymentRowWriter,
   ) {}
 
   submit(body: StatusBody, token: string, ip: string | null): Promise<StoredReport> {
@@ -56,7 +56,7 @@ export class StatusReports {
       return batch;
     };
     try {
-      const accepted = await this.writer.run((manager, changed) => this.store(manager, take(), changed));
+      const accepted = await this.open.transaction((manager, changed) => this.store(manager, take(), changed));
       for (const { report, view } of accepted) report.resolve({ view, at: report.at });
     } catch (error) {
       // Nothing of the batch was committed: every report in it fails (500) and may be sent again.
@@ -64,25 +64,25 @@ export class StatusReports {
     }
   }
 
-  private async store(manager: EntityManager, batch: Pending[], changed: (view: Deployment) => void) {
-    const views = new Map<string, Deployment>();
+  private async store(manager: EntityManager, batch: Pending[], changed: (deployment: Deployment) => void) {
+    const deployments = new Map<string, Deployment>();
     const events: NewEvent[] = [];
     const accepted: Array<{ report: Pending; view: DeploymentDto }> = [];
     for (const report of batch) {
       const { deploymentId: id } = report.body;
       try {
-        const deployment = views.get(id) ?? (await this.writer.current(manager, id));
+        const deployment = deployments.get(id) ?? (await this.open.current(manager, id));
         refuseIfNotAllowed(deployment, report);
         applyReport(deployment, report);
-        views.set(id, deployment);
+        deployments.set(id, deployment);
         events.push(eventOf(report));
         accepted.push({ report, view: toDeploymentDto(deployment) });
       } catch (error) {
         report.reject(error);
       }
     }
-    await this.rows.write(manager, [...views.values()], events);
-    for (const view of views.values()) changed(view);
+    await this.rows.update(manager, [...deployments.values()], events);
+    for (const deployment of deployments.values()) changed(deployment);
     return accepted;
   }
 }
@@ -103,7 +103,7 @@ function refuseIfNotAllowed(
   }
 }
 
-/** Applies a report to the deployment's current view. */
+/** Applies a report to the deployment. */
 function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
   deployment.status = body.status;
   deployment.lastReportAt = at;

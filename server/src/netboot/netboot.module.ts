@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DeploymentsModule } from '../deployments/deployments.module';
 import { ImagesModule } from '../images/images.module';
 import { DnsmasqEvents } from './boot-events/dnsmasq-events';
 import { HookSecret } from './boot-events/hook-secret';
@@ -11,9 +12,13 @@ import { RuntimeBundleController } from './runtime-bundle.controller';
 import { NetbootUnit } from './tftp/netboot-unit.entity';
 import { TftpRootService } from './tftp/tftp-root.service';
 
-/** Netboot: dnsmasq configuration, the TFTP root, boot events, the runtime bundle, pre-flight checks. */
+/**
+ * Netboot: dnsmasq configuration, the TFTP root, boot events, the runtime bundle, pre-flight checks.
+ * Reads Images; imports Deployments only for DeploymentChanges, to see a unit's installer take
+ * over (its netboot ends there). Deployments never imports Netboot, so there is no cycle.
+ */
 @Module({
-  imports: [ImagesModule, TypeOrmModule.forFeature([NetbootUnit])],
+  imports: [ImagesModule, DeploymentsModule, TypeOrmModule.forFeature([NetbootUnit])],
   controllers: [NetbootController, RuntimeBundleController],
   providers: [DnsmasqConfigService, TftpRootService, NetbootDevices, DnsmasqEvents, HookSecret, PreflightService],
 })

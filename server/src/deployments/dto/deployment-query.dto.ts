@@ -6,6 +6,7 @@ import {
   DEPLOYMENT_STATUSES,
   PRODUCT_CODES,
   SORT_ORDERS,
+  type DeploymentQuery,
   type DeploymentSortKey,
   type DeploymentStatus,
   type ProductCode,
@@ -13,7 +14,8 @@ import {
 } from '@rpi-deploy/contracts';
 import { IsProductCode, IsVenueCode } from '../../validation/domain-validators';
 
-export class DeploymentQuery {
+/** The query string of GET /api/deployments and its CSV export, checked. */
+export class DeploymentQueryParams implements DeploymentQuery {
   @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
   @IsOptional()
   @IsIn(DEPLOYMENT_STATUSES, { message: `status must be one of ${DEPLOYMENT_STATUSES.join(', ')}` })

@@ -8,6 +8,7 @@ import {
   type NetbootEventKind,
 } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
+import { DeploymentChanges } from '../../deployments/deployment-changes';
 import { LiveEvents } from '../../live/live-events';
 import type { DnsmasqLogEntry } from '../dnsmasq/dnsmasq-log-parser';
 import type { HookEvent } from './hook-event';
@@ -35,12 +36,11 @@ export class NetbootDevices implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly config: AppConfig,
     private readonly live: LiveEvents,
+    private readonly deployments: DeploymentChanges,
   ) {}
 
   onModuleInit(): void {
-    this.subscription = this.live.stream.subscribe(({ name, payload }) => {
-      if (name === SOCKET_EVENTS.deploymentUpdated) this.linkDeployment(payload as DeploymentDto);
-    });
+    this.subscription = this.deployments.changed$.subscribe((deployment) => this.linkDeployment(deployment));
   }
 
   onModuleDestroy(): void {

@@ -2,24 +2,12 @@ import { HttpClient, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import type {
   DeploymentDetailDto,
+  DeploymentFilter,
   DeploymentPage,
-  DeploymentSortKey,
+  DeploymentQuery,
   DeploymentStats,
-  DeploymentStatus,
-  ProductCode,
-  SortOrder,
 } from '@rpi-deploy/contracts';
 import type { Observable } from 'rxjs';
-
-export interface DeploymentFilter {
-  status?: DeploymentStatus;
-  venue?: string;
-  product?: ProductCode;
-  /** ISO 8601: started at or after. */
-  from?: string;
-  /** ISO 8601: started before. */
-  to?: string;
-}
 
 /** Deployment history, details, statistics and the CSV export (`/api/deployments`). */
 @Injectable({ providedIn: 'root' })
@@ -31,11 +19,10 @@ export class DeploymentsApi {
     filter: DeploymentFilter,
     page = 1,
     pageSize = 50,
-    order?: { sort: DeploymentSortKey; order: SortOrder },
+    order?: Required<Pick<DeploymentQuery, 'sort' | 'order'>>,
   ): Observable<DeploymentPage> {
-    let params = toParams(filter).set('page', page).set('pageSize', pageSize);
-    if (order) params = params.set('sort', order.sort).set('order', order.order);
-    return this.http.get<DeploymentPage>('/api/deployments', { params });
+    const query: DeploymentQuery = { ...filter, page, pageSize, ...order };
+    return this.http.get<DeploymentPage>('/api/deployments', { params: toParams(query) });
   }
 
   get(id: string): Observable<DeploymentDetailDto> {
@@ -52,8 +39,9 @@ export class DeploymentsApi {
   }
 }
 
-function toParams(filter: DeploymentFilter): HttpParams {
+/** The query string: empty fields are left out. */
+function toParams(query: DeploymentQuery): HttpParams {
   let params = new HttpParams();
-  for (const [key, value] of Object.entries(filter)) if (value) params = params.set(key, value);
+  for (const [key, value] of Object.entries(query)) if (value) params = params.set(key, value);
   return params;
 }

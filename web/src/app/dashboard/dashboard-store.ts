@@ -3,16 +3,15 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import {
   SOCKET_EVENTS,
   type BatchDto,
-  type DeploymentDto,
+  type DeploymentsUpdatedEvent,
   type DeploymentStats,
   type NetbootDeviceDto,
 } from '@rpi-deploy/contracts';
-import { forkJoin } from 'rxjs';
+import { bufferTime, filter, forkJoin } from 'rxjs';
 import { BatchesApi } from '../api/batches-api';
 import { DeploymentsApi } from '../api/deployments-api';
 import { NetbootApi } from '../api/netboot-api';
 import { apiErrorMessage } from '../http/api-error-message';
-import { Coalescer } from '../live/coalescer';
 import { LiveSocket } from '../live/live-socket';
 import { applyUpdates, isFinished, type LiveUnits } from './live-units';
 import { mergeDevices } from './netbooting-devices';
@@ -20,8 +19,12 @@ import { mergeDevices } from './netbooting-devices';
 /** How far back the dashboard looks when it (re)loads: one working day of units. */
 const WINDOW_MS = 12 * 60 * 60 * 1000;
 const SNAPSHOT_SIZE = 300;
-/** Live events are applied in batches at most this often: a fleet must not redraw the page per event. */
-const REDRAW_INTERVAL_MS = 200;
+/**
+ * Netboot devices are applied in batches at most this often: a fleet must not redraw the page per
+ * DHCP or TFTP step, and the server sends `device.seen` as each happens. (Deployments need no such
+ * thing here: the server already batches them, once per tick.)
+ */
+const DEVICE_REDRAW_INTERVAL_MS = 200;
 /** Batch progress comes from the API; reloads are held back until reports calm down. */
 const BATCH_RELOAD_DELAY_MS = 1_000;
 
@@ -48,36 +51,25 @@ export class DashboardStore {
   readonly loaded = signal(false);
   readonly connection = this.live.state;
 
-  private readonly unitUpdates = new Coalescer<DeploymentDto>(
-    (deployment) => deployment.id,
-    (updates) => this.applyUnitUpdates(updates),
-    REDRAW_INTERVAL_MS,
-  );
-  private readonly deviceUpdates = new Coalescer<NetbootDeviceDto>(
-    (device) => device.mac,
-    (devices) => this.devices.update((current) => mergeDevices(current, devices)),
-    REDRAW_INTERVAL_MS,
-  );
-
   constructor() {
     this.live
-      .on<DeploymentDto>(SOCKET_EVENTS.deploymentUpdated)
+      .on<DeploymentsUpdatedEvent>(SOCKET_EVENTS.deploymentsUpdated)
       .pipe(takeUntilDestroyed())
-      .subscribe((deployment) => this.unitUpdates.push(deployment));
+      .subscribe((batch) => this.applyUnitUpdates(batch));
     this.live
       .on<DeploymentStats>(SOCKET_EVENTS.statsUpdated)
       .pipe(takeUntilDestroyed())
       .subscribe((stats) => this.stats.set(stats));
     this.live
       .on<NetbootDeviceDto>(SOCKET_EVENTS.deviceSeen)
-      .pipe(takeUntilDestroyed())
-      .subscribe((device) => this.deviceUpdates.push(device));
+      .pipe(
+        bufferTime(DEVICE_REDRAW_INTERVAL_MS),
+        filter((seen) => seen.length > 0),
+        takeUntilDestroyed(),
+      )
+      .subscribe((seen) => this.devices.update((current) => mergeDevices(current, seen)));
     this.live.connected$.pipe(takeUntilDestroyed()).subscribe(() => this.reload());
-    inject(DestroyRef).onDestroy(() => {
-      this.unitUpdates.dispose();
-      this.deviceUpdates.dispose();
-      clearTimeout(this.batchReloadTimer);
-    });
+    inject(DestroyRef).onDestroy(() => clearTimeout(this.batchReloadTimer));
     this.reload();
   }
 
@@ -90,7 +82,6 @@ export class DashboardStore {
       batches: this.batchesApi.list(),
     }).subscribe({
       next: ({ page, stats, batches }) => {
-        this.unitUpdates.flushNow();
         this.units.update((units) => applyUpdates(units, page.items));
         this.stats.set(stats);
         this.batches.set(batches);
@@ -108,7 +99,8 @@ export class DashboardStore {
     });
   }
 
-  private applyUnitUpdates(updates: DeploymentDto[]): void {
+  /** One batch from the server, in one signal update. */
+  private applyUnitUpdates(updates: DeploymentsUpdatedEvent): void {
     const before = this.units();
     this.units.set(applyUpdates(before, updates));
     // A new unit took a hostname (batch count moves) or one finished (batch may complete).

@@ -1,4 +1,4 @@
-import type { DeploymentFilter } from '../api/deployments-api';
+import type { DeploymentFilter } from '@rpi-deploy/contracts';
 
 /** What the filter form holds: dates as the browser's date inputs give them (yyyy-mm-dd, local). */
 export interface DeploymentFilterForm {

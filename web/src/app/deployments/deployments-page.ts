@@ -15,10 +15,11 @@ import {
   DEPLOYMENT_STATUSES,
   PRODUCT_CODES,
   type DeploymentDto,
+  type DeploymentFilter,
   type DeploymentPage,
   type DeploymentSortKey,
 } from '@rpi-deploy/contracts';
-import { DeploymentsApi, type DeploymentFilter } from '../api/deployments-api';
+import { DeploymentsApi } from '../api/deployments-api';
 import { formatDuration } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Loadable } from '../http/loadable';

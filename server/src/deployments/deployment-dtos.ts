@@ -2,6 +2,7 @@ import type { DeploymentDto, DeploymentEventDto } from '@rpi-deploy/contracts';
 import type { DeploymentEvent } from './deployment-event.entity';
 import type { Deployment } from './deployment.entity';
 
+/** A deployment as the API returns it and the dashboards get it live (its "view"). */
 export function toDeploymentDto(deployment: Deployment): DeploymentDto {
   return {
     id: deployment.id,
@@ -32,6 +33,7 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
   };
 }
 
+/** One entry of a deployment's timeline, as the detail API returns it. */
 export function toEventDto(event: DeploymentEvent): DeploymentEventDto {
   return {
     at: event.createdAt.toISOString(),

@@ -7,8 +7,8 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { DeploymentEvent } from './deployment-event.entity';
 import { Deployment } from './deployment.entity';
 
-/** The columns of a deployment's current view that a status report changes. */
-const VIEW_PROPERTIES = [
+/** The columns of a deployment that a status report (or the server ending it) changes. */
+const REPORTED_PROPERTIES = [
   'status',
   'progress',
   'bytesDone',
@@ -40,28 +40,29 @@ export type NewEvent = Pick<DeploymentEvent, (typeof EVENT_PROPERTIES)[number]>;
 interface Columns {
   /** Every column of a deployment, for a new one. */
   all: ColumnMetadata[];
-  view: ColumnMetadata[];
+  /** The columns an update sets. */
+  reported: ColumnMetadata[];
   id: ColumnMetadata;
   event: ColumnMetadata[];
 }
 
 /**
- * Writes deployments and their events inside the caller's transaction with statements prepared
- * once, instead of building each query through TypeORM: that building was most of the CPU a
- * status report cost. Values still go through the driver's own conversion (dates,
+ * Writes the rows of deployments and their events inside the caller's transaction (one that
+ * OpenDeployments runs), with statements prepared once instead of building each query through
+ * TypeORM: that building was most of the CPU a status report cost. Values still go through the driver's own conversion (dates,
  * transformers), so rows look exactly as TypeORM writes and reads them. SQLite runs one cached
  * statement per row (no round trips); PostgreSQL one statement per table for a whole batch of
  * reports (named, so the server plans it once per connection).
  */
 @Injectable()
-export class DeploymentRows {
+export class DeploymentRowWriter {
   private columns?: Columns;
   private sqlite?: { create: Statement; update: Statement; insert: Statement };
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** A new deployment with its first event. */
-  async create(manager: EntityManager, deployment: Deployment, event: NewEvent): Promise<void> {
+  async insert(manager: EntityManager, deployment: Deployment, event: NewEvent): Promise<void> {
     const { all } = this.metadata();
     const connection = await this.connection(manager);
     if (connection.postgres) {
@@ -71,15 +72,15 @@ export class DeploymentRows {
         values: this.values(all, deployment),
       });
     } else this.statements(connection.db).create.run(...this.values(all, deployment));
-    await this.write(manager, [], [event]);
+    await this.update(manager, [], [event]);
   }
 
-  /** The changed views of existing deployments, and the new events in the order given. */
-  async write(manager: EntityManager, views: Deployment[], events: NewEvent[]): Promise<void> {
-    if (views.length === 0 && events.length === 0) return;
+  /** The changed columns of existing deployments, and their new events in the order given. */
+  async update(manager: EntityManager, changed: Deployment[], events: NewEvent[]): Promise<void> {
+    if (changed.length === 0 && events.length === 0) return;
     const connection = await this.connection(manager);
-    if (connection.postgres) await this.writePostgres(connection.client, views, events);
-    else this.writeSqlite(connection.db, views, events);
+    if (connection.postgres) await this.updatePostgres(connection.client, changed, events);
+    else this.updateSqlite(connection.db, changed, events);
   }
 
   private async connection(
@@ -93,38 +94,38 @@ export class DeploymentRows {
   }
 
   private statements(db: Database): { create: Statement; update: Statement; insert: Statement } {
-    const { all, view, id, event } = this.metadata();
+    const { all, reported, id, event } = this.metadata();
     this.sqlite ??= {
       create: db.prepare(`INSERT INTO deployments (${names(all)}) VALUES (${all.map(() => '?').join(', ')})`),
       update: db.prepare(
-        `UPDATE deployments SET ${view.map((c) => `${c.databaseName} = ?`).join(', ')} WHERE ${id.databaseName} = ?`,
+        `UPDATE deployments SET ${reported.map((c) => `${c.databaseName} = ?`).join(', ')} WHERE ${id.databaseName} = ?`,
       ),
       insert: db.prepare(`INSERT INTO deployment_events (${names(event)}) VALUES (${event.map(() => '?').join(', ')})`),
     };
     return this.sqlite;
   }
 
-  private writeSqlite(db: Database, views: Deployment[], events: NewEvent[]): void {
-    const { view, id, event } = this.metadata();
+  private updateSqlite(db: Database, changed: Deployment[], events: NewEvent[]): void {
+    const { reported, id, event } = this.metadata();
     const { update, insert } = this.statements(db);
-    for (const row of views) update.run(...this.values(view, row), this.value(id, row));
+    for (const row of changed) update.run(...this.values(reported, row), this.value(id, row));
     for (const row of events) insert.run(...this.values(event, row));
   }
 
-  private async writePostgres(client: PoolClient, views: Deployment[], events: NewEvent[]): Promise<void> {
-    const { view, id, event } = this.metadata();
+  private async updatePostgres(client: PoolClient, changed: Deployment[], events: NewEvent[]): Promise<void> {
+    const { reported, id, event } = this.metadata();
     const casts = (columns: ColumnMetadata[]) =>
       columns.map((c, i) => `$${i + 1}::${this.dataSource.driver.normalizeType(c)}[]`).join(', ');
     const arrays = <T extends object>(columns: ColumnMetadata[], rows: T[]) =>
       columns.map((c) => rows.map((row) => this.value(c, row)));
-    if (views.length > 0) {
-      const all = [...view, id];
+    if (changed.length > 0) {
+      const all = [...reported, id];
       await client.query({
         name: 'deployments-report-update',
         text:
-          `UPDATE deployments AS d SET ${view.map((c) => `${c.databaseName} = x.${c.databaseName}`).join(', ')} ` +
+          `UPDATE deployments AS d SET ${reported.map((c) => `${c.databaseName} = x.${c.databaseName}`).join(', ')} ` +
           `FROM unnest(${casts(all)}) AS x(${names(all)}) WHERE d.${id.databaseName} = x.${id.databaseName}`,
-        values: arrays(all, views),
+        values: arrays(all, changed),
       });
     }
     if (events.length > 0) {
@@ -150,7 +151,7 @@ export class DeploymentRows {
     };
     this.columns = {
       all: deployment.columns,
-      view: VIEW_PROPERTIES.map((p) => column(deployment, p)),
+      reported: REPORTED_PROPERTIES.map((p) => column(deployment, p)),
       id: column(deployment, 'id'),
       event: EVENT_PROPERTIES.map((p) => column(event, p)),
     };

@@ -1,0 +1,204 @@
+import {
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { ConfigResponse, DeploymentDto, DeploymentStatus } from '@rpi-deploy/contracts';
+import { AppConfig } from '../config/app-config';
+import { HostnamesService } from '../hostnames/hostnames.service';
+import { VenuesService } from '../hostnames/venues.service';
+import { ImagesService } from '../images/images.service';
+import { DeploymentListener } from '../listeners/deployment-listener';
+import { ConfigTurns } from './config-turns';
+import { DeploymentChanges } from './deployment-changes';
+import { toDeploymentDto } from './deployment-dtos';
+import { DeploymentLog } from './deployment-log';
+import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
+import { DeploymentUpdates } from './deployment-updates';
+import { Deployment } from './deployment.entity';
+import type { ConfigBody, StatusBody } from './dto/installer.dto';
+import { OpenDeployments } from './open-deployments';
+import { StatusReports } from './status-reports';
+import { newStatusToken } from './status-token';
+
+const SILENCE_CHECK_MS = 15_000;
+
+/**
+ * A deployment from start to end, as the installer drives it: `/api/config` starts one (and
+ * ends the unit's previous one), `/api/status` reports move it on, and the server fails those
+ * that fall silent. Every committed change is announced to the dashboards (DeploymentUpdates),
+ * to the rest of the server (DeploymentChanges) and to the deployment log.
+ */
+@Injectable()
+export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Deployments');
+  private readonly configTurns = new ConfigTurns();
+  private silenceTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly hostnames: HostnamesService,
+    private readonly venues: VenuesService,
+    private readonly images: ImagesService,
+    private readonly open: OpenDeployments,
+    private readonly reports: StatusReports,
+    private readonly rows: DeploymentRowWriter,
+    private readonly log: DeploymentLog,
+    private readonly updates: DeploymentUpdates,
+    private readonly changes: DeploymentChanges,
+    private readonly config: AppConfig,
+    private readonly listener: DeploymentListener,
+  ) {}
+
+  onModuleInit(): void {
+    const every = Math.min(SILENCE_CHECK_MS, this.config.deployments.silenceTimeoutSeconds * 500);
+    this.silenceTimer = setInterval(() => void this.failSilent().catch((error) => this.logger.error(error)), every);
+    this.silenceTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.silenceTimer);
+  }
+
+  /** `POST /api/config`: hostname, image and a new deployment for a unit. */
+  configure(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
+    return this.configTurns.take(() => this.configureNow(body, ip));
+  }
+
+  private async configureNow(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
+    // Refuse before assigning when the product is known and has nothing to install.
+    const named = body.product ? await this.images.active(body.product) : null;
+    if (body.product && !named) throw noImage(body.product);
+    const assignment = await this.hostnames.assign(body);
+    const image = named?.product === assignment.product ? named : await this.images.active(assignment.product);
+    if (!image) throw noImage(assignment.product);
+
+    const { token, hash } = newStatusToken();
+    const now = new Date();
+    const serial = assignment.deviceSerial!;
+    const { deployment, superseded } = await this.open.transaction(async (manager, changed) => {
+      const venue = await this.venues.find(manager, assignment.venue);
+      const superseded = this.open.openWhere((running) => running.serial === serial);
+      for (const old of superseded) {
+        ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
+      }
+      await this.rows.update(manager, superseded, superseded.map(failureEvent));
+      const created = Object.assign(new Deployment(), {
+        id: randomUUID(),
+        tokenHash: hash,
+        status: 'starting',
+        hostname: assignment.hostname,
+        product: assignment.product,
+        venueId: venue.id,
+        venue,
+        serial,
+        mac: assignment.deviceMac!,
+        ip,
+        model: body.model ?? null,
+        storageBytes: body.storageBytes ?? null,
+        imageId: image.id,
+        imageVersion: image.version,
+        progress: 0,
+        bytesDone: null,
+        bytesTotal: null,
+        downloadBps: null,
+        writeBps: null,
+        verifyBps: null,
+        message: `${assignment.reused ? 'kept' : 'assigned'} ${assignment.hostname}, image ${image.version}`,
+        error: null,
+        startedAt: now,
+        lastReportAt: now,
+        finishedAt: null,
+      } satisfies Deployment);
+      // The first event goes in with the deployment: there is never one without the other.
+      await this.rows.insert(manager, created, {
+        deploymentId: created.id,
+        status: 'starting',
+        progress: 0,
+        bytesDone: null,
+        bytesTotal: null,
+        message: created.message,
+        error: null,
+        createdAt: now,
+      });
+      [...superseded, created].forEach((one) => changed(one));
+      return { deployment: created, superseded };
+    });
+    // Announced only now that they are committed.
+    for (const old of superseded) this.announce(toDeploymentDto(old), 'failed', old.error, now);
+    this.announce(toDeploymentDto(deployment), 'starting', deployment.message, now);
+    const base = this.listener.publicUrl();
+    return {
+      deploymentId: deployment.id,
+      statusToken: token,
+      hostname: deployment.hostname,
+      product: deployment.product,
+      venue: assignment.venue,
+      image: {
+        id: image.id,
+        version: image.version,
+        url: `${base}/images/${image.filename}`,
+        size: image.size,
+        sha256: image.sha256,
+        bmapUrl: `${base}/images/${image.filename}.bmap`,
+        compression: 'none',
+        transferSize: image.size,
+      },
+    };
+  }
+
+  /** `POST /api/status`: one report of the installer holding the deployment's token. */
+  async report(body: StatusBody, token: string | undefined, ip: string | null): Promise<void> {
+    if (!token)
+      throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
+    const { view, at } = await this.reports.submit(body, token, ip);
+    this.announce(view, body.status, body.message ?? body.error ?? null, at);
+  }
+
+  /** Marks deployments without a report for the configured time as failed ("no report"). */
+  async failSilent(now = new Date()): Promise<number> {
+    const timeout = this.config.deployments.silenceTimeoutSeconds;
+    const cutoff = now.getTime() - timeout * 1000;
+    // In a transaction's turn every accepted report is in the cache: nothing newer is in flight.
+    const silent = await this.open.transaction(async (manager, changed) => {
+      const found = this.open.openWhere((running) => running.lastReportAt.getTime() < cutoff);
+      for (const deployment of found) ended(deployment, 'no report', `no report for ${timeout} s`, now);
+      await this.rows.update(manager, found, found.map(failureEvent));
+      found.forEach((deployment) => changed(deployment));
+      return found;
+    });
+    for (const deployment of silent) this.announce(toDeploymentDto(deployment), 'failed', deployment.error, now);
+    return silent.length;
+  }
+
+  private announce(view: DeploymentDto, status: DeploymentStatus, message: string | null, at: Date): void {
+    this.updates.queue(view);
+    this.changes.announce(view);
+    this.log.append({ at, ip: view.ip, hostname: view.hostname, serial: view.serial, status, message });
+  }
+}
+
+/** The server ends a deployment: a restarted unit, or silence. */
+function ended(deployment: Deployment, message: string, error: string, at: Date): void {
+  Object.assign(deployment, { status: 'failed', message, error, finishedAt: at, lastReportAt: at });
+}
+
+function failureEvent(deployment: Deployment): NewEvent {
+  return {
+    deploymentId: deployment.id,
+    status: 'failed',
+    progress: null,
+    bytesDone: null,
+    bytesTotal: null,
+    message: deployment.message,
+    error: deployment.error,
+    createdAt: deployment.lastReportAt,
+  };
+}
+
+function noImage(product: string): ServiceUnavailableException {
+  return new ServiceUnavailableException(`No active ${product} image: upload one and activate it`);
+}
