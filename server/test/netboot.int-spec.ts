@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import {
   SOCKET_EVENTS,
+  type DevicesSeenEvent,
   type NetbootDeviceDto,
   type NetbootEventDto,
   type NetbootStatusDto,
@@ -279,6 +280,8 @@ describe('netboot API', () => {
         reconnection: false,
       });
       const seen = new Promise<NetbootDeviceDto>((resolve) => socket.on(SOCKET_EVENTS.deviceSeen, resolve));
+      const batches: DevicesSeenEvent[] = [];
+      socket.on(SOCKET_EVENTS.devicesSeen, (batch: DevicesSeenEvent) => batches.push(batch));
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       const added = await hook(
         {
@@ -292,8 +295,10 @@ describe('netboot API', () => {
       );
       expect(added.status).toBe(204);
       expect(await device()).toMatchObject({ mac, ip: '192.168.151.120', phase: 'dhcp', serial: null });
-      // The dashboards hear of it live.
+      // Outside clients hear of it at once, the dashboards within a tick, in a batch.
       expect(await seen).toMatchObject({ mac, ip: '192.168.151.120', phase: 'dhcp' });
+      await waitFor('the tick with the device', async () => (batches.length > 0 ? true : undefined));
+      expect(batches).toEqual([[expect.objectContaining({ mac, ip: '192.168.151.120', phase: 'dhcp' })]]);
       socket.close();
       const events = (await get(`/api/netboot/events?mac=${mac}`)).body as NetbootEventDto[];
       expect(events[0]).toMatchObject({ kind: 'lease-add', mac, ip: '192.168.151.120' });

@@ -1,4 +1,5 @@
 import type { DeploymentDto } from './deployments';
+import type { NetbootDeviceDto } from './netboot';
 
 /** Names of the events the management listener's socket.io gateway emits. */
 export const SOCKET_EVENTS = {
@@ -9,7 +10,13 @@ export const SOCKET_EVENTS = {
   deploymentUpdated: 'deployment.updated',
   /** Once per tick, the latest views of the deployments that changed in it (DeploymentsUpdatedEvent). */
   deploymentsUpdated: 'deployments.updated',
+  /**
+   * One netboot device (a NetbootDeviceDto) per DHCP or TFTP step, as it happens. Kept for
+   * outside clients; the dashboard listens to devicesSeen.
+   */
   deviceSeen: 'device.seen',
+  /** Once per tick, the latest state of the netboot devices that changed in it (DevicesSeenEvent). */
+  devicesSeen: 'devices.seen',
   statsUpdated: 'stats.updated',
   /** An image upload in progress: bytes received and unpacked so far. */
   imageProgress: 'image.progress',
@@ -23,6 +30,9 @@ export type SocketEventName = (typeof SOCKET_EVENTS)[keyof typeof SOCKET_EVENTS]
  * failed) comes at once in a batch of its own and is never followed by an older view.
  */
 export type DeploymentsUpdatedEvent = DeploymentDto[];
+
+/** Payload of `devices.seen`: each device that changed in the tick, once, in its latest state. */
+export type DevicesSeenEvent = NetbootDeviceDto[];
 
 export interface ImageProgressEvent {
   /** Identifies one upload across its events. */

@@ -6,9 +6,7 @@ import {
   type DeploymentsUpdatedEvent,
 } from '@rpi-deploy/contracts';
 import { LiveEvents } from '../live/live-events';
-
-/** The dashboards get news of deployments at most this often: the one throttle on the way. */
-const TICK_MS = 250;
+import { TickBatch } from '../live/tick-batch';
 
 /**
  * Live deployment updates for the dashboards. A unit may report many times a second; once per
@@ -21,32 +19,20 @@ const TICK_MS = 250;
  */
 @Injectable()
 export class DeploymentUpdates implements OnModuleDestroy {
-  private readonly pending = new Map<string, DeploymentDto>();
-  private readonly timer = setInterval(() => this.flush(), TICK_MS);
+  private readonly batch = new TickBatch<DeploymentDto>(
+    (view) => view.id,
+    (views) => this.publish(views),
+  );
 
-  constructor(private readonly live: LiveEvents) {
-    this.timer.unref();
-  }
+  constructor(private readonly live: LiveEvents) {}
 
   queue(view: DeploymentDto): void {
-    if (TERMINAL_DEPLOYMENT_STATUSES.includes(view.status)) {
-      this.pending.delete(view.id);
-      this.publish([view]);
-      return;
-    }
-    this.pending.set(view.id, view);
+    if (TERMINAL_DEPLOYMENT_STATUSES.includes(view.status)) this.batch.sendNow(view);
+    else this.batch.add(view);
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
-    this.flush();
-  }
-
-  private flush(): void {
-    if (this.pending.size === 0) return;
-    const views = [...this.pending.values()];
-    this.pending.clear();
-    this.publish(views);
+    this.batch.close();
   }
 
   private publish(views: DeploymentsUpdatedEvent): void {

@@ -3,6 +3,7 @@ import type { Subscription } from 'rxjs';
 import {
   SOCKET_EVENTS,
   type DeploymentDto,
+  type DevicesSeenEvent,
   type NetbootDeviceDto,
   type NetbootEventDto,
   type NetbootEventKind,
@@ -10,6 +11,7 @@ import {
 import { AppConfig } from '../../config/app-config';
 import { DeploymentChanges } from '../../deployments/deployment-changes';
 import { LiveEvents } from '../../live/live-events';
+import { TickBatch } from '../../live/tick-batch';
 import type { DnsmasqLogEntry } from '../dnsmasq/dnsmasq-log-parser';
 import type { HookEvent } from './hook-event';
 
@@ -22,7 +24,8 @@ const PROBE_WINDOW_MS = 2000;
 /**
  * Units seen on the deployment network, from DHCP to the installer: dnsmasq's log and hook
  * say who asked for an address and which files went where; a deployment for the same MAC
- * or serial links the unit to its install. Every change goes to the dashboards as `device.seen`.
+ * or serial links the unit to its install. Every change goes out at once as `device.seen`, and
+ * to the dashboards once per tick in `devices.seen`.
  */
 @Injectable()
 export class NetbootDevices implements OnModuleInit, OnModuleDestroy {
@@ -32,6 +35,10 @@ export class NetbootDevices implements OnModuleInit, OnModuleDestroy {
   private readonly events: NetbootEventDto[] = [];
   private nextEventId = 1;
   private subscription?: Subscription;
+  private readonly seen = new TickBatch<NetbootDeviceDto>(
+    (device) => device.mac,
+    (devices: DevicesSeenEvent) => this.live.publish(SOCKET_EVENTS.devicesSeen, devices),
+  );
 
   constructor(
     private readonly config: AppConfig,
@@ -45,6 +52,7 @@ export class NetbootDevices implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
+    this.seen.close();
   }
 
   list(): NetbootDeviceDto[] {
@@ -124,7 +132,7 @@ export class NetbootDevices implements OnModuleInit, OnModuleDestroy {
       if (device) {
         device.bytesServed += event.bytes;
         device.lastSeenAt = new Date().toISOString();
-        this.live.publish(SOCKET_EVENTS.deviceSeen, { ...device });
+        this.announce(device);
       }
       return;
     }
@@ -159,7 +167,13 @@ export class NetbootDevices implements OnModuleInit, OnModuleDestroy {
     if (ip) device.ip = ip;
     if (kind.startsWith('tftp') && device.phase === 'dhcp') device.phase = 'tftp';
     update?.(device);
-    this.live.publish(SOCKET_EVENTS.deviceSeen, { ...device });
+    this.announce(device);
+  }
+
+  private announce(device: NetbootDeviceDto): void {
+    const snapshot = { ...device };
+    this.live.publish(SOCKET_EVENTS.deviceSeen, snapshot);
+    this.seen.add(snapshot);
   }
 
   private newDevice(mac: string, at: string): NetbootDeviceDto {
@@ -202,7 +216,7 @@ export class NetbootDevices implements OnModuleInit, OnModuleDestroy {
     device.serial = deployment.serial.toLowerCase();
     if (deployment.ip) device.ip = deployment.ip;
     device.lastSeenAt = new Date().toISOString();
-    this.live.publish(SOCKET_EVENTS.deviceSeen, { ...device });
+    this.announce(device);
   }
 
   private relativeToRoot(path: string): string {

@@ -69,7 +69,7 @@ export class BatchesPage {
     this.venues.reload();
     // Hostnames handed out move the batches along: follow the live deployments, calmly.
     inject(LiveSocket)
-      .on(SOCKET_EVENTS.deploymentUpdated)
+      .on(SOCKET_EVENTS.deploymentsUpdated)
       .pipe(debounceTime(1_000), takeUntilDestroyed())
       .subscribe(() => this.batches.reload());
   }

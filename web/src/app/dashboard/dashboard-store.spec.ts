@@ -2,7 +2,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { Injector, runInInjectionContext, signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { SOCKET_EVENTS, type DeploymentDto, type DeploymentStats } from '@rpi-deploy/contracts';
+import { SOCKET_EVENTS, type DeploymentDto, type DeploymentStats, type NetbootDeviceDto } from '@rpi-deploy/contracts';
 import { filter, map, Subject } from 'rxjs';
 import { LiveSocket } from '../live/live-socket';
 import { DashboardStore } from './dashboard-store';
@@ -127,6 +127,26 @@ describe('DashboardStore', () => {
     live.events.next({ name: SOCKET_EVENTS.statsUpdated, payload: fresh });
 
     expect(store.stats()).toBe(fresh);
+  });
+
+  it("applies the server's batch of netboot devices at once, the newer state winning", () => {
+    answerSnapshot([]);
+    const device = (mac: string, lastSeenAt: string, filesServed: number) =>
+      ({ mac, lastSeenAt, filesServed, phase: 'tftp' }) as NetbootDeviceDto;
+
+    live.events.next({
+      name: SOCKET_EVENTS.devicesSeen,
+      payload: [device('aa', at(10), 3), device('bb', at(10), 1)],
+    });
+    live.events.next({ name: SOCKET_EVENTS.devicesSeen, payload: [device('aa', at(5), 1)] });
+
+    const byMac = new Map(store.devices().map((d) => [d.mac, d.filesServed]));
+    expect(byMac).toEqual(
+      new Map([
+        ['aa', 3],
+        ['bb', 1],
+      ]),
+    );
   });
 
   it('says so when the units seen netbooting cannot be loaded', () => {

@@ -5,9 +5,10 @@ import {
   type BatchDto,
   type DeploymentsUpdatedEvent,
   type DeploymentStats,
+  type DevicesSeenEvent,
   type NetbootDeviceDto,
 } from '@rpi-deploy/contracts';
-import { bufferTime, filter, forkJoin } from 'rxjs';
+import { forkJoin } from 'rxjs';
 import { BatchesApi } from '../api/batches-api';
 import { DeploymentsApi } from '../api/deployments-api';
 import { NetbootApi } from '../api/netboot-api';
@@ -19,12 +20,6 @@ import { mergeDevices } from './netbooting-devices';
 /** How far back the dashboard looks when it (re)loads: one working day of units. */
 const WINDOW_MS = 12 * 60 * 60 * 1000;
 const SNAPSHOT_SIZE = 300;
-/**
- * Netboot devices are applied in batches at most this often: a fleet must not redraw the page per
- * DHCP or TFTP step, and the server sends `device.seen` as each happens. (Deployments need no such
- * thing here: the server already batches them, once per tick.)
- */
-const DEVICE_REDRAW_INTERVAL_MS = 200;
 /** Batch progress comes from the API; reloads are held back until reports calm down. */
 const BATCH_RELOAD_DELAY_MS = 1_000;
 
@@ -61,12 +56,8 @@ export class DashboardStore {
       .pipe(takeUntilDestroyed())
       .subscribe((stats) => this.stats.set(stats));
     this.live
-      .on<NetbootDeviceDto>(SOCKET_EVENTS.deviceSeen)
-      .pipe(
-        bufferTime(DEVICE_REDRAW_INTERVAL_MS),
-        filter((seen) => seen.length > 0),
-        takeUntilDestroyed(),
-      )
+      .on<DevicesSeenEvent>(SOCKET_EVENTS.devicesSeen)
+      .pipe(takeUntilDestroyed())
       .subscribe((seen) => this.devices.update((current) => mergeDevices(current, seen)));
     this.live.connected$.pipe(takeUntilDestroyed()).subscribe(() => this.reload());
     inject(DestroyRef).onDestroy(() => clearTimeout(this.batchReloadTimer));

@@ -4,7 +4,7 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
-import { SOCKET_EVENTS, type DeploymentDetailDto, type DeploymentDto } from '@rpi-deploy/contracts';
+import { SOCKET_EVENTS, type DeploymentDetailDto, type DeploymentsUpdatedEvent } from '@rpi-deploy/contracts';
 import type { ChartConfiguration } from 'chart.js';
 import { filter, throttleTime } from 'rxjs';
 import { DeploymentsApi } from '../api/deployments-api';
@@ -94,9 +94,9 @@ export class DeploymentDetailPage {
     });
     // While the unit is still at work, follow it (a reload per second at most).
     inject(LiveSocket)
-      .on<DeploymentDto>(SOCKET_EVENTS.deploymentUpdated)
+      .on<DeploymentsUpdatedEvent>(SOCKET_EVENTS.deploymentsUpdated)
       .pipe(
-        filter((update) => update.id === this.id()),
+        filter((batch) => batch.some((update) => update.id === this.id())),
         throttleTime(1_000, undefined, { leading: true, trailing: true }),
         takeUntilDestroyed(),
       )

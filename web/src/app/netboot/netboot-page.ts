@@ -47,7 +47,7 @@ export class NetbootPage {
     this.reloadActivity();
     // Booting units show up live; the lists are reloaded at most every two seconds.
     inject(LiveSocket)
-      .on(SOCKET_EVENTS.deviceSeen)
+      .on(SOCKET_EVENTS.devicesSeen)
       .pipe(throttleTime(2_000, undefined, { leading: true, trailing: true }), takeUntilDestroyed())
       .subscribe(() => this.reloadActivity());
   }
