@@ -12,10 +12,10 @@ import {
 } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
-import { BatchesService } from './batches.service';
+import { BatchesService } from './batches/batches.service';
 import { HostnameRecord } from './hostname-record.entity';
-import { Venue } from './venue.entity';
-import { VenuesService } from './venues.service';
+import { Venue } from './venues/venue.entity';
+import { VenuesService } from './venues/venues.service';
 
 export interface HostnameFilter {
   venue?: string;
