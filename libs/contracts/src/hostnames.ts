@@ -64,6 +64,14 @@ export interface HostnameDto {
   assignedAt: string | null;
 }
 
+/** The filter of `GET /api/hostnames`: every field is optional, the hostnames match all that are given. */
+export interface HostnameQuery {
+  /** Venue code, any case. */
+  venue?: string;
+  product?: ProductCode;
+  status?: HostnameStatus;
+}
+
 export interface AssignHostnameRequest {
   serial: string;
   mac: string;

@@ -11,6 +11,7 @@ import { DeploymentHealthController, ManagementHealthController } from '../healt
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
 import { NetbootModule } from '../netboot/netboot.module';
+import { PreflightModule } from '../preflight/preflight.module';
 import { ProxmoxModule } from '../proxmox/proxmox.module';
 import { ListenerGuard } from '../listeners/listener.guard';
 import { ListenersModule } from '../listeners/listeners.module';
@@ -33,6 +34,7 @@ export class AppModule {
         ImagesModule,
         DeploymentsModule,
         NetbootModule,
+        PreflightModule,
         ProxmoxModule,
       ],
       controllers: [DeploymentHealthController, ManagementHealthController],

@@ -2,8 +2,8 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '@rpi-deploy/contracts';
-import { INTERFACE_NAME, LEASE_TIME } from '../netboot/dnsmasq/dnsmasq-config';
 import { AppConfig, LOG_LEVEL_NAMES, type LogLevelName } from './app-config';
+import { INTERFACE_NAME, LEASE_TIME } from './netboot-settings';
 
 /** Every problem found in the environment, so an operator can fix them in one go. */
 export class ConfigError extends Error {

@@ -1,8 +1,8 @@
 import { DeploymentEvent } from '../deployments/deployment-event.entity';
 import { Deployment } from '../deployments/deployment.entity';
-import { Batch } from '../hostnames/batch.entity';
+import { Batch } from '../hostnames/batches/batch.entity';
 import { HostnameRecord } from '../hostnames/hostname-record.entity';
-import { Venue } from '../hostnames/venue.entity';
+import { Venue } from '../hostnames/venues/venue.entity';
 import { Image } from '../images/image.entity';
 import { NetbootUnit } from '../netboot/tftp/netboot-unit.entity';
 import { User } from '../users/user.entity';

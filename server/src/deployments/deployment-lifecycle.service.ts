@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConfigResponse, DeploymentDto, DeploymentStatus } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { HostnamesService } from '../hostnames/hostnames.service';
-import { VenuesService } from '../hostnames/venues.service';
+import { VenuesService } from '../hostnames/venues/venues.service';
 import { ImagesService } from '../images/images.service';
 import { DeploymentListener } from '../listeners/deployment-listener';
 import { ConfigTurns } from './config-turns';

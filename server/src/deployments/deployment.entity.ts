@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn } from 'typeorm';
 import type { DeploymentStatus, ProductCode } from '@rpi-deploy/contracts';
 import { bigintAsNumber } from '../database/bigint-transformer';
-import { Venue } from '../hostnames/venue.entity';
+import { Venue } from '../hostnames/venues/venue.entity';
 import { DeploymentEvent } from './deployment-event.entity';
 
 /** One install of one unit as it stands now; every report is also kept as a DeploymentEvent. */

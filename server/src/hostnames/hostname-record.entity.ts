@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import type { HostnameStatus, ProductCode } from '@rpi-deploy/contracts';
-import { Venue } from './venue.entity';
+import { Venue } from './venues/venue.entity';
 
 /** Partial unique indexes: at most one assigned hostname per device, venue and product. */
 export const ASSIGNED_ONLY = `"status" = 'assigned'`;

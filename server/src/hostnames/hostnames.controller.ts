@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AssignHostnameResult, HostnameDto } from '@rpi-deploy/contracts';
 import { RequireRole } from '../auth/require-role.decorator';
-import { AssignHostnameBody, AssignHostnameResponse, HostnameQuery, HostnameResponse } from './dto/hostname.dto';
+import { AssignHostnameBody, AssignHostnameResponse, HostnameQueryParams, HostnameResponse } from './dto/hostname.dto';
 import { HostnamesService } from './hostnames.service';
 
 @ApiTags('hostnames')
@@ -13,7 +13,7 @@ export class HostnamesController {
 
   @Get()
   @ApiOkResponse({ type: [HostnameResponse] })
-  list(@Query() query: HostnameQuery): Promise<HostnameDto[]> {
+  list(@Query() query: HostnameQueryParams): Promise<HostnameDto[]> {
     return this.hostnames.list(query);
   }
 

@@ -7,21 +7,15 @@ import {
   type AssignHostnameRequest,
   type AssignHostnameResult,
   type HostnameDto,
-  type HostnameStatus,
+  type HostnameQuery,
   type ProductCode,
 } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
-import { BatchesService } from './batches.service';
+import { BatchesService } from './batches/batches.service';
 import { HostnameRecord } from './hostname-record.entity';
-import { Venue } from './venue.entity';
-import { VenuesService } from './venues.service';
-
-export interface HostnameFilter {
-  venue?: string;
-  product?: ProductCode;
-  status?: HostnameStatus;
-}
+import { Venue } from './venues/venue.entity';
+import { VenuesService } from './venues/venues.service';
 
 /** Concurrent first requests of one device can collide on a unique index once; the retry sees the winner. */
 const ASSIGN_ATTEMPTS = 3;
@@ -35,7 +29,7 @@ export class HostnamesService {
     private readonly transactions: Transactions,
   ) {}
 
-  async list(filter: HostnameFilter): Promise<HostnameDto[]> {
+  async list(filter: HostnameQuery): Promise<HostnameDto[]> {
     const where: FindOptionsWhere<HostnameRecord> = {};
     if (filter.venue) where.venueId = (await this.venues.find(this.hostnames.manager, filter.venue)).id;
     if (filter.product) where.product = filter.product;

@@ -17,7 +17,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Repository } from 'typeorm';
-import type { NetbootDeviceDto, NetbootEventDto, NetbootStatusDto, PreflightReportDto } from '@rpi-deploy/contracts';
+import type { NetbootDeviceDto, NetbootEventDto, NetbootStatusDto } from '@rpi-deploy/contracts';
 import { Public } from '../auth/public.decorator';
 import { RequireRole } from '../auth/require-role.decorator';
 import { HookSecret } from './boot-events/hook-secret';
@@ -26,13 +26,12 @@ import { toHookEvent } from './boot-events/to-hook-event';
 import { DnsmasqConfigService } from './dnsmasq/dnsmasq-config.service';
 import { NetbootHookBody } from './dto/netboot-hook.dto';
 import { NetbootUnitBody } from './dto/netboot-unit.dto';
-import { PreflightService } from './preflight/preflight.service';
 import { NetbootUnit } from './tftp/netboot-unit.entity';
 import { TftpRootService } from './tftp/tftp-root.service';
 
 const SERIAL8 = /^[0-9a-f]{8}$/;
 
-/** Netboot on the management listener: dnsmasq, the TFTP root, units seen booting, pre-flight. */
+/** Netboot on the management listener: dnsmasq, the TFTP root, units seen booting. */
 @ApiTags('netboot')
 @ApiBearerAuth()
 @Controller('api/netboot')
@@ -41,7 +40,6 @@ export class NetbootController {
     private readonly dnsmasq: DnsmasqConfigService,
     private readonly tftp: TftpRootService,
     private readonly devices: NetbootDevices,
-    private readonly preflight: PreflightService,
     private readonly hookSecret: HookSecret,
     @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
   ) {}
@@ -50,12 +48,6 @@ export class NetbootController {
   @ApiOkResponse({ description: 'dnsmasq process and TFTP root' })
   async status(): Promise<NetbootStatusDto> {
     return { dnsmasq: await this.dnsmasq.status(), tftp: await this.tftp.status() };
-  }
-
-  @Get('preflight')
-  @ApiOkResponse({ description: 'The pre-flight checklist (also `rpi-deploy validate`)' })
-  preflightReport(): Promise<PreflightReportDto> {
-    return this.preflight.run();
   }
 
   @Get('dnsmasq-config')

@@ -6,12 +6,13 @@ import {
   type AssignHostnameRequest,
   type AssignHostnameResult,
   type HostnameDto,
+  type HostnameQuery,
   type HostnameStatus,
   type ProductCode,
 } from '@rpi-deploy/contracts';
 import { IsMacAddress, IsProductCode, IsSerial, IsVenueCode } from '../../validation/domain-validators';
 
-export class HostnameQuery {
+export class HostnameQueryParams implements HostnameQuery {
   @ApiPropertyOptional({ example: 'CORO' })
   @IsOptional()
   @IsVenueCode()

@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { INTERFACE_NAME, LEASE_TIME } from '../../config/netboot-settings';
 
 /** What the generated dnsmasq configuration depends on (see NetbootConfig for the server's defaults). */
 export interface DnsmasqSettings {
@@ -16,11 +17,6 @@ export interface DnsmasqSettings {
   /** dhcp-leasefile (dnsmasq's default lives under /var/lib/misc, not writable by a service user). */
   leaseFile?: string;
 }
-
-/** A Linux interface name (at most 15 characters). */
-export const INTERFACE_NAME = /^[A-Za-z0-9_.:-]{1,15}$/;
-/** A dnsmasq lease time: seconds, or a number with s/m/h/d/w, or "infinite". */
-export const LEASE_TIME = /^(\d+[smhdw]?|infinite)$/;
 
 /** FourCC "RPi5" at the start of option 97 (client GUID), in both byte orders (docs/pi5-netboot.md §2). */
 export const PI5_GUID_MATCHES = ['0:52:50:69:35', '0:35:69:50:52'] as const;

@@ -1,20 +1,14 @@
 import { HttpClient, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import type { HostnameDto, HostnameStatus, ProductCode } from '@rpi-deploy/contracts';
+import type { HostnameDto, HostnameQuery } from '@rpi-deploy/contracts';
 import type { Observable } from 'rxjs';
-
-export interface HostnameFilter {
-  venue?: string;
-  product?: ProductCode;
-  status?: HostnameStatus;
-}
 
 /** Hostnames of the pools: list, release, retire (`/api/hostnames`). */
 @Injectable({ providedIn: 'root' })
 export class HostnamesApi {
   private readonly http = inject(HttpClient);
 
-  list(filter: HostnameFilter): Observable<HostnameDto[]> {
+  list(filter: HostnameQuery): Observable<HostnameDto[]> {
     let params = new HttpParams();
     for (const [key, value] of Object.entries(filter)) if (value) params = params.set(key, value);
     return this.http.get<HostnameDto[]>('/api/hostnames', { params });

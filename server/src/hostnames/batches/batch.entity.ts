@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import type { BatchStatus, ProductCode } from '@rpi-deploy/contracts';
-import { Venue } from './venue.entity';
+import { Venue } from '../venues/venue.entity';
 
 /** A run of `count` units of one product for one venue; the active one with the highest priority leads. */
 @Entity({ name: 'batches' })

@@ -1,8 +1,7 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { KartImportResult, VenueDto } from '@rpi-deploy/contracts';
-import { RequireRole } from '../auth/require-role.decorator';
-import { KartImportBody, KartImportResponse } from './dto/kart-import.dto';
+import type { VenueDto } from '@rpi-deploy/contracts';
+import { RequireRole } from '../../auth/require-role.decorator';
 import { CreateVenueBody, UpdateVenueBody, VenueResponse } from './dto/venue.dto';
 import { VenuesService } from './venues.service';
 
@@ -46,27 +45,4 @@ export class VenuesController {
   async remove(@Param('code') code: string): Promise<void> {
     await this.venues.remove(code);
   }
-
-  @Post(':code/karts')
-  @RequireRole('operator')
-  @HttpCode(200)
-  @ApiOkResponse({ type: KartImportResponse })
-  importKarts(@Param('code') code: string, @Body() body: KartImportBody): Promise<KartImportResult> {
-    return this.venues.importKarts(code, kartNumbers(body));
-  }
-}
-
-/** The numbers of a list import, or every number of an inclusive range. */
-function kartNumbers(body: KartImportBody): number[] {
-  const hasRange = body.from !== undefined || body.to !== undefined;
-  if (body.numbers !== undefined && hasRange) {
-    throw new BadRequestException('Give either numbers or from/to, not both');
-  }
-  if (body.numbers !== undefined) return body.numbers.map(Number);
-  if (body.from === undefined || body.to === undefined) {
-    throw new BadRequestException(hasRange ? 'Give both from and to' : 'Give numbers, or from and to');
-  }
-  if (body.from > body.to)
-    throw new BadRequestException(`from (${body.from}) must not be greater than to (${body.to})`);
-  return Array.from({ length: body.to - body.from + 1 }, (_, index) => body.from! + index);
 }

@@ -1,26 +1,17 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository, type EntityManager } from 'typeorm';
-import {
-  formatHostname,
-  formatKartNumber,
-  KART_NUMBER_MAX,
-  KART_NUMBER_MIN,
-  type CreateVenueRequest,
-  type HostnameStatus,
-  type KartImportResult,
-  type UpdateVenueRequest,
-  type VenueDto,
-} from '@rpi-deploy/contracts';
-import { Transactions } from '../database/transactions';
-import { isForeignKeyViolation, isUniqueViolation } from '../database/unique-violation';
-import { Batch } from './batch.entity';
-import { HostnameRecord } from './hostname-record.entity';
+import type { CreateVenueRequest, HostnameStatus, UpdateVenueRequest, VenueDto } from '@rpi-deploy/contracts';
+import { Transactions } from '../../database/transactions';
+import { isForeignKeyViolation, isUniqueViolation } from '../../database/unique-violation';
+import { Batch } from '../batches/batch.entity';
+import { HostnameRecord } from '../hostname-record.entity';
 import { Venue } from './venue.entity';
 
 type PoolCounts = Record<HostnameStatus, number>;
 const emptyPool = (): PoolCounts => ({ available: 0, assigned: 0, retired: 0 });
 
+/** Venues, each with the counts of its kart-number pool (filled by KartPoolsService). */
 @Injectable()
 export class VenuesService {
   constructor(
@@ -110,39 +101,7 @@ export class VenuesService {
       });
   }
 
-  /** Adds kart numbers to the venue's KXP2 pool; numbers already there are skipped and counted. */
-  async importKarts(code: string, karts: number[]): Promise<KartImportResult> {
-    const outOfRange = karts.filter((kart) => kart < KART_NUMBER_MIN || kart > KART_NUMBER_MAX);
-    if (outOfRange.length > 0) {
-      throw new BadRequestException(
-        `Kart numbers must be ${KART_NUMBER_MIN}-${KART_NUMBER_MAX}; out of range: ${outOfRange.slice(0, 10).join(', ')}`,
-      );
-    }
-    const unique = [...new Set(karts)].map(formatKartNumber);
-    return this.transactions.run(async (manager) => {
-      const venue = await this.find(manager, code);
-      const before = await manager.countBy(HostnameRecord, { venueId: venue.id, product: 'KXP2' });
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(HostnameRecord)
-        .values(
-          unique.map((identifier) => ({
-            venueId: venue.id,
-            product: 'KXP2' as const,
-            identifier,
-            hostname: formatHostname('KXP2', venue.code, identifier),
-            status: 'available' as const,
-          })),
-        )
-        .orIgnore()
-        .updateEntity(false)
-        .execute();
-      const added = (await manager.countBy(HostnameRecord, { venueId: venue.id, product: 'KXP2' })) - before;
-      return { added, skipped: karts.length - added };
-    });
-  }
-
+  /** KXP2 kart numbers by status, per venue. */
   private async poolCounts(venueIds: number[]): Promise<Map<number, PoolCounts>> {
     const pools = new Map<number, PoolCounts>();
     if (venueIds.length === 0) return pools;

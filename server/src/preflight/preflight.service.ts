@@ -6,13 +6,13 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { PRODUCT_CODES, type PreflightCheckDto, type PreflightReportDto } from '@rpi-deploy/contracts';
-import { AppConfig } from '../../config/app-config';
-import { ImagesService } from '../../images/images.service';
-import { checkDnsmasqConfig } from '../dnsmasq/dnsmasq-check';
-import { dnsmasqSettingsProblems } from '../dnsmasq/dnsmasq-config';
-import { DnsmasqConfigService } from '../dnsmasq/dnsmasq-config.service';
-import { INITRAMFS_NAME } from '../tftp/boot-set';
-import { TftpRootService } from '../tftp/tftp-root.service';
+import { AppConfig } from '../config/app-config';
+import { ImagesService } from '../images/images.service';
+import { checkDnsmasqConfig } from '../netboot/dnsmasq/dnsmasq-check';
+import { dnsmasqSettingsProblems } from '../netboot/dnsmasq/dnsmasq-config';
+import { DnsmasqConfigService } from '../netboot/dnsmasq/dnsmasq-config.service';
+import { INITRAMFS_NAME } from '../netboot/tftp/boot-set';
+import { TftpRootService } from '../netboot/tftp/tftp-root.service';
 
 /** The clock must be past this for TLS, logs and lease times to make sense. */
 const EARLIEST_SANE_TIME = Date.parse('2025-01-01T00:00:00Z');

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { BatchDto } from '@rpi-deploy/contracts';
-import { RequireRole } from '../auth/require-role.decorator';
+import { RequireRole } from '../../auth/require-role.decorator';
 import { BatchesService } from './batches.service';
 import { BatchResponse, CreateBatchBody } from './dto/batch.dto';
 

@@ -11,7 +11,7 @@ import {
   type CreateBatchRequest,
   type ProductCode,
 } from '@rpi-deploy/contracts';
-import { IsProductCode, IsVenueCode } from '../../validation/domain-validators';
+import { IsProductCode, IsVenueCode } from '../../../validation/domain-validators';
 
 export class CreateBatchBody implements CreateBatchRequest {
   @ApiProperty({ example: 'CORO' })

@@ -2,11 +2,11 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
 import type { BatchAction, BatchDto, BatchStatus, CreateBatchRequest, ProductCode } from '@rpi-deploy/contracts';
-import { Transactions } from '../database/transactions';
+import { Transactions } from '../../database/transactions';
 import { Batch } from './batch.entity';
-import { HostnameRecord } from './hostname-record.entity';
-import { Venue } from './venue.entity';
-import { VenuesService } from './venues.service';
+import { HostnameRecord } from '../hostname-record.entity';
+import { Venue } from '../venues/venue.entity';
+import { VenuesService } from '../venues/venues.service';
 
 /** Which states each action may start from, and where it leads. */
 const TRANSITIONS: Record<BatchAction, { from: BatchStatus[]; to: BatchStatus }> = {
