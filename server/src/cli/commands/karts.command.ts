@@ -1,5 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
-import type { HostnameDto, KartImportRequest, KartImportResult } from '@rpi-deploy/contracts';
+import type {
+  HostnameDto,
+  HostnameQuery,
+  HostnameStatus,
+  KartImportRequest,
+  KartImportResult,
+} from '@rpi-deploy/contracts';
 import type { ContextFactory } from '../context';
 import { printRows } from '../output';
 
@@ -45,11 +51,10 @@ export function kartsCommand(context: ContextFactory): Command {
     .option('--status <status>', 'available, assigned or retired')
     .action(async (venue: string, options: { status?: string }, command: Command) => {
       const { api, output, json } = context(command);
-      const query = new URLSearchParams({
-        venue,
-        product: 'KXP2',
-        ...(options.status ? { status: options.status } : {}),
-      });
+      const filter: HostnameQuery = { venue, product: 'KXP2', status: options.status as HostnameStatus | undefined };
+      const query = new URLSearchParams(
+        Object.entries(filter).filter((entry): entry is [string, string] => !!entry[1]),
+      );
       printRows(
         output,
         await api.get<HostnameDto[]>(`/api/hostnames?${query}`),
