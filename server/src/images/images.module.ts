@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DownloadPool } from './download-pool';
-import { ImageFilesController } from './image-files.controller';
+import { DownloadPool } from './download/download-pool';
+import { ImageFilesController } from './download/image-files.controller';
 import { ImageStore } from './image-store';
 import { Image } from './image.entity';
 import { ImagesController } from './images.controller';

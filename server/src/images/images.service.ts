@@ -8,10 +8,10 @@ import { SOCKET_EVENTS, type ImageDto, type ImageProgressEvent, type ProductCode
 import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
-import { renderBmap } from './block-map';
+import { renderBmap } from './upload/block-map';
 import { Image } from './image.entity';
 import { ImageStore } from './image-store';
-import { formatBytes, receiveImageUpload, type UploadProgress } from './image-upload';
+import { formatBytes, receiveImageUpload, type UploadProgress } from './upload/receive-image-upload';
 import { LiveEvents } from '../live/live-events';
 
 /** How often dashboards hear about an upload in progress. */

@@ -20,8 +20,8 @@ import {
   MAGIC_BYTES_NEEDED,
   UnsupportedCompression,
 } from './compression';
-import { ImageUploadFieldsBody } from './dto/image.dto';
-import type { ImageStore } from './image-store';
+import { ImageUploadFieldsBody } from '../dto/image.dto';
+import type { ImageStore } from '../image-store';
 import { SparseImageWriter, type ImageDescription } from './sparse-image-writer';
 
 export interface ReceivedImage {
