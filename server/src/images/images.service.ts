@@ -8,7 +8,6 @@ import { SOCKET_EVENTS, type ImageDto, type ImageProgressEvent, type ProductCode
 import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
-import { renderBmap } from './upload/block-map';
 import { Image } from './image.entity';
 import { ImageStore } from './image-store';
 import { formatBytes, receiveImageUpload, type UploadProgress } from './upload/receive-image-upload';
@@ -87,9 +86,8 @@ export class ImagesService implements OnModuleInit {
     }
     const { fields, description } = received;
     const filename = this.store.newImageName(fields.product);
-    const bmap = renderBmap(description.size, description.ranges);
     try {
-      await this.store.keep(received.uploadPath, filename, bmap.xml);
+      await this.store.keep(received.uploadPath, filename, description.blockMap.xml);
       const image = await this.transactions.run((manager) =>
         manager.save(
           manager.create(Image, {
@@ -101,8 +99,8 @@ export class ImagesService implements OnModuleInit {
             sha256: description.sha256,
             uploadCompression: received.compression,
             uploadSize: received.uploadSize,
-            mappedBytes: description.mappedBytes,
-            bmapSha256: bmap.sha256,
+            mappedBytes: description.blockMap.mappedBytes,
+            bmapSha256: description.blockMap.sha256,
             partitionTable: description.partitionTable,
             uploadedBy,
             active: false,
