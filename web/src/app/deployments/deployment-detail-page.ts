@@ -4,11 +4,11 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
-import { SOCKET_EVENTS, type DeploymentDetailDto, type DeploymentDto } from '@rpi-deploy/contracts';
+import { formatBytes, SOCKET_EVENTS, type DeploymentDetailDto, type DeploymentDto } from '@rpi-deploy/contracts';
 import type { ChartConfiguration } from 'chart.js';
 import { filter, throttleTime } from 'rxjs';
 import { DeploymentsApi } from '../api/deployments-api';
-import { formatBytes, formatDuration } from '../format/units';
+import { formatDuration } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { LiveSocket } from '../live/live-socket';
 import { ChartCanvas } from '../shared/chart-canvas';
@@ -35,7 +35,7 @@ export class DeploymentDetailPage {
 
   protected readonly deployment = signal<DeploymentDetailDto | null>(null);
   protected readonly error = signal<string | null>(null);
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = (size: number | null | undefined) => formatBytes(size, 'dashboard');
   protected readonly duration = computed(() => {
     const deployment = this.deployment();
     return deployment ? formatDuration(durationSeconds(deployment)) : '–';

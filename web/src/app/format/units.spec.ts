@@ -1,18 +1,4 @@
-import { etaSeconds, formatBytes, formatDuration, formatPercent, formatRate } from './units';
-
-describe('formatBytes', () => {
-  it.each([
-    [0, '0 B'],
-    [1023, '1023 B'],
-    [1536, '1.50 KiB'],
-    [96 * 1024 * 1024, '96.0 MiB'],
-    [3.5 * 1024 ** 3, '3.50 GiB'],
-  ])('%p bytes -> %p', (bytes, text) => expect(formatBytes(bytes)).toBe(text));
-
-  it('shows a dash for unknown or impossible sizes', () => {
-    expect([null, undefined, -1, NaN].map(formatBytes)).toEqual(['–', '–', '–', '–']);
-  });
-});
+import { etaSeconds, formatDuration, formatPercent, formatRate } from './units';
 
 describe('formatRate', () => {
   it('quotes decimal megabytes per second, one decimal below 10', () => {

@@ -1,18 +1,7 @@
-/** Human formatting of sizes, speeds and durations, the way staff read them at a glance. */
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1536 -> "1.5 KiB"; binary units, as image and card sizes are usually given. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '–';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${BYTE_UNITS[unit]}`;
-}
+/**
+ * Human formatting of speeds, durations and shares, the way staff read them at a glance
+ * (sizes: formatBytes of @rpi-deploy/contracts, shared with the server and the installer).
+ */
 
 /** Bytes per second as decimal MB/s (how card and network speeds are quoted): "42.3 MB/s". */
 export function formatRate(bytesPerSecond: number | null | undefined): string {

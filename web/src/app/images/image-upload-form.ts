@@ -15,6 +15,7 @@ import { MatInputModule } from '@angular/material/input';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSelectModule } from '@angular/material/select';
 import {
+  formatBytes,
   IMAGE_VERSION_PATTERN,
   PRODUCT_CODES,
   PRODUCT_NAMES,
@@ -23,7 +24,7 @@ import {
 } from '@rpi-deploy/contracts';
 import type { Subscription } from 'rxjs';
 import { ImagesApi } from '../api/images-api';
-import { etaSeconds, formatBytes, formatDuration, formatRate } from '../format/units';
+import { etaSeconds, formatDuration, formatRate } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Notice } from '../shared/notice';
 
@@ -83,7 +84,7 @@ export class ImageUploadForm {
     const seconds = (sending.now - sending.startedAt) / 1000;
     const rate = seconds > 0 ? sending.loaded / seconds : null;
     const eta = etaSeconds(sending.total - sending.loaded, rate);
-    return `${formatBytes(sending.loaded)} of ${formatBytes(sending.total)} · ${formatRate(rate)} · ${formatDuration(eta)} left`;
+    return `${formatBytes(sending.loaded, 'dashboard')} of ${formatBytes(sending.total, 'dashboard')} · ${formatRate(rate)} · ${formatDuration(eta)} left`;
   });
   private upload: Subscription | null = null;
   private readonly formDirective = viewChild.required(FormGroupDirective);

@@ -5,6 +5,7 @@ import { MatDialog } from '@angular/material/dialog';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import {
+  formatBytes,
   PRODUCT_CODES,
   PRODUCT_NAMES,
   SOCKET_EVENTS,
@@ -15,7 +16,6 @@ import {
 import { debounceTime, filter, switchMap } from 'rxjs';
 import { ImagesApi } from '../api/images-api';
 import { AuthService } from '../auth/auth.service';
-import { formatBytes } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { LiveSocket } from '../live/live-socket';
 import { confirmAction } from '../shared/confirm-dialog';
@@ -45,7 +45,7 @@ export class ImagesPage {
   /** Uploads the server is receiving right now (from any user), by upload id. */
   protected readonly incoming = signal<ReadonlyMap<string, ImageProgressEvent>>(new Map());
   protected readonly incomingList = computed(() => [...this.incoming().values()]);
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = (size: number | null | undefined) => formatBytes(size, 'dashboard');
 
   constructor() {
     this.load();

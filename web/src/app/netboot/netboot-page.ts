@@ -5,6 +5,7 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import {
+  formatBytes,
   SOCKET_EVENTS,
   type NetbootDeviceDto,
   type NetbootEventDto,
@@ -13,7 +14,6 @@ import {
 } from '@rpi-deploy/contracts';
 import { throttleTime } from 'rxjs';
 import { NetbootApi } from '../api/netboot-api';
-import { formatBytes } from '../format/units';
 import { loadable, loadInto } from '../http/loadable';
 import { LiveSocket } from '../live/live-socket';
 import { Notice } from '../shared/notice';
@@ -45,7 +45,7 @@ export class NetbootPage {
   protected readonly unavailable = computed(() =>
     [this.status(), this.preflight(), this.config()].every((part) => part.state === 'missing'),
   );
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = (size: number | null | undefined) => formatBytes(size, 'dashboard');
 
   constructor() {
     loadInto(this.api.status(), this.status);
