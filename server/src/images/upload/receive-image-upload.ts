@@ -1,49 +1,25 @@
-import {
-  BadRequestException,
-  HttpException,
-  HttpStatus,
-  PayloadTooLargeException,
-  UnsupportedMediaTypeException,
-} from '@nestjs/common';
+import { BadRequestException, UnsupportedMediaTypeException } from '@nestjs/common';
 import busboy from 'busboy';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Request } from 'express';
-import { open, rm } from 'node:fs/promises';
-import { pipeline as connect, Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ImageCompression } from '@rpi-deploy/contracts';
-import {
-  CorruptImage,
-  decompressor,
-  detectCompression,
-  MAGIC_BYTES_NEEDED,
-  UnsupportedCompression,
-} from './compression';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { ImageUploadFieldsBody } from '../dto/image.dto';
 import type { ImageStore } from '../image-store';
-import { SparseImageWriter, type ImageDescription } from './sparse-image-writer';
+import { unpackImageFile, type UnpackedImage, type UnpackLimits } from './unpack-image-file';
+import { asHttpError, noSpace, tooLarge } from './upload-errors';
+import type { UploadProgress } from './upload-progress';
 
-export interface ReceivedImage {
+export interface ReceivedImage extends UnpackedImage {
   fields: ImageUploadFieldsBody;
-  uploadPath: string;
-  uploadSize: number;
-  compression: ImageCompression;
-  description: ImageDescription;
 }
 
-/** Filled in as the upload goes, for live progress. */
-export interface UploadProgress {
-  receivedBytes: number;
-  imageBytes: number;
-  fields?: ImageUploadFieldsBody;
-}
-
-export interface UploadLimits {
-  maxBytes: number;
-  diskReserveBytes: number;
+export interface UploadOptions extends UnpackLimits {
   /** Called once the text fields are known, before the file streams: may refuse (e.g. 409). */
   checkFields: (fields: ImageUploadFieldsBody) => Promise<void>;
+  /** Called as the upload goes, as often as every chunk: the receiver throttles. */
+  onProgress?: (progress: UploadProgress) => void;
 }
 
 /**
@@ -54,20 +30,19 @@ export interface UploadLimits {
 export async function receiveImageUpload(
   request: Request,
   store: ImageStore,
-  limits: UploadLimits,
-  progress: UploadProgress = { receivedBytes: 0, imageBytes: 0 },
+  options: UploadOptions,
 ): Promise<ReceivedImage> {
   if (!request.is('multipart/form-data')) {
     throw new UnsupportedMediaTypeException('Send the image as multipart/form-data with a "file" part');
   }
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+  if (declared > options.maxBytes) throw tooLarge(options.maxBytes);
   const free = await store.freeBytes();
-  if (declared + limits.diskReserveBytes > free) throw noSpace(free, limits.diskReserveBytes);
+  if (declared + options.diskReserveBytes > free) throw noSpace(free, options.diskReserveBytes);
 
   const uploadPath = store.newUploadPath();
   try {
-    return await parse(request, store, limits, uploadPath, progress);
+    return await parse(request, store, options, uploadPath);
   } catch (error) {
     await rm(uploadPath, { force: true });
     discardRestOfBody(request);
@@ -92,14 +67,18 @@ function discardRestOfBody(request: Request): void {
 function parse(
   request: Request,
   store: ImageStore,
-  limits: UploadLimits,
+  options: UploadOptions,
   uploadPath: string,
-  progress: UploadProgress,
 ): Promise<ReceivedImage> {
+  const progress: UploadProgress = { receivedBytes: 0, imageBytes: 0 };
+  const report = (change: Partial<UploadProgress>) => {
+    Object.assign(progress, change);
+    options.onProgress?.({ ...progress });
+  };
   return new Promise<ReceivedImage>((resolve, reject) => {
     const raw: Record<string, string> = {};
     let file: Readable | undefined;
-    let fileJob: Promise<Omit<ReceivedImage, 'fields'>> | undefined;
+    let fileJob: Promise<UnpackedImage> | undefined;
     let fields: ImageUploadFieldsBody | undefined;
     // The file part is ended too (a client that went away never ends it), and the refusal waits
     // until the file job has closed the upload file: the caller then deletes it, and nothing is left
@@ -114,7 +93,7 @@ function parse(
 
     const form = busboy({
       headers: request.headers,
-      limits: { files: 1, fields: 10, fieldSize: 4096, fileSize: limits.maxBytes },
+      limits: { files: 1, fields: 10, fieldSize: 4096, fileSize: options.maxBytes },
     });
     form.on('field', (name, value) => {
       raw[name] = value;
@@ -127,10 +106,14 @@ function parse(
       file = part;
       // Fields sent before the file are checked now, so a bad upload stops before gigabytes flow.
       const early =
-        raw['product'] !== undefined && raw['version'] !== undefined ? checkedFields(raw, limits) : undefined;
+        raw['product'] !== undefined && raw['version'] !== undefined ? checkedFields(raw, options) : undefined;
       fileJob = (early ?? Promise.resolve(undefined)).then((checked) => {
-        fields = progress.fields = checked;
-        return receiveFile(part, store, limits, uploadPath, progress);
+        fields = checked;
+        if (checked) report({ fields: checked });
+        return unpackImageFile(part, uploadPath, store, options, {
+          received: (receivedBytes) => report({ receivedBytes }),
+          unpacked: (imageBytes) => report({ imageBytes }),
+        });
       });
       fileJob.catch((error) => {
         part.resume();
@@ -144,7 +127,7 @@ function parse(
     form.on('close', () => {
       if (!fileJob) return fail(new BadRequestException('No image: send it in a multipart part named "file"'));
       fileJob
-        .then(async (file) => resolve({ ...file, fields: fields ?? (await checkedFields(raw, limits)) }))
+        .then(async (file) => resolve({ ...file, fields: fields ?? (await checkedFields(raw, options)) }))
         .catch(fail);
     });
     request.on('aborted', () => fail(new BadRequestException('The upload was interrupted')));
@@ -152,108 +135,12 @@ function parse(
   });
 }
 
-async function checkedFields(raw: Record<string, string>, limits: UploadLimits): Promise<ImageUploadFieldsBody> {
+async function checkedFields(raw: Record<string, string>, options: UploadOptions): Promise<ImageUploadFieldsBody> {
   const fields = plainToInstance(ImageUploadFieldsBody, raw);
   const errors = await validate(fields, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {
     throw new BadRequestException(errors.flatMap((error) => Object.values(error.constraints ?? {})));
   }
-  await limits.checkFields(fields);
+  await options.checkFields(fields);
   return fields;
-}
-
-async function receiveFile(
-  file: Readable & { truncated?: boolean },
-  store: ImageStore,
-  limits: UploadLimits,
-  uploadPath: string,
-  progress: UploadProgress,
-): Promise<Omit<ReceivedImage, 'fields'>> {
-  let uploadSize = 0;
-  let limitHit = false;
-  file.on('limit', () => (limitHit = true));
-  const counted = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      uploadSize += chunk.length;
-      progress.receivedBytes = uploadSize;
-      callback(null, chunk);
-    },
-  });
-  // Connected with pipeline, not pipe: a part destroyed because the upload failed ends the job
-  // below with an error instead of leaving it waiting for data (and the upload file open) for ever.
-  connect(file, counted, () => undefined); // a failure surfaces where `counted` is read
-  const { head, stream } = await peek(counted, MAGIC_BYTES_NEEDED);
-  const compression = detectCompression(head);
-
-  const handle = await open(uploadPath, 'wx', 0o600);
-  try {
-    const writer = new SparseImageWriter(handle, async (imageBytes) => {
-      progress.imageBytes = imageBytes;
-      const free = await store.freeBytes();
-      if (free < limits.diskReserveBytes) throw noSpace(free, limits.diskReserveBytes);
-    });
-    await pipeline(stream, decompressor(compression), writer);
-    if (limitHit) throw tooLarge(limits.maxBytes);
-    if (writer.result.size === 0) throw new BadRequestException('The image is empty');
-    return { uploadPath, uploadSize, compression, description: writer.result };
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Reads the first `bytes` bytes and hands back a stream that still starts with them. */
-async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
-  const iterator = source[Symbol.asyncIterator]();
-  const early: Buffer[] = [];
-  let length = 0;
-  while (length < bytes) {
-    const next = await iterator.next();
-    if (next.done) break;
-    early.push(next.value as Buffer);
-    length += (next.value as Buffer).length;
-  }
-  async function* replay() {
-    yield* early;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value as Buffer;
-  }
-  return { head: Buffer.concat(early).subarray(0, bytes), stream: Readable.from(replay(), { objectMode: false }) };
-}
-
-function tooLarge(maxBytes: number): PayloadTooLargeException {
-  return new PayloadTooLargeException(
-    `The upload is larger than the limit of ${formatBytes(maxBytes)}: raise IMAGE_UPLOAD_MAX_BYTES or compress the image`,
-  );
-}
-
-function noSpace(free: number, reserve: number): HttpException {
-  return new HttpException(
-    `Not enough free disk space for this image (${formatBytes(free)} free, ${formatBytes(reserve)} kept in reserve): ` +
-      'delete old images or enlarge the data disk',
-    HttpStatus.INSUFFICIENT_STORAGE,
-  );
-}
-
-function asHttpError(error: unknown): unknown {
-  if (error instanceof HttpException) return error;
-  if (error instanceof UnsupportedCompression) return new BadRequestException(error.message);
-  if (error instanceof CorruptImage)
-    return new BadRequestException(`The compressed image is damaged: ${error.message}`);
-  if (
-    error instanceof Error &&
-    /unexpected end|aborted|premature close|incorrect header|invalid/i.test(error.message)
-  ) {
-    return new BadRequestException(`The upload was cut short or damaged: ${error.message}`);
-  }
-  return error;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
