@@ -1,4 +1,4 @@
-import type { ConfigRequest } from '@rpi-deploy/contracts';
+import { formatBytes, type ConfigRequest } from '@rpi-deploy/contracts';
 import { ConfigUnavailableError, requestConfig } from './config-client';
 import { readMemoryBytes, readModel } from './identity';
 import { InstallError } from './install-error';
@@ -6,7 +6,7 @@ import { rebootNow } from './reboot';
 import type { InstallerSettings } from './settings';
 import { StatusReporter } from './status-reporter';
 import { inspectTarget, type TargetDevice } from './target-device';
-import { describeBytes, formatBytes } from './units';
+import { describeBytes } from './units';
 import { writeCard } from './write-card';
 
 /** Exit codes, as `--help` documents them. */

@@ -1,6 +1,6 @@
-import type { DeploymentStatus, StageThroughput } from '@rpi-deploy/contracts';
+import { formatBytes, type DeploymentStatus, type StageThroughput } from '@rpi-deploy/contracts';
 import type { StatusReporter } from './status-reporter';
-import { formatBytes, formatRate } from './units';
+import { formatRate } from './units';
 
 /** Bytes per second of a growing counter, over the last few seconds (steadier than an instant rate). */
 export class RateMeter {

@@ -1,4 +1,4 @@
-import type { ConfigResponse } from '@rpi-deploy/contracts';
+import { formatBytes, type ConfigResponse } from '@rpi-deploy/contracts';
 import { downloadBlockMap } from './block-map-download';
 import { verifyCard, verifyHead } from './card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
@@ -16,7 +16,7 @@ import type { InstallerSettings } from './settings';
 import type { StatusReporter } from './status-reporter';
 import { checkCapacity, type TargetDevice } from './target-device';
 import { readAhead } from './read-ahead';
-import { describeBytes, formatBytes, MiB } from './units';
+import { describeBytes, MiB } from './units';
 import { ensureZeros } from './unmapped-zeros';
 
 /** Image bytes the download may run ahead of the card: the network keeps going while the card syncs. */

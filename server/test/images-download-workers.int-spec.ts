@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageDto } from '@rpi-deploy/contracts';
 import { uploadMultipart } from '../src/cli/multipart-upload';
-import { DownloadPool } from '../src/images/download-pool';
+import { DownloadPool } from '../src/images/download/download-pool';
 import { ADMIN_PASSWORD, bootTestServer, login, type TestServer } from './support/test-server';
 
 const MiB = 1024 * 1024;

@@ -1,5 +1,6 @@
 export * from './auth';
 export * from './batches';
+export * from './byte-units';
 export * from './deployment-status';
 export * from './deployments';
 export * from './health';

@@ -3,19 +3,15 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { rm } from 'node:fs/promises';
 import { Repository, type EntityManager } from 'typeorm';
-import { randomUUID } from 'node:crypto';
-import { SOCKET_EVENTS, type ImageDto, type ImageProgressEvent, type ProductCode } from '@rpi-deploy/contracts';
+import { formatBytes, SOCKET_EVENTS, type ImageDto, type ProductCode } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
-import { renderBmap } from './block-map';
 import { Image } from './image.entity';
 import { ImageStore } from './image-store';
-import { formatBytes, receiveImageUpload, type UploadProgress } from './image-upload';
+import { receiveImageUpload } from './upload/receive-image-upload';
+import { UploadProgressAnnouncer } from './upload/upload-progress';
 import { LiveEvents } from '../live/live-events';
-
-/** How often dashboards hear about an upload in progress. */
-const PROGRESS_INTERVAL_MS = 500;
 
 @Injectable()
 export class ImagesService implements OnModuleInit {
@@ -62,34 +58,30 @@ export class ImagesService implements OnModuleInit {
 
   async upload(request: Request, uploadedBy: string): Promise<ImageDto> {
     const started = Date.now();
-    const progress: UploadProgress = { receivedBytes: 0, imageBytes: 0 };
-    const announce = this.progressAnnouncer(request, uploadedBy, progress);
-    const timer = setInterval(() => announce('receiving'), PROGRESS_INTERVAL_MS);
+    const declared = Number(request.headers['content-length']);
+    const announcer = new UploadProgressAnnouncer(
+      this.live,
+      uploadedBy,
+      Number.isFinite(declared) && declared > 0 ? declared : null,
+    );
     let received;
     try {
-      received = await receiveImageUpload(
-        request,
-        this.store,
-        {
-          maxBytes: this.config.images.uploadMaxBytes,
-          diskReserveBytes: this.config.images.diskReserveBytes,
-          checkFields: async ({ product, version }) => {
-            if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
-          },
+      received = await receiveImageUpload(request, this.store, {
+        maxBytes: this.config.images.uploadMaxBytes,
+        diskReserveBytes: this.config.images.diskReserveBytes,
+        checkFields: async ({ product, version }) => {
+          if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
         },
-        progress,
-      );
+        onProgress: announcer.report,
+      });
     } catch (error) {
-      announce('failed', (error as Error).message);
+      announcer.failed((error as Error).message);
       throw error;
-    } finally {
-      clearInterval(timer);
     }
     const { fields, description } = received;
     const filename = this.store.newImageName(fields.product);
-    const bmap = renderBmap(description.size, description.ranges);
     try {
-      await this.store.keep(received.uploadPath, filename, bmap.xml);
+      await this.store.keep(received.uploadPath, filename, description.blockMap.xml);
       const image = await this.transactions.run((manager) =>
         manager.save(
           manager.create(Image, {
@@ -101,8 +93,8 @@ export class ImagesService implements OnModuleInit {
             sha256: description.sha256,
             uploadCompression: received.compression,
             uploadSize: received.uploadSize,
-            mappedBytes: description.mappedBytes,
-            bmapSha256: bmap.sha256,
+            mappedBytes: description.blockMap.mappedBytes,
+            bmapSha256: description.blockMap.sha256,
             partitionTable: description.partitionTable,
             uploadedBy,
             active: false,
@@ -114,7 +106,7 @@ export class ImagesService implements OnModuleInit {
           `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
           `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
       );
-      announce('stored');
+      announcer.stored();
       this.live.publish(SOCKET_EVENTS.imagesChanged, { id: image.id });
       return toImageDto(image);
     } catch (error) {
@@ -176,25 +168,6 @@ export class ImagesService implements OnModuleInit {
     await this.store.remove(image.filename);
     this.logger.log(`Deleted ${image.product} ${image.version} (image ${id})`);
     this.live.publish(SOCKET_EVENTS.imagesChanged, { id });
-  }
-
-  private progressAnnouncer(request: Request, uploadedBy: string, progress: UploadProgress) {
-    const uploadId = randomUUID();
-    const declared = Number(request.headers['content-length']);
-    return (stage: ImageProgressEvent['stage'], error?: string) => {
-      const event: ImageProgressEvent = {
-        uploadId,
-        product: progress.fields?.product ?? null,
-        version: progress.fields?.version ?? null,
-        uploadedBy,
-        stage,
-        receivedBytes: progress.receivedBytes,
-        totalBytes: Number.isFinite(declared) && declared > 0 ? declared : null,
-        imageBytes: progress.imageBytes,
-        ...(error ? { error } : {}),
-      };
-      this.live.publish(SOCKET_EVENTS.imageProgress, event);
-    };
   }
 
   private async find(manager: EntityManager, id: number, lock = false): Promise<Image> {

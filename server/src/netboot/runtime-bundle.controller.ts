@@ -2,7 +2,7 @@ import { Controller, Get, Head, NotFoundException, Req, Res } from '@nestjs/comm
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
-import { serveFile } from '../images/serve-file';
+import { serveFile } from '../images/download/serve-file';
 import { DeploymentRoute } from '../listeners/deployment-route.decorator';
 import { RUNTIME_BUNDLE_NAME, RuntimeBundle, type RuntimeBundleFile } from './runtime-bundle';
 

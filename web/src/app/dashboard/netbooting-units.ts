@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
 import type { NetbootDeviceDto } from '@rpi-deploy/contracts';
-import { formatBytes } from '../format/units';
+import { formatSize } from '../format/units';
 import { Notice } from '../shared/notice';
 import type { NetbootAvailability } from './dashboard-store';
 import { waitingForConfig } from './netbooting-devices';
@@ -56,5 +56,5 @@ export class NetbootingUnits {
   readonly availability = input.required<NetbootAvailability>();
   readonly now = input.required<number>();
   protected readonly waiting = computed(() => waitingForConfig(this.devices(), this.now()));
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = formatSize;
 }

@@ -2,7 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
-import { formatBytes, formatDuration, formatRate } from '../format/units';
+import { formatDuration, formatRate, formatSize } from '../format/units';
 import { StatusChip } from '../shared/status-chip';
 import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
 
@@ -31,6 +31,6 @@ export class UnitCard {
   protected readonly bytes = computed(() => {
     const { bytesDone, bytesTotal } = this.deployment();
     if (this.finished() || bytesDone === null || bytesTotal === null) return null;
-    return `${formatBytes(bytesDone)} of ${formatBytes(bytesTotal)}`;
+    return `${formatSize(bytesDone)} of ${formatSize(bytesTotal)}`;
   });
 }

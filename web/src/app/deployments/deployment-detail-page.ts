@@ -8,7 +8,7 @@ import { SOCKET_EVENTS, type DeploymentDetailDto, type DeploymentsUpdatedEvent }
 import type { ChartConfiguration } from 'chart.js';
 import { filter, throttleTime } from 'rxjs';
 import { DeploymentsApi } from '../api/deployments-api';
-import { formatBytes, formatDuration } from '../format/units';
+import { formatDuration, formatSize } from '../format/units';
 import { Loadable } from '../http/loadable';
 import { LiveSocket } from '../live/live-socket';
 import { ChartCanvas } from '../shared/chart-canvas';
@@ -35,7 +35,7 @@ export class DeploymentDetailPage {
 
   protected readonly detail = new Loadable<DeploymentDetailDto | null>(() => this.api.get(this.id()), null);
   protected readonly deployment = this.detail.value;
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = formatSize;
   protected readonly duration = computed(() => {
     const deployment = this.deployment();
     return deployment ? formatDuration(durationSeconds(deployment)) : '–';

@@ -1,16 +1,11 @@
-import { etaSeconds, formatBytes, formatDuration, formatPercent, formatRate } from './units';
+import { etaSeconds, formatDuration, formatPercent, formatRate, formatSize } from './units';
 
-describe('formatBytes', () => {
-  it.each([
-    [0, '0 B'],
-    [1023, '1023 B'],
-    [1536, '1.50 KiB'],
-    [96 * 1024 * 1024, '96.0 MiB'],
-    [3.5 * 1024 ** 3, '3.50 GiB'],
-  ])('%p bytes -> %p', (bytes, text) => expect(formatBytes(bytes)).toBe(text));
-
-  it('shows a dash for unknown or impossible sizes', () => {
-    expect([null, undefined, -1, NaN].map(formatBytes)).toEqual(['–', '–', '–', '–']);
+describe('formatSize', () => {
+  it("shows sizes in the dashboard's style: short units, three digits", () => {
+    expect(formatSize(512)).toBe('512 B');
+    expect(formatSize(1536)).toBe('1.50 KiB');
+    expect(formatSize(96 * 1024 * 1024)).toBe('96.0 MiB');
+    expect(formatSize(null)).toBe('–');
   });
 });
 

@@ -1,17 +1,10 @@
-/** Human formatting of sizes, speeds and durations, the way staff read them at a glance. */
+import { formatBytes } from '@rpi-deploy/contracts';
 
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+/** Human formatting of sizes, speeds, durations and shares, the way staff read them at a glance. */
 
-/** 1536 -> "1.5 KiB"; binary units, as image and card sizes are usually given. */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '–';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${BYTE_UNITS[unit]}`;
+/** A size in the dashboard's style ("512 B", "1.50 KiB"): the shared formatBytes, kept in one place. */
+export function formatSize(bytes: number | null | undefined): string {
+  return formatBytes(bytes, 'dashboard');
 }
 
 /** Bytes per second as decimal MB/s (how card and network speeds are quoted): "42.3 MB/s". */

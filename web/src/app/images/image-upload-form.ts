@@ -23,7 +23,7 @@ import {
 } from '@rpi-deploy/contracts';
 import type { Subscription } from 'rxjs';
 import { ImagesApi } from '../api/images-api';
-import { etaSeconds, formatBytes, formatDuration, formatRate } from '../format/units';
+import { etaSeconds, formatDuration, formatRate, formatSize } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Notice } from '../shared/notice';
 
@@ -83,7 +83,7 @@ export class ImageUploadForm {
     const seconds = (sending.now - sending.startedAt) / 1000;
     const rate = seconds > 0 ? sending.loaded / seconds : null;
     const eta = etaSeconds(sending.total - sending.loaded, rate);
-    return `${formatBytes(sending.loaded)} of ${formatBytes(sending.total)} · ${formatRate(rate)} · ${formatDuration(eta)} left`;
+    return `${formatSize(sending.loaded)} of ${formatSize(sending.total)} · ${formatRate(rate)} · ${formatDuration(eta)} left`;
   });
   private upload: Subscription | null = null;
   private readonly formDirective = viewChild.required(FormGroupDirective);

@@ -4,8 +4,8 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
 import { MatTableModule } from '@angular/material/table';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import type { ImageDto } from '@rpi-deploy/contracts';
-import { formatBytes, formatPercent } from '../format/units';
+import { type ImageDto } from '@rpi-deploy/contracts';
+import { formatPercent, formatSize } from '../format/units';
 
 export interface ImageAction {
   image: ImageDto;
@@ -32,7 +32,7 @@ export class ImageVersionsTable {
     'uploaded',
     ...(this.canChange() ? ['actions'] : []),
   ]);
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = formatSize;
 
   protected coverage(image: ImageDto): string {
     return image.size > 0 ? formatPercent(image.mappedBytes / image.size) : '–';

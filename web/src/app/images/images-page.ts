@@ -15,9 +15,9 @@ import {
 import { debounceTime, filter, merge, Subject, switchMap } from 'rxjs';
 import { ImagesApi } from '../api/images-api';
 import { AuthService } from '../auth/auth.service';
-import { formatBytes } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Loadable } from '../http/loadable';
+import { formatSize } from '../format/units';
 import { LiveSocket } from '../live/live-socket';
 import { confirmAction } from '../shared/confirm-dialog';
 import { Notice } from '../shared/notice';
@@ -48,7 +48,7 @@ export class ImagesPage {
   /** Uploads the server is receiving right now (from any user), by upload id. */
   protected readonly incoming = signal<ReadonlyMap<string, ImageProgressEvent>>(new Map());
   protected readonly incomingList = computed(() => [...this.incoming().values()]);
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = formatSize;
 
   constructor() {
     this.images.reload();

@@ -13,8 +13,8 @@ import {
 } from '@rpi-deploy/contracts';
 import { throttleTime } from 'rxjs';
 import { NetbootApi } from '../api/netboot-api';
-import { formatBytes } from '../format/units';
 import { Loadable } from '../http/loadable';
+import { formatSize } from '../format/units';
 import { LiveSocket } from '../live/live-socket';
 import { Notice } from '../shared/notice';
 
@@ -38,7 +38,7 @@ export class NetbootPage {
   protected readonly devices = new Loadable<NetbootDeviceDto[] | null>(() => this.api.devices(), null);
   protected readonly events = new Loadable<NetbootEventDto[] | null>(() => this.api.events(), null);
   protected readonly recentEvents = computed(() => this.events.value()?.slice(0, EVENTS_SHOWN) ?? []);
-  protected readonly bytes = formatBytes;
+  protected readonly bytes = formatSize;
 
   constructor() {
     this.status.reload();

@@ -5,17 +5,30 @@ import { IMAGE_BLOCK_SIZE } from '@rpi-deploy/contracts';
  * Ranges longer than this are split: adjacent ranges are legal in bmaptool's format, and
  * 8 MiB pieces let a writer verify as it goes and say where a mismatch is.
  */
-export const MAX_RANGE_BLOCKS = 2048;
+const MAX_RANGE_BLOCKS = 2048;
 
-export interface MappedRange {
+interface MappedRange {
   first: number;
   last: number;
   sha256: string;
 }
 
-/** Collects the mapped (not all-zero) block ranges of an image, each with its SHA-256. */
+/** An image's block map as stored beside it and served to the Pis. */
+export interface BlockMap {
+  /** bmaptool 2.0 XML, readable by `bmaptool copy` and by the installer. */
+  xml: string;
+  /** The map's own checksum (its BmapFileChecksum), served as its ETag. */
+  sha256: string;
+  /** Bytes in mapped blocks, at most the image size (the last block may be partial). */
+  mappedBytes: number;
+}
+
+/**
+ * Builds the block map of an image as its bytes go by: the mapped (not all-zero) block ranges,
+ * each with its SHA-256, then the bmaptool XML. The only place that knows the map's format.
+ */
 export class BlockMapBuilder {
-  readonly ranges: MappedRange[] = [];
+  private readonly ranges: MappedRange[] = [];
   private open?: { first: number; last: number; hash: Hash };
 
   /** Adds `data`, the bytes of blocks `first`..`first + n - 1` that are all mapped. */
@@ -28,7 +41,7 @@ export class BlockMapBuilder {
         this.open.last + 1 !== first + done ||
         this.open.last - this.open.first + 1 >= MAX_RANGE_BLOCKS
       ) {
-        this.close();
+        this.endRange();
         this.open = { first: first + done, last: first + done - 1, hash: createHash('sha256') };
       }
       const room = MAX_RANGE_BLOCKS - (this.open.last - this.open.first + 1);
@@ -40,27 +53,32 @@ export class BlockMapBuilder {
   }
 
   /** Ends the current range (an unmapped block came between). */
-  close(): void {
+  endRange(): void {
     if (!this.open) return;
     this.ranges.push({ first: this.open.first, last: this.open.last, sha256: this.open.hash.digest('hex') });
     this.open = undefined;
   }
 
-  get mappedBlocks(): number {
-    return this.ranges.reduce((sum, range) => sum + range.last - range.first + 1, 0);
+  /** The finished map of an image of `imageSize` bytes, once all its blocks went by. */
+  build(imageSize: number): BlockMap {
+    this.endRange();
+    const mappedBlocks = this.ranges.reduce((sum, range) => sum + range.last - range.first + 1, 0);
+    return {
+      ...renderBmap(imageSize, this.ranges, mappedBlocks),
+      mappedBytes: Math.min(mappedBlocks * IMAGE_BLOCK_SIZE, imageSize),
+    };
   }
 }
 
 const ZERO_CHECKSUM = '0'.repeat(64);
 
 /**
- * The block map as bmaptool 2.0 XML (readable by `bmaptool copy`). The file's own checksum is
- * the SHA-256 of the file with the checksum field set to 64 zeros, as bmaptool defines it.
+ * The block map as bmaptool 2.0 XML. The file's own checksum is the SHA-256 of the file with
+ * the checksum field set to 64 zeros, as bmaptool defines it.
  */
-export function renderBmap(imageSize: number, ranges: MappedRange[]): { xml: string; sha256: string } {
+function renderBmap(imageSize: number, ranges: MappedRange[], mappedBlocks: number): { xml: string; sha256: string } {
   const blocks = Math.ceil(imageSize / IMAGE_BLOCK_SIZE);
-  const mapped = ranges.reduce((sum, range) => sum + range.last - range.first + 1, 0);
-  const percent = blocks === 0 ? 0 : (mapped / blocks) * 100;
+  const percent = blocks === 0 ? 0 : (mappedBlocks / blocks) * 100;
   const lines = ranges.map(
     (range) =>
       `        <Range chksum="${range.sha256}"> ${range.first === range.last ? range.first : `${range.first}-${range.last}`} </Range>`,
@@ -76,7 +94,7 @@ export function renderBmap(imageSize: number, ranges: MappedRange[]): { xml: str
       `    <BlockSize> ${IMAGE_BLOCK_SIZE} </BlockSize>`,
       `    <BlocksCount> ${blocks} </BlocksCount>`,
       `    <!-- Count of mapped blocks: ${percent.toFixed(1)}% -->`,
-      `    <MappedBlocksCount> ${mapped} </MappedBlocksCount>`,
+      `    <MappedBlocksCount> ${mappedBlocks} </MappedBlocksCount>`,
       '    <ChecksumType> sha256 </ChecksumType>',
       `    <BmapFileChecksum> ${checksum} </BmapFileChecksum>`,
       '    <BlockMap>',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { IMAGE_BLOCK_SIZE, type PartitionTableDto } from '@rpi-deploy/contracts';
-import { BlockMapBuilder, type MappedRange } from './block-map';
+import { BlockMapBuilder, type BlockMap } from './block-map';
 import { PARTITION_TABLE_BYTES, readPartitionTable } from './partition-table';
 
 const ZERO_BLOCK = Buffer.alloc(IMAGE_BLOCK_SIZE);
@@ -12,8 +12,7 @@ const STEP = 4 << 20;
 export interface ImageDescription {
   size: number;
   sha256: string;
-  mappedBytes: number;
-  ranges: MappedRange[];
+  blockMap: BlockMap;
   partitionTable: PartitionTableDto;
 }
 
@@ -59,13 +58,11 @@ export class SparseImageWriter extends Writable {
     this.pending = [];
     this.process(rest)
       .then(async () => {
-        this.map.close();
         await this.file.truncate(this.offset);
         this.description = {
           size: this.offset,
           sha256: this.whole.digest('hex'),
-          mappedBytes: Math.min(this.map.mappedBlocks * IMAGE_BLOCK_SIZE, this.offset),
-          ranges: this.map.ranges,
+          blockMap: this.map.build(this.offset),
           partitionTable: readPartitionTable(this.head),
         };
         callback();
@@ -92,7 +89,7 @@ export class SparseImageWriter extends Writable {
         await this.file.write(run, 0, run.length, this.offset + runStart * IMAGE_BLOCK_SIZE);
         runStart = -1;
       }
-      if (!mapped && index < blocks) this.map.close();
+      if (!mapped && index < blocks) this.map.endRange();
     }
     this.offset += data.length;
     await this.checkSpace(this.offset);

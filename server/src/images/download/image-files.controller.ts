@@ -1,11 +1,11 @@
 import { Controller, Get, Head, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AppConfig } from '../config/app-config';
-import { DeploymentRoute } from '../listeners/deployment-route.decorator';
+import { AppConfig } from '../../config/app-config';
+import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
 import { DownloadPool } from './download-pool';
-import { STORED_IMAGE_NAME } from './image-store';
-import { ImagesService } from './images.service';
+import { STORED_IMAGE_NAME } from '../image-store';
+import { ImagesService } from '../images.service';
 import { serveFile, type ServedFile } from './serve-file';
 
 /** The image bytes and block maps for the Pis, on the deployment listener. */
