@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PRODUCT_CODES, type ImageDto } from '@rpi-deploy/contracts';
+import { formatBytes, PRODUCT_CODES, type ImageDto } from '@rpi-deploy/contracts';
 import { CliError } from '../api-client';
 import type { ContextFactory } from '../context';
 import { uploadMultipart } from '../multipart-upload';
@@ -12,9 +12,6 @@ function imageId(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected an image id (a whole number)');
   return Number(value);
 }
-
-const sizeText = (bytes: number) =>
-  bytes >= 1024 * MB ? `${(bytes / 1024 / MB).toFixed(2)} GiB` : `${(bytes / MB).toFixed(1)} MiB`;
 
 export function imageCommand(context: ContextFactory): Command {
   const image = new Command('image').description('master images: upload, list, activate, roll back, delete');
@@ -56,8 +53,8 @@ export function imageCommand(context: ContextFactory): Command {
             filePath: file,
             onProgress: ({ sent, total }) => {
               const payload = {
-                sentText: sizeText(sent),
-                totalText: sizeText(total),
+                sentText: formatBytes(sent),
+                totalText: formatBytes(total),
                 speed: (sent / MB / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(1),
               };
               if (!json && !barStarted) {
@@ -82,8 +79,8 @@ export function imageCommand(context: ContextFactory): Command {
         output.out(
           json
             ? JSON.stringify(uploaded, null, 2)
-            : `Image ${uploaded.id}: ${uploaded.product} ${uploaded.version}, ${sizeText(uploaded.size)} ` +
-                `(${sizeText(uploaded.mappedBytes)} mapped), sha256 ${uploaded.sha256}` +
+            : `Image ${uploaded.id}: ${uploaded.product} ${uploaded.version}, ${formatBytes(uploaded.size)} ` +
+                `(${formatBytes(uploaded.mappedBytes)} mapped), sha256 ${uploaded.sha256}` +
                 (uploaded.active ? ', now active' : ''),
         );
       },
@@ -103,8 +100,8 @@ export function imageCommand(context: ContextFactory): Command {
           ['id', (i) => i.id],
           ['product', (i) => i.product],
           ['version', (i) => i.version],
-          ['size', (i) => sizeText(i.size)],
-          ['mapped', (i) => sizeText(i.mappedBytes)],
+          ['size', (i) => formatBytes(i.size)],
+          ['mapped', (i) => formatBytes(i.mappedBytes)],
           ['sha256', (i) => i.sha256.slice(0, 16)],
           ['active', (i) => (i.active ? 'yes' : '')],
           ['uploaded', (i) => `${i.uploadedAt} by ${i.uploadedBy}`],
