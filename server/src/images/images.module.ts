@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
+import { ImageChanges } from './image-changes';
 import { ImageStore } from './image-store';
 import { Image } from './image.entity';
 import { ImagesController } from './images.controller';
@@ -15,7 +16,7 @@ import { ImagesService } from './images.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Image])],
   controllers: [ImagesController, ImageFilesController],
-  providers: [ImagesService, ImageStore, DownloadPool],
-  exports: [ImagesService],
+  providers: [ImagesService, ImageChanges, ImageStore, DownloadPool],
+  exports: [ImagesService, ImageChanges],
 })
 export class ImagesModule {}

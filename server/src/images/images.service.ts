@@ -8,6 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
 import { Image } from './image.entity';
+import { ImageChanges, type ImageChange } from './image-changes';
 import { ImageStore } from './image-store';
 import { receiveImageUpload } from './upload/receive-image-upload';
 import { UploadProgressAnnouncer } from './upload/upload-progress';
@@ -23,6 +24,7 @@ export class ImagesService implements OnModuleInit {
     private readonly transactions: Transactions,
     private readonly config: AppConfig,
     private readonly live: LiveEvents,
+    private readonly changes: ImageChanges,
   ) {}
 
   onModuleInit(): Promise<void> {
@@ -107,7 +109,7 @@ export class ImagesService implements OnModuleInit {
           `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
       );
       announcer.stored();
-      this.live.publish(SOCKET_EVENTS.imagesChanged, { id: image.id });
+      this.announce({ id: image.id, change: 'stored' });
       return toImageDto(image);
     } catch (error) {
       await rm(received.uploadPath, { force: true });
@@ -135,7 +137,7 @@ export class ImagesService implements OnModuleInit {
       return manager.save(target);
     });
     this.logger.log(`${image.product} ${image.version} (image ${image.id}) is now active`);
-    this.live.publish(SOCKET_EVENTS.imagesChanged, { id: image.id });
+    this.announce({ id: image.id, change: 'activated' });
     return toImageDto(image);
   }
 
@@ -167,7 +169,13 @@ export class ImagesService implements OnModuleInit {
     // Downloads in progress keep their open file; the space is freed when they finish.
     await this.store.remove(image.filename);
     this.logger.log(`Deleted ${image.product} ${image.version} (image ${id})`);
-    this.live.publish(SOCKET_EVENTS.imagesChanged, { id });
+    this.announce({ id, change: 'deleted' });
+  }
+
+  /** Tells the rest of the server, then the dashboards. */
+  private announce(change: ImageChange): void {
+    this.changes.announce(change);
+    this.live.publish(SOCKET_EVENTS.imagesChanged, { id: change.id });
   }
 
   private async find(manager: EntityManager, id: number, lock = false): Promise<Image> {

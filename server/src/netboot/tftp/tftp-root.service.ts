@@ -17,11 +17,11 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Repository } from 'typeorm';
-import { PRODUCT_CODES, SOCKET_EVENTS, type NetbootStatusDto, type ProductCode } from '@rpi-deploy/contracts';
+import { PRODUCT_CODES, type NetbootStatusDto, type ProductCode } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
+import { ImageChanges } from '../../images/image-changes';
 import type { Image } from '../../images/image.entity';
 import { ImagesService } from '../../images/images.service';
-import { LiveEvents } from '../../live/live-events';
 import {
   BootSetError,
   INITRAMFS_NAME,
@@ -62,7 +62,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     private readonly config: AppConfig,
     private readonly images: ImagesService,
     @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
-    private readonly live: LiveEvents,
+    private readonly imageChanges: ImageChanges,
   ) {
     this.root = config.netboot.tftpRoot;
     this.releases = `${this.root}.releases`;
@@ -70,8 +70,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     // Activation or rollback changes what Pis must boot: follow it, once the root is set up.
-    this.subscription = this.live.stream.subscribe(({ name }) => {
-      if (name !== SOCKET_EVENTS.imagesChanged) return;
+    this.subscription = this.imageChanges.changed$.subscribe(() => {
       clearTimeout(this.autoSync);
       this.autoSync = setTimeout(() => void this.followActiveImages(), 300);
     });
