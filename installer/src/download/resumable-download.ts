@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { backoffDelay, sleep } from './backoff';
 import { isTransientStatus, open } from './http-client';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 
 export interface DownloadOptions {
   /** Attempts in a row that may fail without receiving a byte before the download gives up. */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeBlockMap } from '../test/support/shared-fixtures';
-import { makeWorkDir } from '../test/support/work-dir';
+import { writeBlockMap } from '../../test/support/shared-fixtures';
+import { makeWorkDir } from '../../test/support/work-dir';
 import { parseBlockMap } from './block-map';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 
 const work = makeWorkDir('block-map');
 afterAll(() => work.remove());

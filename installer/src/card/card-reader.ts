@@ -1,8 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { AlignedMemory, DIRECT_ALIGNMENT, isDirectAligned } from './aligned-memory';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 import { openForDirectReading } from './target-device';
-import { MiB } from './units';
+import { MiB } from '../units';
 
 /** A stretch of the card, in bytes (end exclusive). */
 export interface Span {

@@ -2,9 +2,9 @@ import type { ImageDescriptor } from '@rpi-deploy/contracts';
 import { createHash } from 'node:crypto';
 import { decode } from './decode';
 import type { ImageMap } from './image-map';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 import { downloadRange, type DownloadOptions, type DownloadSession } from './resumable-download';
-import { MiB } from './units';
+import { MiB } from '../units';
 
 /** Image bytes at an offset of the uncompressed image. */
 export interface ImagePiece {

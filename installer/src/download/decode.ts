@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ImageCompression } from '@rpi-deploy/contracts';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 
 export interface Decoder {
   output: AsyncIterable<Buffer>;

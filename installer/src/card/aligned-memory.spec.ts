@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorkDir } from '../test/support/work-dir';
+import { makeWorkDir } from '../../test/support/work-dir';
 import { AlignedMemory, isDirectAligned } from './aligned-memory';
 
 const work = makeWorkDir('aligned-memory');

@@ -1,23 +1,23 @@
 import type { ConfigResponse } from '@rpi-deploy/contracts';
-import { downloadBlockMap } from './block-map-download';
-import { verifyCard, verifyHead } from './card-verifier';
-import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
-import { HashWorker } from './hash-worker';
-import { mappedBytes, wholeImageMap, type ImageMap } from './image-map';
-import { imageSource, type ImageSource } from './image-source';
+import { downloadBlockMap } from './download/block-map-download';
+import { verifyCard, verifyHead } from './card/card-verifier';
+import { CardWriter, HEAD_BYTES, type WrittenImage } from './card/card-writer';
+import { HashWorker } from './card/hash-worker';
+import { mappedBytes, wholeImageMap, type ImageMap } from './download/image-map';
+import { imageSource, type ImageSource } from './download/image-source';
 import { InstallError } from './install-error';
-import { findPiPartitions, readMbrPartitions, type Partition } from './mbr';
-import { dropCachedPages } from './page-cache';
+import { findPiPartitions, readMbrPartitions, type Partition } from './card/mbr';
+import { dropCachedPages } from './card/page-cache';
 import { applyPersonalisation, checkPersonalisation, planPersonalisation } from './personalise/personalise';
 import { trackProgress } from './progress';
 import { checkPrograms, requiredPrograms } from './required-programs';
-import { SourceChecker } from './source-checker';
+import { SourceChecker } from './download/source-checker';
 import type { InstallerSettings } from './settings';
 import type { StatusReporter } from './status-reporter';
-import { checkCapacity, type TargetDevice } from './target-device';
-import { readAhead } from './read-ahead';
+import { checkCapacity, type TargetDevice } from './card/target-device';
+import { readAhead } from './download/read-ahead';
 import { describeBytes, formatBytes, MiB } from './units';
-import { ensureZeros } from './unmapped-zeros';
+import { ensureZeros } from './card/unmapped-zeros';
 
 /** Image bytes the download may run ahead of the card: the network keeps going while the card syncs. */
 const READ_AHEAD_BYTES = 32 * MiB;
@@ -31,7 +31,7 @@ const SPANS = { downloading: [1, 85], verifying: [85, 95] } as const;
  * needs), personalise, read the edits back, and only then write the partition table and check it.
  * Returns a one-line summary.
  */
-export async function writeCard(
+export async function runInstallSteps(
   card: TargetDevice,
   config: ConfigResponse,
   settings: InstallerSettings,

@@ -3,7 +3,7 @@ import { backoffDelay, sleep } from './backoff';
 import { parseBlockMap } from './block-map';
 import { isTransientStatus, request } from './http-client';
 import type { ImageMap } from './image-map';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 

@@ -1,7 +1,7 @@
-import type { HashWorker } from './hash-worker';
+import type { HashWorker } from '../card/hash-worker';
 import type { ImageMap, MapRange } from './image-map';
-import { InstallError } from './install-error';
-import { MiB } from './units';
+import { InstallError } from '../install-error';
+import { MiB } from '../units';
 
 const ZEROS = Buffer.alloc(MiB);
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ImageMap, MapRange } from './image-map';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 
 /**
  * Reads a bmaptool block map (format 2.0, also the identical 1.4) into an ImageMap. The map's own

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { runProgramSource } from '../test/support/run-program-source';
+import { runProgramSource } from '../../test/support/run-program-source';
 import { AlignedMemory } from './aligned-memory';
 import { HashWorker } from './hash-worker';
 
@@ -41,7 +41,7 @@ describe('HashWorker', () => {
     // A program whose only pending work is the hash: Node must not exit before the digest arrives.
     // Without close(): idle threads must not hold the process open either (the run would time out).
     const run = runProgramSource(
-      { HashWorker: 'hash-worker', AlignedMemory: 'aligned-memory' },
+      { HashWorker: 'card/hash-worker', AlignedMemory: 'card/aligned-memory' },
       `const hasher = new HashWorker();
 const memory = new AlignedMemory(1, 4096, { shared: true });
 memory.buffers[0].fill(7);

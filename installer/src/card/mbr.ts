@@ -1,4 +1,4 @@
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 
 export interface Partition {
   /** 1-based, as Linux names them (mmcblk0p1 = 1). */

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { AlignedMemory, DIRECT_ALIGNMENT } from './aligned-memory';
-import { verificationUnits, type ImageMap, type VerificationUnit } from './image-map';
+import { verificationUnits, type ImageMap, type VerificationUnit } from '../download/image-map';
 import type { Span } from './card-reader';
 import { openForDirectWriting, openForWriting, type TargetDevice } from './target-device';
-import { MiB } from './units';
+import { MiB } from '../units';
 import { prepareUnmapped, type ZeroingPlan } from './unmapped-zeros';
 
 /** The partition table's region: held back in memory and written last, so a half-written card never boots. */

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorkDir } from '../test/support/work-dir';
-import { InstallError } from './install-error';
+import { makeWorkDir } from '../../test/support/work-dir';
+import { InstallError } from '../install-error';
 import { checkCapacity, inspectTarget, mountPointsOf, openForWriting } from './target-device';
 
 const work = makeWorkDir('target');

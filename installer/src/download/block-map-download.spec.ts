@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { writeBlockMap } from '../test/support/shared-fixtures';
-import { makeWorkDir } from '../test/support/work-dir';
+import { writeBlockMap } from '../../test/support/shared-fixtures';
+import { makeWorkDir } from '../../test/support/work-dir';
 import { downloadBlockMap } from './block-map-download';
 
 const work = makeWorkDir('block-map-download');

@@ -4,8 +4,8 @@ import { createServer, type RequestListener } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ContractServer } from '../test/support/contract-server';
-import { makeWorkDir } from '../test/support/work-dir';
+import { ContractServer } from '../../test/support/contract-server';
+import { makeWorkDir } from '../../test/support/work-dir';
 import { downloadRange, type DownloadOptions } from './resumable-download';
 
 const work = makeWorkDir('download');

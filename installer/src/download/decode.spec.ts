@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { ImageCompression } from '@rpi-deploy/contracts';
 import { decode } from './decode';
-import { InstallError } from './install-error';
+import { InstallError } from '../install-error';
 
 /** Compressible but not trivial: random runs between zeros, like a disk image. */
 const original = Buffer.concat(

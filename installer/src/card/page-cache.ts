@@ -1,5 +1,5 @@
-import { InstallError } from './install-error';
-import { runProgram } from './run-program';
+import { InstallError } from '../install-error';
+import { runProgram } from '../run-program';
 import type { TargetDevice } from './target-device';
 
 /**

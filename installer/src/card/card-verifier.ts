@@ -3,9 +3,9 @@ import { open } from 'node:fs/promises';
 import { readFully, readSpans } from './card-reader';
 import type { WrittenImage } from './card-writer';
 import type { HashWorker } from './hash-worker';
-import type { ImageMap, MapRange } from './image-map';
-import { InstallError } from './install-error';
-import { corruptImageError } from './source-checker';
+import type { ImageMap, MapRange } from '../download/image-map';
+import { InstallError } from '../install-error';
+import { corruptImageError } from '../download/source-checker';
 import type { TargetDevice } from './target-device';
 
 /**

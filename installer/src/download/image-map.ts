@@ -1,4 +1,4 @@
-import { MiB } from './units';
+import { MiB } from '../units';
 
 /** A stretch of the image that holds data, in bytes (end exclusive), with its expected SHA-256. */
 export interface MapRange {

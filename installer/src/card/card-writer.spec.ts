@@ -2,12 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeWorkDir } from '../test/support/work-dir';
+import { makeWorkDir } from '../../test/support/work-dir';
 import { verifyCard, verifyHead } from './card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card-writer';
 import { HashWorker } from './hash-worker';
 import { ensureZeros } from './unmapped-zeros';
-import { wholeImageMap, type ImageMap } from './image-map';
+import { wholeImageMap, type ImageMap } from '../download/image-map';
 import * as targetDevice from './target-device';
 import type { TargetDevice } from './target-device';
 

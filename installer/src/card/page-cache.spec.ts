@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorkDir } from '../test/support/work-dir';
+import { makeWorkDir } from '../../test/support/work-dir';
 import { dropCachedPages } from './page-cache';
 
 const work = makeWorkDir('page-cache');

@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InstallError } from './install-error';
-import { describeBytes } from './units';
+import { InstallError } from '../install-error';
+import { describeBytes } from '../units';
 
 /**
  * The card: a block device on a Pi, a regular file in tests. A regular file stands for a card of

@@ -1,10 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { readSpans, type Span } from './card-reader';
-import { InstallError } from './install-error';
-import { runProgram } from './run-program';
+import { InstallError } from '../install-error';
+import { runProgram } from '../run-program';
 import { queueLimits, type TargetDevice } from './target-device';
-import { MiB } from './units';
+import { MiB } from '../units';
 
 /**
  * How the card comes to read zeros where the image has unmapped blocks (the server maps the

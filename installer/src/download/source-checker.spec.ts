@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ImageMap } from './image-map';
-import { InstallError } from './install-error';
-import { HashWorker } from './hash-worker';
+import { InstallError } from '../install-error';
+import { HashWorker } from '../card/hash-worker';
 import { SourceChecker } from './source-checker';
 
 const hasher = new HashWorker();

@@ -1,4 +1,4 @@
-import { ContractServer } from '../test/support/contract-server';
+import { ContractServer } from '../../test/support/contract-server';
 import { ConfigUnavailableError, requestConfig } from './config-client';
 
 const unit = { serial: '10000000abc12345', mac: 'd8:3a:dd:12:34:56' };

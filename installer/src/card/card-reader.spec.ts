@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorkDir } from '../test/support/work-dir';
+import { makeWorkDir } from '../../test/support/work-dir';
 import { open } from 'node:fs/promises';
 import { readSpans, type Span } from './card-reader';
 import * as targetDevice from './target-device';
