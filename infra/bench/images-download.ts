@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ConfigResponse, ImageDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
-import { startDeploymentNginx, startStaticNginx } from '../test/support/nginx';
+import { uploadFile, startDeploymentNginx, startStaticNginx } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
 import { run, startServer, type BenchServer } from './support';
 
@@ -35,7 +34,7 @@ export async function imagesDownload(work: string): Promise<BenchRow[]> {
     join(accelServer.dataDir, 'images'),
   );
   try {
-    const upload = await uploadMultipart({
+    const upload = await uploadFile({
       url: `${server.management}/api/images`,
       token: server.token,
       fields: { product: 'KXP2', version: 'bench' },
@@ -43,7 +42,7 @@ export async function imagesDownload(work: string): Promise<BenchRow[]> {
     });
     if (upload.status !== 201) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
     const image = upload.body as ImageDto;
-    const accelUpload = await uploadMultipart({
+    const accelUpload = await uploadFile({
       url: `${accelServer.management}/api/images`,
       token: accelServer.token,
       fields: { product: 'KXP2', version: 'bench' },

@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
-import { startStaticNginx } from '../test/support/nginx';
+import { uploadFile, startStaticNginx } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
 import { ROOT, run, startServer } from './support';
 
@@ -31,7 +30,7 @@ export async function installerWrite(work: string): Promise<BenchRow[]> {
         headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    const upload = await uploadMultipart({
+    const upload = await uploadFile({
       url: `${server.management}/api/images`,
       token: server.token,
       fields: { product: 'RXP2', version: 'bench' },

@@ -3,7 +3,7 @@
  * and image from /api/config, every phase in the deployment's history.
  */
 import type { DeploymentDetailDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import { uploadFile, listFat, readExt4File, readFatFile, statExt4 } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../server/test/support/test-server';
 import { differingBlocks } from './support/card-checks';
 import {
@@ -15,7 +15,6 @@ import {
   type InstallFixture,
 } from './support/install-fixture';
 import { expectExit, runInstaller } from './support/run-installer';
-import { listFat, readExt4File, readFatFile, statExt4 } from './support/shared-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -36,7 +35,7 @@ describe('the installer against the real server', () => {
   });
 
   it('installs an image uploaded as xz, personalises the card and leaves a complete history', async () => {
-    const upload = await uploadMultipart({
+    const upload = await uploadFile({
       url: `${t.management}/api/images`,
       token,
       fields: { product: 'RXP2', version: '1.0.0' },

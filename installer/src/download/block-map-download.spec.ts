@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { writeBlockMap } from '../../test/support/shared-fixtures';
+import { writeBlockMap } from '@rpi-deploy/test-kit';
 import { makeWorkDir } from '../../test/support/work-dir';
 import { downloadBlockMap } from './block-map-download';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeBlockMap } from '../../test/support/shared-fixtures';
+import { writeBlockMap } from '@rpi-deploy/test-kit';
 import { makeWorkDir } from '../../test/support/work-dir';
 import { parseBlockMap } from './block-map';
 import { InstallError } from '../install-error';

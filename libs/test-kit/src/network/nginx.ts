@@ -1,16 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { workspaceRoot } from '../workspace-root';
 import { freePort } from './free-port';
-
-/** The workspace root (where nx.json is), from wherever this code was bundled or compiled to. */
-export function workspaceRoot(from = __dirname): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'nx.json'))) return dir;
-  }
-  throw new Error(`no nx.json above ${from}`);
-}
 
 export interface RunningNginx {
   url: string;
