@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeploymentDetailDto } from '@rpi-deploy/contracts';
 import {
-  uploadFile,
+  buildPiOsImage,
   checkExt4,
   checkFat,
-  readExt4File,
-  buildPiOsImage,
-  type PiOsImage,
   freePort,
+  readExt4File,
+  uploadImage,
+  type PiOsImage,
 } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../../server/test/support/test-server';
 import { buildInitramfs, bootVirt, prepareVirtKernel, VIRT_MODULES, WORKSPACE } from '../../initramfs/qemu-virt';
@@ -68,16 +68,12 @@ describe('netboot initramfs under QEMU (arm64 virt, software emulation)', () => 
     await expectOk(
       api(server.management, '/api/venues/CORO/karts', { method: 'POST', token, body: { from: 1, to: 5 } }),
     );
-    const upload = await uploadFile({
-      url: `${server.management}/api/images`,
-      token,
-      fields: { product: 'KXP2', version: '1.0.0' },
+    await uploadImage(server.management, token, {
       filePath: image.path,
+      product: 'KXP2',
+      version: '1.0.0',
+      activate: true,
     });
-    expect(upload.status).toBe(201);
-    await expectOk(
-      api(server.management, `/api/images/${(upload.body as { id: number }).id}/activate`, { method: 'POST', token }),
-    );
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {

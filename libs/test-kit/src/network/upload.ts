@@ -1,5 +1,6 @@
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
+import type { ImageDto, ProductCode } from '@rpi-deploy/contracts';
 
 export interface UploadProgress {
   /** Bytes of the multipart body sent so far. */
@@ -38,6 +39,31 @@ export async function uploadFile(upload: FileUpload): Promise<{ status: number; 
   } catch {
     return { status: response.status, body: text };
   }
+}
+
+/**
+ * Uploads an image through the management API and, with `activate`, makes it the active image of
+ * its product. Fails with the server's answer when it refuses either. Resolves with the image as
+ * the server last described it.
+ */
+export async function uploadImage(
+  management: string,
+  token: string,
+  image: { filePath: string; product: ProductCode; version: string; activate?: boolean },
+): Promise<ImageDto> {
+  const { filePath, product, version } = image;
+  const upload = await uploadFile({ url: `${management}/api/images`, token, fields: { product, version }, filePath });
+  if (upload.status !== 201)
+    throw new Error(`uploading ${filePath} failed: ${upload.status} ${JSON.stringify(upload.body)}`);
+  const stored = upload.body as ImageDto;
+  if (!image.activate) return stored;
+  const activation = await fetch(`${management}/api/images/${stored.id}/activate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+  });
+  if (!activation.ok)
+    throw new Error(`activating image ${stored.id} failed: ${activation.status} ${await activation.text()}`);
+  return (await activation.json()) as ImageDto;
 }
 
 function multipartForm(fields: Record<string, string>, file: Blob, fileName: string): FormData {
