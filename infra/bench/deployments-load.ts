@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigResponse, DeploymentDetailDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import { uploadImage } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
 import { startServer } from './support';
 
@@ -31,13 +31,12 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
     await post('/api/venues/LOAD/karts', { from: 1, to: DEVICES });
     const file = join(work, 'load.img');
     writeFileSync(file, randomBytes(64 * 1024));
-    const image = await uploadMultipart({
-      url: `${server.management}/api/images`,
-      token: server.token,
-      fields: { product: 'KXP2', version: 'load' },
+    await uploadImage(server.management, server.token, {
       filePath: file,
+      product: 'KXP2',
+      version: 'load',
+      activate: true,
     });
-    await post(`/api/images/${(image.body as { id: number }).id}/activate`, {});
 
     const latencies: number[] = [];
     let errors = 0;

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ConfigResponse, ImageDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
-import { startDeploymentNginx, startStaticNginx } from '../test/support/nginx';
+import { startDeploymentNginx, startStaticNginx, uploadImage } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
 import { run, startServer, type BenchServer } from './support';
 
@@ -35,21 +34,16 @@ export async function imagesDownload(work: string): Promise<BenchRow[]> {
     join(accelServer.dataDir, 'images'),
   );
   try {
-    const upload = await uploadMultipart({
-      url: `${server.management}/api/images`,
-      token: server.token,
-      fields: { product: 'KXP2', version: 'bench' },
+    const image = await uploadImage(server.management, server.token, {
       filePath: path,
+      product: 'KXP2',
+      version: 'bench',
     });
-    if (upload.status !== 201) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
-    const image = upload.body as ImageDto;
-    const accelUpload = await uploadMultipart({
-      url: `${accelServer.management}/api/images`,
-      token: accelServer.token,
-      fields: { product: 'KXP2', version: 'bench' },
+    const accelImage = await uploadImage(accelServer.management, accelServer.token, {
       filePath: path,
+      product: 'KXP2',
+      version: 'bench',
     });
-    const accelImage = accelUpload.body as ImageDto;
     const unit = await startUnit(server, image);
     const idle = await statusLatencies(server, unit, new Promise((r) => setTimeout(r, 2000)));
     const rows: BenchRow[] = [];

@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
-import { startStaticNginx } from '../test/support/nginx';
+import { startStaticNginx, uploadImage } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
 import { ROOT, run, startServer } from './support';
 
@@ -31,14 +29,12 @@ export async function installerWrite(work: string): Promise<BenchRow[]> {
         headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    const upload = await uploadMultipart({
-      url: `${server.management}/api/images`,
-      token: server.token,
-      fields: { product: 'RXP2', version: 'bench' },
+    const stored = await uploadImage(server.management, server.token, {
       filePath: image,
+      product: 'RXP2',
+      version: 'bench',
+      activate: true,
     });
-    const stored = upload.body as ImageDto;
-    await post(`/api/images/${stored.id}/activate`, {});
     await post('/api/venues', { code: 'BNCH', name: 'Bench' });
 
     const card = join(work, 'card.img');

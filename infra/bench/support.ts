@@ -3,23 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoginResponse } from '@rpi-deploy/contracts';
-import { freePort } from '../test/support/free-port';
-import { workspaceRoot } from '../test/support/nginx';
+import { freePort, waitForHealthy, workspaceRoot } from '@rpi-deploy/test-kit';
 
 export const ROOT = workspaceRoot();
-
-async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 export interface BenchServer {
   management: string;
@@ -50,7 +36,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const management = `http://127.0.0.1:${mgmt}`;
-  await waitFor(`${management}/api/health`);
+  await waitForHealthy(`${management}/api/health`);
   const login = (await (
     await fetch(`${management}/api/auth/login`, {
       method: 'POST',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { buildPiOsImage, type PiOsImage } from '../test/fixtures/pi-os-image';
+import { buildPiOsImage, type PiOsImage } from '@rpi-deploy/test-kit';
 
 /** Tools the image builder and the installer call; checked up front for one clear message. */
 const TOOLS = ['sfdisk', 'mkfs.vfat', 'mcopy', 'mdir', 'mtype', 'mkfs.ext4', 'debugfs', 'dd'];

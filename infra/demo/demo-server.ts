@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { waitForHealthy } from '@rpi-deploy/test-kit';
 import { spawnLeashed } from './leash';
 
 export interface DemoServer {
@@ -62,7 +63,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const managementUrl = `http://127.0.0.1:${options.mgmtPort}`;
   const deploymentUrl = `http://127.0.0.1:${options.deployPort}`;
   await Promise.race([
-    waitForHealth(`${managementUrl}/api/health`).then(() => waitForHealth(`${deploymentUrl}/health`)),
+    waitForHealthy(`${managementUrl}/api/health`).then(() => waitForHealthy(`${deploymentUrl}/health`)),
     exited.then((code) => {
       throw new Error(`the server exited with code ${code} while starting:\n${tail(logFile)}`);
     }),
@@ -83,19 +84,6 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       clearTimeout(killer);
     },
   };
-}
-
-async function waitForHealth(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { workspaceRoot } from '../test/support/nginx';
+import { workspaceRoot } from '@rpi-deploy/test-kit';
 import { assertToolsInstalled, buildDemoImage } from './demo-image';
 import { assertPortsFree, startDemoServer, type DemoServer } from './demo-server';
 import { FleetConsole } from './fleet-console';

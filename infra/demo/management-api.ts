@@ -11,7 +11,7 @@ import type {
   ProductCode,
   VenueDto,
 } from '@rpi-deploy/contracts';
-import { uploadMultipart, type UploadProgress } from '../../server/src/cli/multipart-upload';
+import { uploadFile, type UploadProgress } from '@rpi-deploy/test-kit';
 
 export class ManagementApi {
   private constructor(
@@ -43,7 +43,7 @@ export class ManagementApi {
     fields: { product: ProductCode; version: string; description: string },
     onProgress?: (progress: UploadProgress) => void,
   ): Promise<ImageDto> {
-    const { status, body } = await uploadMultipart({
+    const { status, body } = await uploadFile({
       url: `${this.baseUrl}/api/images`,
       token: this.token,
       fields,

@@ -1,13 +1,13 @@
 import { formatBytes, type ConfigRequest } from '@rpi-deploy/contracts';
-import { ConfigUnavailableError, requestConfig } from './config-client';
+import { ConfigUnavailableError, requestConfig } from './download/config-client';
 import { readMemoryBytes, readModel } from './identity';
 import { InstallError } from './install-error';
 import { rebootNow } from './reboot';
 import type { InstallerSettings } from './settings';
 import { StatusReporter } from './status-reporter';
-import { inspectTarget, type TargetDevice } from './target-device';
+import { inspectTarget, type TargetDevice } from './card/target-device';
 import { describeBytes } from './units';
-import { writeCard } from './write-card';
+import { runInstallSteps } from './install-steps';
 
 /** Exit codes, as `--help` documents them. */
 export const EXIT = { success: 0, failed: 1, badParameters: 2, noConfiguration: 3 } as const;
@@ -56,7 +56,7 @@ export async function install(settings: InstallerSettings, log: (line: string) =
   reporter.report({ status: 'starting', progress: 0, message: `${unit}; ${cardText}` });
   try {
     if (card instanceof Error) throw card;
-    const summary = await writeCard(card, config, settings, reporter, log);
+    const summary = await runInstallSteps(card, config, settings, reporter, log);
     reporter.report({ status: 'success', progress: 100, message: summary });
     await reporter.flush();
     log(`success: ${summary}`);

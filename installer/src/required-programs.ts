@@ -2,9 +2,9 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { ImageCompression } from '@rpi-deploy/contracts';
-import { DECODER_PROGRAMS } from './decode';
+import { DECODER_PROGRAMS } from './download/decode';
 import { InstallError } from './install-error';
-import type { TargetDevice } from './target-device';
+import type { TargetDevice } from './card/target-device';
 
 interface Program {
   name: string;

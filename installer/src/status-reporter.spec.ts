@@ -1,5 +1,5 @@
 import { ContractServer } from '../test/support/contract-server';
-import { requestConfig } from './config-client';
+import { requestConfig } from './download/config-client';
 import { StatusReporter } from './status-reporter';
 
 const image = { path: __filename, name: 'x.img', compression: 'none' as const, size: 1024, sha256: 'a'.repeat(64) };

@@ -1,6 +1,6 @@
 import { STATUS_TEXT_LIMITS, TERMINAL_DEPLOYMENT_STATUSES, type StatusReport } from '@rpi-deploy/contracts';
-import { backoffDelay, sleep } from './backoff';
-import { errorMessage, isTransientStatus, postJson } from './http-client';
+import { backoffDelay, sleep } from './download/backoff';
+import { errorMessage, isTransientStatus, postJson } from './download/http-client';
 
 export type StatusUpdate = Omit<StatusReport, 'deploymentId'>;
 

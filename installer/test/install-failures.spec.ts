@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import type { DeploymentDetailDto, ImageDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import { freePort, uploadImage } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../server/test/support/test-server';
 import { differingBlocks } from './support/card-checks';
 import { ContractServer } from './support/contract-server';
@@ -21,7 +21,6 @@ import {
   type InstallFixture,
 } from './support/install-fixture';
 import { expectExit, runInstaller, type InstallerRun } from './support/run-installer';
-import { freePort } from './support/shared-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -94,15 +93,12 @@ describe('a failing install against the real server', () => {
     proxy.upstream = t.deployment;
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
     await api(t.management, '/api/venues', { method: 'POST', token, body: { code: 'CORO', name: 'Corona' } });
-    const upload = await uploadMultipart({
-      url: `${t.management}/api/images`,
-      token,
-      fields: { product: 'RXP2', version: '1.0.0' },
+    image = await uploadImage(t.management, token, {
       filePath: fixture.forms.raw.path,
+      product: 'RXP2',
+      version: '1.0.0',
+      activate: true,
     });
-    expect(upload.status).toBe(201);
-    image = upload.body as ImageDto;
-    await api(t.management, `/api/images/${image.id}/activate`, { method: 'POST', token });
   });
   afterAll(async () => {
     await t?.close();

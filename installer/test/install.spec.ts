@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { checkExt4, checkFat, listExt4, listFat, readExt4File, readFatFile, statExt4 } from './support/shared-fixtures';
+import { checkExt4, checkFat, listExt4, listFat, readExt4File, readFatFile, statExt4 } from '@rpi-deploy/test-kit';
 import { differingBlocks, expectSuccessfulTrail } from './support/card-checks';
 import { ContractServer } from './support/contract-server';
 import {

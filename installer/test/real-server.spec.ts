@@ -3,7 +3,7 @@
  * and image from /api/config, every phase in the deployment's history.
  */
 import type { DeploymentDetailDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import { listFat, readExt4File, readFatFile, statExt4, uploadImage } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../server/test/support/test-server';
 import { differingBlocks } from './support/card-checks';
 import {
@@ -15,7 +15,6 @@ import {
   type InstallFixture,
 } from './support/install-fixture';
 import { expectExit, runInstaller } from './support/run-installer';
-import { listFat, readExt4File, readFatFile, statExt4 } from './support/shared-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -36,15 +35,12 @@ describe('the installer against the real server', () => {
   });
 
   it('installs an image uploaded as xz, personalises the card and leaves a complete history', async () => {
-    const upload = await uploadMultipart({
-      url: `${t.management}/api/images`,
-      token,
-      fields: { product: 'RXP2', version: '1.0.0' },
+    await uploadImage(t.management, token, {
       filePath: fixture.forms.xz.path,
+      product: 'RXP2',
+      version: '1.0.0',
+      activate: true,
     });
-    expect(upload.status).toBe(201);
-    const imageId = (upload.body as { id: number }).id;
-    await api(t.management, `/api/images/${imageId}/activate`, { method: 'POST', token });
     const card = makeCard(fixture.dir, 'real.card', 128 << 20, 'used');
 
     const run = await runInstaller(installerArgs({ url: t.deployment }, card, '--product', 'RXP2', '--venue', 'CORO'));

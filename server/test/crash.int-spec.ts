@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigResponse, DeploymentDetailDto } from '@rpi-deploy/contracts';
-import { freePort } from '../../infra/test/support/free-port';
+import { freePort } from '@rpi-deploy/test-kit';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { SQLITE_FILE_NAME } from '../src/database/typeorm-options';
 import { spawnServer, type ServerProcess } from './support/server-process';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImageDto } from '@rpi-deploy/contracts';
-import { startDeploymentNginx, type RunningNginx } from '../../infra/test/support/nginx';
+import { startDeploymentNginx, type RunningNginx } from '@rpi-deploy/test-kit';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { buildMbrImage } from './support/mbr-image';
 import { ADMIN_PASSWORD, bootTestServer, login, type TestServer } from './support/test-server';

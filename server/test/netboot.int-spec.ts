@@ -22,8 +22,7 @@ import {
   type NetbootStatusDto,
   type PreflightReportDto,
 } from '@rpi-deploy/contracts';
-import { buildPiOsImage, type PiOsImage } from '../../infra/test/fixtures/pi-os-image';
-import { waitFor } from '../../infra/test/support/wait-for';
+import { buildPiOsImage, type PiOsImage, waitFor } from '@rpi-deploy/test-kit';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 

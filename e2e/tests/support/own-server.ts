@@ -1,24 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, waitForHealthy } from '@rpi-deploy/test-kit';
 import { e2eServerEnv } from '../../playwright.config';
 
 const ROOT = join(__dirname, '..', '..', '..');
-
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /**
  * A second built server of the test's own, on its own ports and data folder, which the test may
@@ -61,17 +47,11 @@ export class OwnServer {
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.process = child;
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
-      try {
-        if ((await fetch(`${this.origin}/api/health`)).ok) return;
-      } catch {
-        // Not listening yet.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`the server did not answer /api/health within 60 s: ${stderr}`);
+    await waitForHealthy(`${this.origin}/api/health`, {
+      intervalMs: 250,
+      failIf: () => (child.exitCode !== null ? `the server exited with ${child.exitCode}: ${stderr}` : undefined),
+      lastSeen: async () => stderr,
+    });
   }
 
   /** Stops the server as systemd would (SIGTERM) and waits until it is gone. */

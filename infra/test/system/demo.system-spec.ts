@@ -9,8 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { BatchDto, DeploymentPage, ImageDto, LoginResponse, NetbootDeviceDto } from '@rpi-deploy/contracts';
-import { freePort } from '../support/free-port';
-import { workspaceRoot } from '../support/nginx';
+import { freePort, workspaceRoot } from '@rpi-deploy/test-kit';
 
 const ROOT = workspaceRoot();
 const BUNDLE = join(ROOT, 'tmp/demo-test/main.js');

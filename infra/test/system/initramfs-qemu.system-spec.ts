@@ -10,12 +10,17 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, truncateSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeploymentDetailDto } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../../server/src/cli/multipart-upload';
+import {
+  buildPiOsImage,
+  checkExt4,
+  checkFat,
+  freePort,
+  readExt4File,
+  uploadImage,
+  type PiOsImage,
+} from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../../server/test/support/test-server';
 import { buildInitramfs, bootVirt, prepareVirtKernel, VIRT_MODULES, WORKSPACE } from '../../initramfs/qemu-virt';
-import { checkExt4, checkFat, readExt4File } from '../fixtures/disk-image-files';
-import { buildPiOsImage, type PiOsImage } from '../fixtures/pi-os-image';
-import { freePort } from '../support/free-port';
 
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 /** The issue's budget for the emulated run, boot to reboot. */
@@ -63,16 +68,12 @@ describe('netboot initramfs under QEMU (arm64 virt, software emulation)', () => 
     await expectOk(
       api(server.management, '/api/venues/CORO/karts', { method: 'POST', token, body: { from: 1, to: 5 } }),
     );
-    const upload = await uploadMultipart({
-      url: `${server.management}/api/images`,
-      token,
-      fields: { product: 'KXP2', version: '1.0.0' },
+    await uploadImage(server.management, token, {
       filePath: image.path,
+      product: 'KXP2',
+      version: '1.0.0',
+      activate: true,
     });
-    expect(upload.status).toBe(201);
-    await expectOk(
-      api(server.management, `/api/images/${(upload.body as { id: number }).id}/activate`, { method: 'POST', token }),
-    );
   }, BUILD_TIMEOUT_MS);
 
   afterAll(async () => {

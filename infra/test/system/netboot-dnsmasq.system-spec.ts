@@ -11,8 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { NetbootDeviceDto, NetbootEventDto } from '@rpi-deploy/contracts';
-import { buildPiOsImage, type PiOsImage } from '../fixtures/pi-os-image';
-import { waitFor } from '../support/wait-for';
+import { buildPiOsImage, type PiOsImage, waitFor } from '@rpi-deploy/test-kit';
 import { pi5Guid } from './support/dhcp-packet';
 import { NetnsPair } from './support/netns';
 import type { BootClientRequest, BootClientResult } from './support/pi5-boot-client';

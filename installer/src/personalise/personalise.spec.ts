@@ -12,7 +12,7 @@ import {
   statExt4,
   buildPiOsImage,
   type PiOsImage,
-} from '../../test/support/shared-fixtures';
+} from '@rpi-deploy/test-kit';
 import { makeWorkDir } from '../../test/support/work-dir';
 import {
   applyPersonalisation,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { InstallError } from '../install-error';
-import type { Partition } from '../mbr';
+import type { Partition } from '../card/mbr';
 import { bootMountPoint } from './boot-mount-point';
 import { metaDataWithInstance, userDataWithHostname } from './cloud-init';
 import { cmdlineWithFirstRun, cmdlineWithInstanceId } from './cmdline-txt';

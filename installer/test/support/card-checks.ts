@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { StatusReport } from '@rpi-deploy/contracts';
-import type { PiOsImage } from './shared-fixtures';
+import type { PiOsImage } from '@rpi-deploy/test-kit';
 import type { ReceivedReport } from './contract-server';
 
 const BLOCK = 4096;

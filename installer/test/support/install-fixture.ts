@@ -8,7 +8,7 @@ import {
   type BlockMapFile,
   type FixtureCompression,
   type PiOsImage,
-} from './shared-fixtures';
+} from '@rpi-deploy/test-kit';
 import type { ServedImage } from './contract-server';
 import { makeWorkDir } from './work-dir';
 

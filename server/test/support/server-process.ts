@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { waitForHealthy } from '@rpi-deploy/test-kit';
 
 export const BUILT_SERVER = resolve(__dirname, '../../../dist/server/main.js');
 
@@ -35,15 +36,11 @@ export async function spawnServer(
   child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const management = `http://127.0.0.1:${ports.management}`;
-  for (let i = 0; ; i += 1) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(`${management}/api/health`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (i > 300) throw new Error(`the server did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHealthy(`${management}/api/health`, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    failIf: () => (child.exitCode !== null ? `the server exited with ${child.exitCode}: ${stderr}` : undefined),
+    lastSeen: async () => stderr,
+  });
   return { child, management, deployment: `http://127.0.0.1:${ports.deployment}`, exited };
 }

@@ -84,9 +84,11 @@ export class DownloadPool implements BeforeApplicationShutdown {
 
   private start(): Worker {
     // The compiled server forks the compiled worker; run from its TypeScript sources (the
-    // integration tests), the child transpiles them the same way (../typescript-require-hook.js).
+    // integration tests), the child transpiles them the same way (server/test/support/typescript-require-hook.js).
     const entry = join(__dirname, `download-worker${extname(__filename)}`);
-    const execArgv = entry.endsWith('.ts') ? ['--require', join(__dirname, '..', 'typescript-require-hook.js')] : [];
+    const execArgv = entry.endsWith('.ts')
+      ? ['--require', join(__dirname, '../../../test/support/typescript-require-hook.js')]
+      : [];
     const child = fork(entry, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const pending = new Map<number, (done: DownloadDone) => void>();
     const forget = () => {

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workspaceRoot } from '../workspace-root';
+import { freePort } from './free-port';
+
+export interface RunningNginx {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Debian's nginx in the foreground with a throw-away prefix, serving `serverBlock` on loopback. */
+async function startNginx(serverBlock: (port: number) => string): Promise<RunningNginx> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'rpi-nginx-'));
+  const config = join(dir, 'nginx.conf');
+  writeFileSync(
+    config,
+    [
+      'daemon off;',
+      'worker_processes 2;',
+      'user root;',
+      `pid ${dir}/nginx.pid;`,
+      `error_log ${dir}/error.log warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      `  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;`,
+      `  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;`,
+      serverBlock(port),
+      '}',
+    ].join('\n'),
+  );
+  const child = spawn('nginx', ['-c', config, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((done, fail) => {
+    child.once('error', (error) =>
+      fail(new Error(`cannot start nginx (${error.message}): bash infra/install-system-deps.sh`)),
+    );
+    child.once('exit', (code) => fail(new Error(`nginx exited with ${code}: ${stderr}`)));
+    const poll = () =>
+      fetch(url).then(
+        () => done(),
+        () => setTimeout(poll, 100),
+      );
+    poll();
+  });
+  child.removeAllListeners('exit');
+  return {
+    url,
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGQUIT');
+      }),
+  };
+}
+
+/** nginx serving a folder as plain static files: the baseline of the download benchmark. */
+export function startStaticNginx(root: string): Promise<RunningNginx> {
+  return startNginx(
+    (port) => `  sendfile on; tcp_nopush on;\n  server { listen 127.0.0.1:${port}; root ${root}; location / { } }`,
+  );
+}
+
+/**
+ * The shipped production config (infra/nginx/rpi-deploy-deployment.conf) in front of a running
+ * server, with its ports and images folder swapped for the test's.
+ */
+export function startDeploymentNginx(apiPort: number, imagesDir: string): Promise<RunningNginx> {
+  const shipped = readFileSync(join(workspaceRoot(), 'infra/nginx/rpi-deploy-deployment.conf'), 'utf8');
+  return startNginx((port) =>
+    shipped
+      .replace('server 127.0.0.1:5002;', `server 127.0.0.1:${apiPort};`)
+      .replace(/^\s*listen 5001;/m, `    listen 127.0.0.1:${port};`)
+      .replace('alias /var/lib/rpi-deploy/images/;', `alias ${imagesDir}/;`),
+  );
+}
