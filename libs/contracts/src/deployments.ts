@@ -33,6 +33,8 @@ export interface ImageDescriptor {
   compression?: ImageCompression;
   /** Size in bytes of what `url` serves, when it differs from `size`. */
   transferSize?: number;
+  /** The image's chunk manifest (ChunkManifest), when the chunk store holds it. */
+  manifestUrl?: string;
 }
 
 export interface ConfigResponse {

@@ -1,6 +1,7 @@
 export * from './auth';
 export * from './batches';
 export * from './byte-units';
+export * from './chunks';
 export * from './deployment-status';
 export * from './deployments';
 export * from './health';

@@ -1,0 +1,40 @@
+/**
+ * The chunk store: an image's mapped data cut into chunks, each named by the SHA-256 of its
+ * uncompressed bytes and stored zstd-compressed once, whichever images share it. A unit rebuilds
+ * the image from the manifest; chunks it already holds on its card need not travel.
+ */
+
+/** Nominal chunk size: chunks are the mapped ranges cut on a fixed grid of this size. */
+export const CHUNK_GRID_BYTES = 1024 * 1024;
+
+/** Bytes [offset, offset + length) of the image, stored compressed as `<sha256>.zst`. */
+export interface ImageChunk {
+  offset: number;
+  length: number;
+  /** SHA-256 (hex) of the uncompressed bytes: the chunk's name, checked before it is written. */
+  sha256: string;
+  /** Size of the zstd frame the server sends. */
+  storedSize: number;
+}
+
+/** `GET /images/<file>.chunks` on the deployment listener. */
+export interface ChunkManifest {
+  format: 'rpi-deploy-chunks/1';
+  imageSize: number;
+  /** SHA-256 (hex) of the whole uncompressed image. */
+  imageSha256: string;
+  compression: 'zstd';
+  /** Chunk `c` is served at `${chunkBaseUrl}/${c.sha256}.zst` (built from DEPLOY_PUBLIC_URL). */
+  chunkBaseUrl: string;
+  /** In offset order, not overlapping; together they cover every mapped block. */
+  chunks: ImageChunk[];
+}
+
+/** What the chunk store holds for one image version (ImageDto.chunks). */
+export interface ImageChunkStats {
+  chunkCount: number;
+  /** Bytes the chunks of this image take in the store (compressed), shared ones included. */
+  storedBytes: number;
+  /** Of mappedBytes, how much is in chunks the previous version of the product also has. */
+  sharedWithPreviousBytes: number | null;
+}
