@@ -67,13 +67,22 @@ export async function downloadAndWriteChunks(install: {
   /** Called with the writer as soon as the card is open, so the caller closes it whatever happens. */
   opened: (writer: ChunkWriter) => void;
   span: [number, number];
-}): Promise<{ written: WrittenImage; counts: ChunkCounts; writer: ChunkWriter }> {
+}): Promise<{ written: WrittenImage; counts: ChunkCounts }> {
   const { card, config, map, settings, hasher, reporter, log } = install;
   const image = config.image as ImageDescriptor & { manifestUrl: string };
   const retry = { retries: settings.downloadRetries, retryDelayMs: settings.retryDelayMs, log };
   const manifest = await downloadManifest(image, map, retry);
   const mapped = manifest.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
   const stored = manifest.chunks.reduce((sum, chunk) => sum + chunk.storedSize, 0);
+  const counts: ChunkCounts = {
+    chunksTotal: manifest.chunks.length,
+    chunksReused: 0,
+    bytesFetched: 0,
+    bytesWritten: () => 0,
+    bytesSurveyed: 0,
+    surveySeconds: 0,
+  };
+  let delivered = 0;
   reporter.report({
     status: 'downloading',
     progress: install.span[0],
@@ -81,59 +90,54 @@ export async function downloadAndWriteChunks(install: {
     bytesTotal: mapped,
     message: `image ${image.version}: reading the card for the ${manifest.chunks.length} chunks it may already hold`,
   });
-
-  const surveyStarted = Date.now();
-  const survey = await surveyCard(card, manifest.chunks, hasher, HEAD_BYTES).catch((error: Error) => {
-    throw new InstallError(`reading the card before writing failed: ${error.message}`);
-  });
-  const counts: ChunkCounts = {
-    chunksTotal: manifest.chunks.length,
-    chunksReused: survey.present.size,
-    bytesFetched: 0,
-    bytesWritten: () => 0,
-    bytesSurveyed: survey.bytesRead,
-    surveySeconds: (Date.now() - surveyStarted) / 1000,
-  };
-  const missing = manifest.chunks.map((_, index) => index).filter((index) => !survey.present.has(index));
-  const toFetch = missing.reduce((sum, index) => sum + manifest.chunks[index].storedSize, 0);
-  const message =
-    `image ${image.version}: ${manifest.chunks.length} chunks, ${formatBytes(mapped)} of data; the card holds ` +
-    `${survey.present.size} already (read ${formatBytes(survey.bytesRead)} in ${counts.surveySeconds.toFixed(1)} s); ` +
-    `fetching ${missing.length} (${formatBytes(toFetch)} compressed of ${formatBytes(stored)})`;
-  log(`writing ${card.path}: ${message}`);
-
-  const opened = await openCard(card, map.imageSize, log, { keepCard: survey.present.size > 0 });
-  const writer = new ChunkWriter(
-    opened,
-    map,
-    Buffer.alloc(Math.min(HEAD_BYTES, map.imageSize)),
-    Math.max(...manifest.chunks.map((chunk) => chunk.length)),
-    log,
-  );
-  install.opened(writer);
-  counts.bytesWritten = () => writer.bytesWritten;
-  for (const [index, bytes] of survey.kept) bytes.copy(writer.head, manifest.chunks[index].offset);
-
-  let delivered = mapped - missing.reduce((sum, index) => sum + manifest.chunks[index].length, 0);
-  reporter.report({
-    status: 'downloading',
-    progress: install.span[0],
-    bytesDone: delivered,
-    bytesTotal: mapped,
-    message,
-  });
+  // Reports go on while the card is read (nothing counts as done yet): the server sees the unit alive.
   const stop = trackProgress(
     {
       status: 'downloading',
       span: install.span,
       bytesDone: () => delivered,
       bytesTotal: mapped,
-      counters: { download: () => counts.bytesFetched, write: () => writer.bytesWritten },
+      counters: { download: () => counts.bytesFetched, write: () => counts.bytesWritten() },
     },
     reporter,
     log,
   );
   try {
+    const surveyStarted = Date.now();
+    const survey = await surveyCard(card, manifest.chunks, hasher, HEAD_BYTES).catch((error: Error) => {
+      throw new InstallError(`reading the card before writing failed: ${error.message}`);
+    });
+    counts.chunksReused = survey.present.size;
+    counts.bytesSurveyed = survey.bytesRead;
+    counts.surveySeconds = (Date.now() - surveyStarted) / 1000;
+    const missing = manifest.chunks.map((_, index) => index).filter((index) => !survey.present.has(index));
+    const toFetch = missing.reduce((sum, index) => sum + manifest.chunks[index].storedSize, 0);
+    const message =
+      `image ${image.version}: ${manifest.chunks.length} chunks, ${formatBytes(mapped)} of data; the card holds ` +
+      `${survey.present.size} already (read ${formatBytes(survey.bytesRead)} in ${counts.surveySeconds.toFixed(1)} s); ` +
+      `fetching ${missing.length} (${formatBytes(toFetch)} compressed of ${formatBytes(stored)})`;
+    log(`writing ${card.path}: ${message}`);
+
+    const opened = await openCard(card, map.imageSize, log, { keepCard: survey.present.size > 0 });
+    const writer = new ChunkWriter(
+      opened,
+      map,
+      Buffer.alloc(Math.min(HEAD_BYTES, map.imageSize)),
+      Math.max(...manifest.chunks.map((chunk) => chunk.length)),
+      log,
+    );
+    install.opened(writer);
+    counts.bytesWritten = () => writer.bytesWritten;
+    for (const [index, bytes] of survey.kept) bytes.copy(writer.head, manifest.chunks[index].offset);
+    delivered = mapped - missing.reduce((sum, index) => sum + manifest.chunks[index].length, 0);
+    reporter.report({
+      status: 'downloading',
+      progress: install.span[0],
+      bytesDone: delivered,
+      bytesTotal: mapped,
+      message,
+    });
+
     const chunks = fetchChunks(manifest, missing, install, {
       retries: settings.downloadRetries,
       retryDelayMs: settings.retryDelayMs,
@@ -149,8 +153,7 @@ export async function downloadAndWriteChunks(install: {
       delivered += data.length;
     }
     for (; next < manifest.chunks.length; next += 1) keepChunk(writer, manifest, next);
-    const written = await writeCard(() => writer.finish());
-    return { written, counts, writer };
+    return { written: await writeCard(() => writer.finish()), counts };
   } finally {
     stop();
   }
