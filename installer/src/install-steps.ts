@@ -2,6 +2,8 @@ import { formatBytes, type ConfigResponse } from '@rpi-deploy/contracts';
 import { downloadBlockMap } from './download/block-map-download';
 import { verifyCard, verifyHead } from './card/card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card/card-writer';
+import { ChunkWriter } from './card/chunk-writer';
+import { chunkDecoder, describeCounts, downloadAndWriteChunks, type ChunkCounts } from './chunked-install';
 import { HashWorker } from './card/hash-worker';
 import { mappedBytes, wholeImageMap, type ImageMap } from './download/image-map';
 import { imageSource, type ImageSource } from './download/image-source';
@@ -47,19 +49,42 @@ export async function runInstallSteps(
     ? await downloadBlockMap({ ...image, bmapUrl: image.bmapUrl }, retry)
     : wholeImageMap(image.size, image.sha256);
 
-  const writer = await CardWriter.open(card, map, log);
+  const decompress = chunkDecoder(image, map, log);
   const hasher = new HashWorker();
+  let writer: CardWriter | ChunkWriter | undefined;
   try {
-    let downloaded = 0;
-    const source = imageSource(image, map, {
-      retries: settings.downloadRetries,
-      retryDelayMs: settings.retryDelayMs,
-      stallTimeoutMs: settings.stallTimeoutMs,
-      log,
-      onBytes: (count) => (downloaded += count),
-    });
-    const install = { card, config, map, source, downloaded: () => downloaded, writer, hasher, reporter, log };
-    const written = await downloadAndWrite(install);
+    let written: WrittenImage;
+    let servedSha256: ImageSource['servedSha256'];
+    let counts: ChunkCounts | undefined;
+    if (decompress) {
+      ({ written, counts } = await downloadAndWriteChunks({
+        card,
+        config,
+        map,
+        settings,
+        decompress,
+        hasher,
+        reporter,
+        log,
+        opened: (opened) => (writer = opened),
+        span: [...SPANS.downloading],
+      }));
+    } else {
+      const cardWriter = (writer = await CardWriter.open(card, map, log));
+      let downloaded = 0;
+      const source = imageSource(image, map, {
+        retries: settings.downloadRetries,
+        retryDelayMs: settings.retryDelayMs,
+        stallTimeoutMs: settings.stallTimeoutMs,
+        log,
+        onBytes: (count) => (downloaded += count),
+      });
+      servedSha256 = source.servedSha256;
+      const stream = { card, config, map, source, downloaded: () => downloaded, writer: cardWriter, reporter, log };
+      written = await downloadAndWrite({ ...stream, hasher });
+    }
+    const cardWriter = writer as CardWriter | ChunkWriter;
+    const install = { card, map, hasher, servedSha256, reporter, log };
     const input = {
       device: card.path,
       partitions: imagePartitions(written.head, image.size),
@@ -79,26 +104,27 @@ export async function runInstallSteps(
     });
     await asInstallError('customisation', async () => {
       const expected = await applyPersonalisation(input, await planning);
-      await writer.sync();
+      await cardWriter.sync();
       await dropCachedPages(card, log);
       await checkPersonalisation(input, expected);
     });
 
     reporter.progress({ status: 'customizing', progress: 98, message: 'writing the partition table (last)' });
     await asInstallError('writing the partition table', async () => {
-      await writer.writeHead();
+      await cardWriter.writeHead();
       await dropCachedPages(card, log);
       await verifyHead(card, written.head);
     });
     const seconds = Math.round((Date.now() - started) / 1000);
-    return `${config.hostname}: image ${image.version} (${formatBytes(image.size)}) written, ${formatBytes(verifiedBytes + written.head.length)} verified from the card, personalised, in ${seconds} s`;
+    if (counts) log(`chunks: ${describeCounts(counts)}`);
+    return `${config.hostname}: image ${image.version} (${formatBytes(image.size)}) written, ${formatBytes(verifiedBytes + written.head.length)} verified from the card, personalised, in ${seconds} s${counts ? `; ${describeCounts(counts)}` : ''}`;
   } finally {
-    await Promise.allSettled([writer.close(), hasher.close()]);
+    await Promise.allSettled([writer?.close(), hasher.close()]);
   }
 }
 
-/** What the steps of one install share. */
-interface Install {
+/** What the download of a whole image or its ranges needs. */
+interface StreamInstall {
   card: TargetDevice;
   config: ConfigResponse;
   map: ImageMap;
@@ -107,6 +133,17 @@ interface Install {
   downloaded: () => number;
   writer: CardWriter;
   hasher: HashWorker;
+  reporter: StatusReporter;
+  log: (line: string) => void;
+}
+
+/** What verification needs. */
+interface VerifyInstall {
+  card: TargetDevice;
+  map: ImageMap;
+  hasher: HashWorker;
+  /** Where the image's ranges can be fetched again, to tell a damaged card from a damaged image. */
+  servedSha256?: ImageSource['servedSha256'];
   reporter: StatusReporter;
   log: (line: string) => void;
 }
@@ -121,7 +158,7 @@ async function downloadAndWrite({
   hasher,
   reporter,
   log,
-}: Install): Promise<WrittenImage> {
+}: StreamInstall): Promise<WrittenImage> {
   const { image } = config;
   let delivered = 0;
   const message = `image ${image.version}: ${describeBytes(image.size)}, ${formatBytes(mappedBytes(map))} of data; fetching ${source.description}`;
@@ -158,7 +195,10 @@ async function downloadAndWrite({
   }
 }
 
-async function verify({ card, map, hasher, source, reporter, log }: Install, written: WrittenImage): Promise<number> {
+async function verify(
+  { card, map, hasher, servedSha256, reporter, log }: VerifyInstall,
+  written: WrittenImage,
+): Promise<number> {
   const mapped = written.units.reduce((sum, unit) => sum + (unit.end > HEAD_BYTES ? unit.end - unit.start : 0), 0);
   const zeroChecked =
     written.zeroing === 'check' ? written.unwritten.reduce((sum, span) => sum + span.end - span.start, 0) : 0;
@@ -185,9 +225,7 @@ async function verify({ card, map, hasher, source, reporter, log }: Install, wri
   );
   const onBytes = (count: number) => (verified += count);
   try {
-    await asInstallError('reading the card back', () =>
-      verifyCard(card, map, written, hasher, onBytes, source.servedSha256),
-    );
+    await asInstallError('reading the card back', () => verifyCard(card, map, written, hasher, onBytes, servedSha256));
     if (zeroChecked > 0) {
       await asInstallError('checking the unmapped blocks', () =>
         ensureZeros(card, written.unwritten, {

@@ -84,36 +84,15 @@ export class CardWriter {
     this.head = Buffer.alloc(Math.min(HEAD_BYTES, map.imageSize));
   }
 
-  /**
-   * Opens the card and makes it unbootable until the end: a block device gets zeros over its
-   * partition table (synced), then its unmapped blocks are prepared (discarded or zeroed in one
-   * command, see prepareUnmapped); a regular file is emptied and re-extended to its size, the file
-   * equivalent of zeroing the whole card, after which unmapped ranges read as zeros for free.
-   * `directIo: false` writes buffered even where O_DIRECT would work (the path for cards that refuse it).
-   */
+  /** Opens and prepares the card (see openCard). */
   static async open(
     target: TargetDevice,
     map: ImageMap,
     log: (line: string) => void,
     options: { directIo?: boolean } = {},
   ): Promise<CardWriter> {
-    const file = await openForWriting(target);
-    try {
-      if (target.kind === 'file') {
-        await file.truncate(0);
-        await file.truncate(target.sizeBytes);
-      } else {
-        await writeFully(file, Buffer.alloc(HEAD_BYTES), 0);
-        await file.datasync();
-      }
-      const zeroing = await prepareUnmapped(target, HEAD_BYTES, map.imageSize, log);
-      const direct = options.directIo === false ? undefined : await openForDirectWriting(target);
-      if (!direct) log(`${target.path} does not take O_DIRECT: buffered writes, synced every ${SYNC_EVERY / MiB} MiB`);
-      return new CardWriter(file, direct, map, zeroing, log);
-    } catch (error) {
-      await file.close();
-      throw error;
-    }
+    const { file, direct, zeroing } = await openCard(target, map.imageSize, log, options);
+    return new CardWriter(file, direct, map, zeroing, log);
   }
 
   /** Image bytes at `offset`; offsets must not go backwards (every byte is written once, in place). */
@@ -277,7 +256,50 @@ export class CardWriter {
   }
 }
 
-async function writeFully(file: FileHandle, data: Buffer, position: number): Promise<void> {
+/** The card, opened for writing and prepared (see CardWriter.open, and `keepCard`). */
+export interface OpenedCard {
+  file: FileHandle;
+  /** The O_DIRECT handle, where the card takes O_DIRECT. */
+  direct?: FileHandle;
+  zeroing: ZeroingPlan;
+}
+
+/**
+ * Opens the card and makes it unbootable until the end: a block device gets zeros over its
+ * partition table (synced), then its unmapped blocks are prepared (discarded or zeroed in one
+ * command, see prepareUnmapped); a regular file is emptied and re-extended to its size, the file
+ * equivalent of zeroing the whole card, after which unmapped ranges read as zeros for free.
+ * `keepCard` (a delta install, which leaves in place what the card already holds of the image)
+ * zeroes only the partition table region, of a file as of a device, and has the unmapped blocks
+ * checked after writing. `directIo: false` writes buffered even where O_DIRECT would work.
+ */
+export async function openCard(
+  target: TargetDevice,
+  imageSize: number,
+  log: (line: string) => void,
+  options: { directIo?: boolean; keepCard?: boolean } = {},
+): Promise<OpenedCard> {
+  const file = await openForWriting(target);
+  try {
+    let zeroing: ZeroingPlan = 'check';
+    if (target.kind === 'file' && !options.keepCard) {
+      await file.truncate(0);
+      await file.truncate(target.sizeBytes);
+    } else {
+      await writeFully(file, Buffer.alloc(HEAD_BYTES), 0);
+      await file.datasync();
+    }
+    if (!options.keepCard) zeroing = await prepareUnmapped(target, HEAD_BYTES, imageSize, log);
+    const direct = options.directIo === false ? undefined : await openForDirectWriting(target);
+    if (!direct) log(`${target.path} does not take O_DIRECT: buffered writes, synced every ${SYNC_EVERY / MiB} MiB`);
+    return { file, direct, zeroing };
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+}
+
+export async function writeFully(file: FileHandle, data: Buffer, position: number): Promise<void> {
   for (let done = 0; done < data.length;) {
     const { bytesWritten } = await file.write(data, done, data.length - done, position + done);
     done += bytesWritten;

@@ -6,7 +6,9 @@
  * and the same assertions hold against either.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
@@ -15,11 +17,14 @@ import {
   isAllowedTransition,
   TERMINAL_DEPLOYMENT_STATUSES,
   type ConfigRequest,
+  type ChunkManifest,
   type ConfigResponse,
+  type ImageChunk,
   type DeploymentStatus,
   type ImageCompression,
   type StatusReport,
 } from '@rpi-deploy/contracts';
+import { compressChunk, type ChunkStore } from './chunk-store';
 
 export interface ServedImage {
   /** The bytes served at /images/<name> (compressed when `compression` says so). */
@@ -32,6 +37,8 @@ export interface ServedImage {
   version?: string;
   /** A bmaptool block map, served at /images/<name>.bmap. */
   bmapPath?: string;
+  /** A chunk store: its manifest at /images/<name>.chunks (the config's manifestUrl), chunks at /chunks/<sha256>.zst. */
+  chunks?: ChunkStore;
 }
 
 export interface Faults {
@@ -46,6 +53,15 @@ export interface Faults {
   flipByteAt?: number;
   /** Answer this many status reports with 503 before accepting them. */
   statusFailures: number;
+  /**
+   * Chunks (by SHA-256) served wrong for their next `times` GETs: `frame` flips a byte of the
+   * stored zstd frame, `content` sends a valid frame of the chunk with one byte flipped.
+   */
+  badChunks: Map<string, { times: number; how: 'frame' | 'content' }>;
+  /** Chunks (by SHA-256) answered with 404, as if deleted from the store. */
+  missingChunks: Set<string>;
+  /** Changes the manifest before it is served (a manifest that disagrees with the configuration). */
+  editManifest?: (manifest: ChunkManifest) => void;
 }
 
 export interface ReceivedReport {
@@ -73,7 +89,13 @@ interface Deployment {
 }
 
 export class ContractServer {
-  readonly faults: Faults = { configAnswers: [], imageGets: [], statusFailures: 0 };
+  readonly faults: Faults = {
+    configAnswers: [],
+    imageGets: [],
+    statusFailures: 0,
+    badChunks: new Map(),
+    missingChunks: new Set(),
+  };
   readonly configRequests: ConfigRequest[] = [];
   /** Every POST /api/status, accepted or not, in arrival order. */
   readonly reports: ReceivedReport[] = [];
@@ -146,7 +168,11 @@ export class ContractServer {
       if (name === this.image.name) return this.serveImage(req, res, path);
       if (name === `${this.image.name}.bmap` && this.image.bmapPath)
         return this.serveFile(req, res, path, this.image.bmapPath);
+      if (name === `${this.image.name}.chunks` && this.image.chunks) return this.serveManifest(req, res, path);
     }
+    const chunk = /^\/chunks\/([0-9a-f]{64})\.zst$/.exec(path);
+    if ((req.method === 'GET' || req.method === 'HEAD') && chunk && this.image?.chunks)
+      return this.serveChunk(req, res, path, chunk[1]);
     json(res, 404, { statusCode: 404, message: `Cannot ${req.method} ${path}` });
   }
 
@@ -208,6 +234,7 @@ export class ContractServer {
         compression: image.compression,
         transferSize: statSync(image.path).size,
         ...(image.bmapPath ? { bmapUrl: `${this.url}/images/${encodeURIComponent(image.name)}.bmap` } : {}),
+        ...(image.chunks ? { manifestUrl: `${this.url}/images/${encodeURIComponent(image.name)}.chunks` } : {}),
       },
     };
     json(res, 200, response);
@@ -252,6 +279,41 @@ export class ContractServer {
     const image = this.image as ServedImage;
     const interruption = req.method === 'GET' ? this.faults.imageGets.shift() : undefined;
     await this.serveFile(req, res, path, image.path, { interruption, flipAt: this.faults.flipByteAt });
+  }
+
+  private serveManifest(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const image = this.image as ServedImage & { chunks: ChunkStore };
+    this.imageRequests.push({ method: req.method ?? 'GET', path, status: 200, bytesSent: 0 });
+    const manifest: ChunkManifest = {
+      format: 'rpi-deploy-chunks/1',
+      imageSize: image.size,
+      imageSha256: image.sha256,
+      compression: 'zstd',
+      chunkBaseUrl: `${this.url}/chunks`,
+      chunks: image.chunks.chunks.map((chunk) => ({ ...chunk })),
+    };
+    this.faults.editManifest?.(manifest);
+    json(res, 200, manifest);
+  }
+
+  private async serveChunk(req: IncomingMessage, res: ServerResponse, path: string, sha256: string): Promise<void> {
+    const store = (this.image as ServedImage & { chunks: ChunkStore }).chunks;
+    const file = join(store.dir, `${sha256}.zst`);
+    if (this.faults.missingChunks.has(sha256) || !existsSync(file)) {
+      this.imageRequests.push({ method: req.method ?? 'GET', path, status: 404, bytesSent: 0 });
+      return json(res, 404, { statusCode: 404, message: `Cannot GET ${path}` });
+    }
+    const bad = req.method === 'GET' ? this.faults.badChunks.get(sha256) : undefined;
+    if (!bad || bad.times <= 0) return this.serveFile(req, res, path, file);
+    bad.times -= 1;
+    if (bad.how === 'frame')
+      return this.serveFile(req, res, path, file, { flipAt: Math.floor(statSync(file).size / 2) });
+    const chunk = store.chunks.find((each) => each.sha256 === sha256) as ImageChunk;
+    const content = zstdDecompressWithTool(readFileSync(file));
+    content[Math.floor(chunk.length / 2)] ^= 0xff;
+    const damaged = `${file}.damaged`;
+    writeFileSync(damaged, compressChunk(content));
+    return this.serveFile(req, res, path, damaged);
   }
 
   /** GET/HEAD with Content-Length, ETag, Accept-Ranges and single-range 206 answers (If-Range honoured). */
@@ -341,6 +403,10 @@ function statusProblems(report: StatusReport): string[] {
     !text(report?.message, 500) && 'message must be a string of at most 500 characters',
     !text(report?.error, 1000) && 'error must be a string of at most 1000 characters',
   ].filter((problem): problem is string => typeof problem === 'string');
+}
+
+function zstdDecompressWithTool(frame: Buffer): Buffer {
+  return execFileSync('zstd', ['-q', '-d', '-c'], { input: frame, maxBuffer: 64 << 20 });
 }
 
 /** One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; undefined for anything else (answered with the whole file). */

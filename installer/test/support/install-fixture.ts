@@ -8,6 +8,7 @@ import {
   type BlockMapFile,
   type FixtureCompression,
   type PiOsImage,
+  type PiOsImageOptions,
 } from '@rpi-deploy/test-kit';
 import type { ServedImage } from './contract-server';
 import { makeWorkDir } from './work-dir';
@@ -26,10 +27,10 @@ export interface InstallFixture {
   remove: () => void;
 }
 
-/** One Raspberry-Pi-OS-shaped image (96 MiB) with its block map and its xz, zstd and gzip forms. */
-export function buildInstallFixture(name: string): InstallFixture {
+/** One Raspberry-Pi-OS-shaped image (96 MiB unless said) with its block map and its xz, zstd and gzip forms. */
+export function buildInstallFixture(name: string, imageOptions: PiOsImageOptions = {}): InstallFixture {
   const work = makeWorkDir(name);
-  const image = buildPiOsImage(work.path, { sizeMiB: 96 });
+  const image = buildPiOsImage(work.path, { sizeMiB: 96, ...imageOptions });
   // 2 MiB ranges: several ranges per fetch group and ranges that cross 4 MiB write blocks.
   const bmap = writeBlockMap(image.path, `${image.path}.bmap`, { maxRangeBlocks: 512 });
   const forms = {

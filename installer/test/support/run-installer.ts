@@ -16,10 +16,10 @@ export interface InstallerRun {
   output: string;
 }
 
-/** Runs the real bundle (`node dist/installer/pi-installer.js ...`) as a child process, as a Pi would. */
-export function runInstaller(args: string[], timeoutMs = 90_000): Promise<InstallerRun> {
+/** Runs the real bundle (`node dist/installer/pi-installer.js ...`) as a child process, as a Pi would; `node` picks the Node. */
+export function runInstaller(args: string[], timeoutMs = 90_000, node = NODE): Promise<InstallerRun> {
   return new Promise((done, fail) => {
-    const child = spawn(NODE, [BUNDLE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [BUNDLE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -1,0 +1,181 @@
+import { formatBytes, type ChunkManifest, type ConfigResponse, type ImageDescriptor } from '@rpi-deploy/contracts';
+import { surveyCard } from './card/card-survey';
+import { HEAD_BYTES, openCard, type WrittenImage } from './card/card-writer';
+import { ChunkWriter } from './card/chunk-writer';
+import type { HashWorker } from './card/hash-worker';
+import type { TargetDevice } from './card/target-device';
+import { downloadManifest } from './download/chunk-manifest';
+import { fetchChunks } from './download/chunk-fetcher';
+import type { ImageMap } from './download/image-map';
+import { mapCoversImage } from './download/source-checker';
+import { nodeZstd, NODE_ZSTD_SINCE, type ZstdDecompress } from './download/zstd';
+import { InstallError } from './install-error';
+import { trackProgress } from './progress';
+import type { InstallerSettings } from './settings';
+import type { StatusReporter } from './status-reporter';
+import { describeBytes } from './units';
+
+/** What a chunked install moved, for the console and the final report. */
+export interface ChunkCounts {
+  chunksTotal: number;
+  /** Chunks the card already held: neither fetched nor written. */
+  chunksReused: number;
+  /** Compressed bytes received from the network, refetches included. */
+  bytesFetched: number;
+  /** Bytes written to the card, the partition table region included once it is written. */
+  bytesWritten: () => number;
+  /** Bytes read from the card to find the chunks it holds. */
+  bytesSurveyed: number;
+  surveySeconds: number;
+}
+
+/**
+ * Whether this install goes by chunks: the configuration names a manifest, the block map has a
+ * checksum on every range (verification compares with it) and this Node's zlib decodes zstd.
+ * Otherwise the image is fetched as before, and the console says why once.
+ */
+export function chunkDecoder(image: ImageDescriptor, map: ImageMap, log: (line: string) => void) {
+  if (!image.manifestUrl) return undefined;
+  if (!mapCoversImage(map)) {
+    log('pi-installer: the image has a chunk manifest but no block map with checksums: fetching it uncompressed');
+    return undefined;
+  }
+  const decompress = nodeZstd();
+  if (!decompress) {
+    log(
+      `pi-installer: Node ${process.versions.node} has no zstd (needs ${NODE_ZSTD_SINCE} or later): fetching the image uncompressed`,
+    );
+  }
+  return decompress;
+}
+
+/**
+ * The chunked download and write: the manifest, checked; one read pass over the card to find the
+ * chunks it already holds; then the others fetched, decoded, checked and written in place. A card
+ * that holds none of them is prepared as for a fresh install (emptied, discarded or zeroed); one
+ * that holds some keeps them, and its unmapped blocks are checked for zeros after writing.
+ */
+export async function downloadAndWriteChunks(install: {
+  card: TargetDevice;
+  config: ConfigResponse;
+  map: ImageMap;
+  settings: InstallerSettings;
+  decompress: ZstdDecompress;
+  hasher: HashWorker;
+  reporter: StatusReporter;
+  log: (line: string) => void;
+  /** Called with the writer as soon as the card is open, so the caller closes it whatever happens. */
+  opened: (writer: ChunkWriter) => void;
+  span: [number, number];
+}): Promise<{ written: WrittenImage; counts: ChunkCounts }> {
+  const { card, config, map, settings, hasher, reporter, log } = install;
+  const image = config.image as ImageDescriptor & { manifestUrl: string };
+  const retry = { retries: settings.downloadRetries, retryDelayMs: settings.retryDelayMs, log };
+  const manifest = await downloadManifest(image, map, retry);
+  const mapped = manifest.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  const stored = manifest.chunks.reduce((sum, chunk) => sum + chunk.storedSize, 0);
+  const counts: ChunkCounts = {
+    chunksTotal: manifest.chunks.length,
+    chunksReused: 0,
+    bytesFetched: 0,
+    bytesWritten: () => 0,
+    bytesSurveyed: 0,
+    surveySeconds: 0,
+  };
+  let delivered = 0;
+  reporter.report({
+    status: 'downloading',
+    progress: install.span[0],
+    bytesDone: 0,
+    bytesTotal: mapped,
+    message: `image ${image.version}: reading the card for the ${manifest.chunks.length} chunks it may already hold`,
+  });
+  // Reports go on while the card is read (nothing counts as done yet): the server sees the unit alive.
+  const stop = trackProgress(
+    {
+      status: 'downloading',
+      span: install.span,
+      bytesDone: () => delivered,
+      bytesTotal: mapped,
+      counters: { download: () => counts.bytesFetched, write: () => counts.bytesWritten() },
+    },
+    reporter,
+    log,
+  );
+  try {
+    const surveyStarted = Date.now();
+    const survey = await surveyCard(card, manifest.chunks, hasher, HEAD_BYTES).catch((error: Error) => {
+      throw new InstallError(`reading the card before writing failed: ${error.message}`);
+    });
+    counts.chunksReused = survey.present.size;
+    counts.bytesSurveyed = survey.bytesRead;
+    counts.surveySeconds = (Date.now() - surveyStarted) / 1000;
+    const missing = manifest.chunks.map((_, index) => index).filter((index) => !survey.present.has(index));
+    const toFetch = missing.reduce((sum, index) => sum + manifest.chunks[index].storedSize, 0);
+    const message =
+      `image ${image.version}: ${manifest.chunks.length} chunks, ${formatBytes(mapped)} of data; the card holds ` +
+      `${survey.present.size} already (read ${formatBytes(survey.bytesRead)} in ${counts.surveySeconds.toFixed(1)} s); ` +
+      `fetching ${missing.length} (${formatBytes(toFetch)} compressed of ${formatBytes(stored)})`;
+    log(`writing ${card.path}: ${message}`);
+
+    const opened = await openCard(card, map.imageSize, log, { keepCard: survey.present.size > 0 });
+    const writer = new ChunkWriter(
+      opened,
+      map,
+      Buffer.alloc(Math.min(HEAD_BYTES, map.imageSize)),
+      Math.max(...manifest.chunks.map((chunk) => chunk.length)),
+      log,
+    );
+    install.opened(writer);
+    counts.bytesWritten = () => writer.bytesWritten;
+    for (const [index, bytes] of survey.kept) bytes.copy(writer.head, manifest.chunks[index].offset);
+    delivered = mapped - missing.reduce((sum, index) => sum + manifest.chunks[index].length, 0);
+    reporter.report({
+      status: 'downloading',
+      progress: install.span[0],
+      bytesDone: delivered,
+      bytesTotal: mapped,
+      message,
+    });
+
+    const chunks = fetchChunks(manifest, missing, install, {
+      retries: settings.downloadRetries,
+      retryDelayMs: settings.retryDelayMs,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      log,
+      onBytes: (count) => (counts.bytesFetched += count),
+    });
+    let next = 0;
+    for await (const { index, data } of chunks) {
+      for (; next < index; next += 1) keepChunk(writer, manifest, next);
+      next = index + 1;
+      await writeCard(() => writer.write(manifest.chunks[index].offset, data));
+      delivered += data.length;
+    }
+    for (; next < manifest.chunks.length; next += 1) keepChunk(writer, manifest, next);
+    return { written: await writeCard(() => writer.finish()), counts };
+  } finally {
+    stop();
+  }
+}
+
+function keepChunk(writer: ChunkWriter, manifest: ChunkManifest, index: number): void {
+  writer.keep(manifest.chunks[index].offset, manifest.chunks[index].length);
+}
+
+async function writeCard<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof InstallError) throw error;
+    throw new InstallError(`writing the card failed: ${(error as Error).message}`);
+  }
+}
+
+/** One line for the console and the final report: what travelled, what was written, what was reused. */
+export function describeCounts(counts: ChunkCounts): string {
+  return (
+    `${describeBytes(counts.bytesFetched)} fetched, ${describeBytes(counts.bytesWritten())} written, ` +
+    `${counts.chunksReused} of ${counts.chunksTotal} chunks reused from the card`
+  );
+}

@@ -1,0 +1,29 @@
+import zlib from 'node:zlib';
+
+/** The first Node releases whose zlib decodes zstd (zlib.zstdDecompress): 22.15.0 and 23.8.0. */
+export const NODE_ZSTD_SINCE = '22.15';
+
+/** Decodes one zstd frame into at most `maxBytes` bytes (a longer result is an error). */
+export type ZstdDecompress = (frame: Buffer, maxBytes: number) => Promise<Buffer>;
+
+type ZlibWithZstd = {
+  zstdDecompress?: (
+    frame: Buffer,
+    options: { maxOutputLength: number },
+    callback: (error: Error | null, result: Buffer) => void,
+  ) => void;
+};
+
+/**
+ * Node's own zstd decoder, or undefined on a Node without one (the netboot runtime's Node 20).
+ * Detected by the function itself, not by the version number: a backport counts too. It runs on
+ * libuv's thread pool, beside the download and the card.
+ */
+export function nodeZstd(): ZstdDecompress | undefined {
+  const decompress = (zlib as unknown as ZlibWithZstd).zstdDecompress;
+  if (typeof decompress !== 'function') return undefined;
+  return (frame, maxBytes) =>
+    new Promise((resolve, reject) =>
+      decompress(frame, { maxOutputLength: maxBytes }, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+}

@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHUNK_GRID_BYTES, type ImageChunk } from '@rpi-deploy/contracts';
+import { BMAP_BLOCK_SIZE, type BlockMapFile } from '@rpi-deploy/test-kit';
+
+/** An image's chunks as the stand-in server serves them: `<dir>/<sha256>.zst`, listed in offset order. */
+export interface ChunkStore {
+  dir: string;
+  chunks: ImageChunk[];
+}
+
+/**
+ * Cuts an image the way the contract says the server does (libs/contracts chunks.ts): the block
+ * map's mapped ranges, adjacent ones joined, cut on the CHUNK_GRID_BYTES grid; each chunk named by
+ * the SHA-256 of its bytes and compressed by the zstd tool into `dir` (a chunk already there is
+ * stored once). Level 3 by default: the tests need real frames, not the best ratio.
+ */
+export function buildChunkStore(imagePath: string, bmap: BlockMapFile, dir: string, level = 3): ChunkStore {
+  mkdirSync(dir, { recursive: true });
+  const spans: Array<{ start: number; end: number }> = [];
+  for (const range of bmap.ranges) {
+    const start = range.first * BMAP_BLOCK_SIZE;
+    const end = Math.min((range.last + 1) * BMAP_BLOCK_SIZE, bmap.imageSize);
+    const last = spans.at(-1);
+    if (last?.end === start) last.end = end;
+    else spans.push({ start, end });
+  }
+  const image = openSync(imagePath, 'r');
+  const chunks: ImageChunk[] = [];
+  try {
+    for (const span of spans) {
+      for (let offset = span.start; offset < span.end;) {
+        const end = Math.min(span.end, (Math.floor(offset / CHUNK_GRID_BYTES) + 1) * CHUNK_GRID_BYTES);
+        const data = Buffer.alloc(end - offset);
+        readSync(image, data, 0, data.length, offset);
+        const sha256 = createHash('sha256').update(data).digest('hex');
+        const frame = compressChunk(data, level);
+        writeFileSync(join(dir, `${sha256}.zst`), frame);
+        chunks.push({ offset, length: data.length, sha256, storedSize: frame.length });
+        offset = end;
+      }
+    }
+  } finally {
+    closeSync(image);
+  }
+  return { dir, chunks };
+}
+
+export function compressChunk(data: Buffer, level = 3): Buffer {
+  return execFileSync('zstd', ['-q', '-c', `-${level}`], { input: data, maxBuffer: 64 << 20 });
+}
