@@ -20,6 +20,7 @@ export class ChunkCutter {
   private readonly claimed: string[] = [];
   private open?: { offset: number; parts: Buffer[]; length: number };
   private failure?: unknown;
+  private abandoned = false;
 
   constructor(
     private readonly store: ChunkStore,
@@ -50,8 +51,12 @@ export class ChunkCutter {
     return this.chunks.sort((a, b) => a.offset - b.offset);
   }
 
-  /** Waits for the chunks still compressing (after a failure, before their claims are released). */
+  /**
+   * After a failure: takes no more chunks and waits for those still compressing, before their
+   * claims are released. The stream's writer may still be cutting when the pipeline has failed.
+   */
   async settle(): Promise<void> {
+    this.abandoned = true;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
@@ -66,6 +71,7 @@ export class ChunkCutter {
     this.open = undefined;
     if (this.failure) throw this.failure;
     while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+    if (this.abandoned) throw new Error('the upload failed');
     // A copy: the parts are views of the stream's buffers, which must not stay pinned.
     const data = Buffer.concat(open.parts, open.length);
     const sha256 = createHash('sha256').update(data).digest('hex');
