@@ -1,4 +1,3 @@
-import type { ImageChunkStats } from './chunks';
 import type { ImageCompression } from './deployments';
 import type { ProductCode } from './products';
 
@@ -43,8 +42,6 @@ export interface ImageDto {
   uploadedAt: string;
   active: boolean;
   activatedAt: string | null;
-  /** What the chunk store holds for it; null for an image stored before the chunk store (served the old way). */
-  chunks: ImageChunkStats | null;
 }
 
 export interface ImageUploadFields {
