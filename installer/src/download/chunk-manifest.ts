@@ -1,10 +1,7 @@
 import type { ChunkManifest, ImageChunk, ImageDescriptor } from '@rpi-deploy/contracts';
-import { backoffDelay, sleep } from './backoff';
-import { isTransientStatus, request } from './http-client';
 import type { ImageMap } from './image-map';
+import { downloadSmallDocument, type DocumentRetry } from './small-document';
 import { InstallError } from '../install-error';
-
-const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Fetches the image's chunk manifest (retried like the block map: network errors, 5xx, 408, 429)
@@ -13,28 +10,11 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function downloadManifest(
   image: ImageDescriptor & { manifestUrl: string },
   map: ImageMap,
-  retry: { retries: number; retryDelayMs: number; log: (line: string) => void },
+  retry: DocumentRetry,
 ): Promise<ChunkManifest> {
-  for (let attempt = 1; ; attempt += 1) {
-    let problem: string;
-    try {
-      const response = await request(image.manifestUrl, { timeoutMs: REQUEST_TIMEOUT_MS });
-      if (response.status === 200) return checkManifest(parseJson(response.body), image, map);
-      if (!isTransientStatus(response.status))
-        throw new InstallError(
-          `the image's chunk manifest is not available (HTTP ${response.status}): ${image.manifestUrl}`,
-        );
-      problem = `HTTP ${response.status}`;
-    } catch (error) {
-      if (error instanceof InstallError) throw error;
-      problem = (error as Error).message;
-    }
-    if (attempt > retry.retries)
-      throw new InstallError(`could not download the chunk manifest ${image.manifestUrl}: ${problem}`);
-    const delay = backoffDelay(attempt, { initialMs: retry.retryDelayMs, maxMs: 30_000 });
-    retry.log(`chunk manifest download failed (${problem}); retrying in ${(delay / 1000).toFixed(1)} s`);
-    await sleep(delay);
-  }
+  return downloadSmallDocument('chunk manifest', image.manifestUrl, retry, (body) =>
+    checkManifest(parseJson(body), image, map),
+  );
 }
 
 function parseJson(body: Buffer): unknown {
