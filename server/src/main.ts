@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
+import { TlsSetupError } from './app/management-tls';
 import { startServer } from './app/start-server';
 import { ConfigError, loadConfig } from './config/load-config';
 import { createLogger } from './logging/logger';
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   const server = await startServer(config, { logger, handleSignals: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       log.fatal(`A port is already in use (${error.message}): stop the other process or set MGMT_PORT / DEPLOY_PORT`);
+    } else if (error instanceof TlsSetupError) {
+      log.fatal(`${error.message}. Fix TLS_CERT / TLS_KEY and start again.`);
     } else {
       log.fatal(`Could not start: ${error.stack ?? error}`);
     }
@@ -34,7 +37,8 @@ async function main(): Promise<void> {
   });
 
   const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
-  const dashboard = `http://${shown(config.management.host)}:${server.managementPort}`;
+  const scheme = config.management.tls ? 'https' : 'http';
+  const dashboard = `${scheme}://${shown(config.management.host)}:${server.managementPort}`;
   log.log(`Dashboard and management API: ${dashboard}/  (API docs: ${dashboard}${OPENAPI_PATH})`);
   log.log(
     `Deployment API for the Pis on ${config.deployment.host}:${server.deploymentPort}, ` +

@@ -9,7 +9,9 @@ import { requestLog } from '../logging/request-log';
 import { dashboardRouter } from '../web/dashboard';
 import { managementOnly } from '../web/management-only';
 import { openApiDocument, openApiRouter } from '../web/openapi';
+import { strictTransportSecurity } from '../web/strict-transport-security';
 import { AppModule } from './app.module';
+import { loadManagementTls } from './management-tls';
 
 export interface RunningServer {
   app: NestExpressApplication;
@@ -28,12 +30,17 @@ export interface StartOptions {
 
 /** Boots the whole server: database and migrations, both listeners, dashboard and API docs. */
 export async function startServer(config: AppConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config);
+  const tls = config.management.tls;
+  const httpsOptions = tls ? await loadManagementTls(tls, config.management.host, logger) : undefined;
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: options.logger ?? createLogger(config),
+    logger,
     abortOnError: false,
+    httpsOptions,
   });
   try {
     app.disable('x-powered-by');
+    if (httpsOptions) app.use(managementOnly(strictTransportSecurity()));
     // Behind the nginx of the production setup, take the client address from X-Forwarded-For.
     app.set('trust proxy', 'loopback');
     app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

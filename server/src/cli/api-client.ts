@@ -80,10 +80,24 @@ export class ApiClient {
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } }).cause;
       const reason = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
+      if (UNTRUSTED_CERTIFICATE.has(reason)) {
+        throw new CliError(
+          `The server at ${this.options.url} presents a certificate this machine does not trust (${reason}): ` +
+            'run with NODE_EXTRA_CA_CERTS=<its certificate or CA, e.g. DATA_DIR/tls/server.crt>',
+        );
+      }
       throw new CliError(`Cannot reach the server at ${this.options.url} (${reason}): is it running? Set --url`);
     }
   }
 }
+
+/** Node's codes for a self-signed or unknown-CA certificate (TLS_SELF_SIGNED, a private CA). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
 
 function describeError(status: number, payload: unknown): string {
   const message = (payload as { message?: string | string[] } | undefined)?.message;

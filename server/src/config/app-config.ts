@@ -7,7 +7,8 @@ export abstract class AppConfig {
   abstract readonly dataDir: string;
   /** `postgres://...` switches the database to PostgreSQL; undefined means SQLite in dataDir. */
   abstract readonly databaseUrl?: string;
-  abstract readonly management: ListenerConfig;
+  /** The dashboard, management API and live socket; HTTPS when `tls` is set. */
+  abstract readonly management: ListenerConfig & { readonly tls?: ManagementTls };
   abstract readonly deployment: ListenerConfig & {
     /** Base URL written into image URLs handed to Pis. */
     readonly publicUrl: string;
@@ -40,6 +41,14 @@ export abstract class AppConfig {
   abstract readonly netboot: NetbootConfig;
   /** Proxmox VE holding this server's own VM (PROXMOX_*); the API answers 503 until it is complete. */
   abstract readonly proxmox: ProxmoxSettings;
+}
+
+/** HTTPS on the management listener without nginx (TLS_CERT, TLS_KEY, TLS_SELF_SIGNED). */
+export interface ManagementTls {
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** Generate a self-signed pair at these paths on start when they do not exist yet. */
+  readonly selfSigned: boolean;
 }
 
 export interface ProxmoxSettings {

@@ -152,4 +152,25 @@ describe('loadConfig', () => {
       'postgresql://u:p@localhost:5432/db',
     );
   });
+
+  it('serves the management listener over HTTPS with TLS_CERT and TLS_KEY, or a generated pair', () => {
+    expect(load({}).management.tls).toBeUndefined();
+    expect(load({ TLS_CERT: 'tls/a.crt', TLS_KEY: '/etc/k.pem' }).management.tls).toEqual({
+      certPath: '/srv/rpi/tls/a.crt',
+      keyPath: '/etc/k.pem',
+      selfSigned: false,
+    });
+    expect(load({ TLS_SELF_SIGNED: 'true' }).management.tls).toEqual({
+      certPath: '/srv/rpi/data/tls/server.crt',
+      keyPath: '/srv/rpi/data/tls/server.key',
+      selfSigned: true,
+    });
+  });
+
+  it('refuses half a TLS pair', () => {
+    expect(problemsOf({ TLS_CERT: '/etc/c.pem' })).toEqual([
+      'TLS_CERT and TLS_KEY go together: set both (PEM files), or neither, or TLS_SELF_SIGNED=true to generate a pair',
+    ]);
+    expect(problemsOf({ TLS_SELF_SIGNED: 'maybe' })).toEqual(['TLS_SELF_SIGNED must be true or false, got "maybe"']);
+  });
 });

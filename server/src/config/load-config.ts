@@ -117,6 +117,19 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`IMAGES_ACCEL_REDIRECT must be a location path like /_images/, got "${accelPrefix}"`);
   }
 
+  const tlsCert = value('TLS_CERT');
+  const tlsKey = value('TLS_KEY');
+  const tlsSelfSigned = (value('TLS_SELF_SIGNED') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(tlsSelfSigned)) {
+    problems.push(`TLS_SELF_SIGNED must be true or false, got "${tlsSelfSigned}"`);
+  }
+  const selfSigned = tlsSelfSigned === 'true' || tlsSelfSigned === '1';
+  if (!selfSigned && (tlsCert === undefined) !== (tlsKey === undefined)) {
+    problems.push(
+      'TLS_CERT and TLS_KEY go together: set both (PEM files), or neither, or TLS_SELF_SIGNED=true to generate a pair',
+    );
+  }
+
   const jwtSecret = value('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters long (or unset to generate one)');
@@ -158,7 +171,18 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   const config = {
     dataDir,
     databaseUrl,
-    management: { host: managementHost, port: managementPort },
+    management: {
+      host: managementHost,
+      port: managementPort,
+      tls:
+        selfSigned || tlsCert !== undefined
+          ? {
+              certPath: resolve(cwd, tlsCert ?? join(dataDir, 'tls', 'server.crt')),
+              keyPath: resolve(cwd, tlsKey ?? join(dataDir, 'tls', 'server.key')),
+              selfSigned,
+            }
+          : undefined,
+    },
     deployment: { host: deploymentHost, port: deploymentPort, publicUrl },
     admin: { username: adminUsername, password: adminPassword },
     logLevel: logLevel as LogLevelName,
