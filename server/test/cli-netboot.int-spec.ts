@@ -87,9 +87,9 @@ describe('rpi-deploy netboot, validate and deployments', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ok {4}Database answers: SQLite in /));
     expect(lines).toContainEqual(expect.stringMatching(/^FAIL {2}TFTP root holds everything a Pi 5 boots: /));
     expect(lines).toContainEqual(expect.stringMatching(/^ {6}fix: rpi-deploy netboot sync-tftp/));
-    expect(result.stderr).toMatch(/^rpi-deploy: \d+ of 13 checks failed\n$/);
+    expect(result.stderr).toMatch(/^rpi-deploy: \d+ of 14 checks failed\n$/);
     const json = await run('--json', 'validate');
-    expect(JSON.parse(json.stdout).checks).toHaveLength(13);
+    expect(JSON.parse(json.stdout).checks).toHaveLength(14);
   });
 
   it('validate fails clearly when the server does not answer', async () => {

@@ -383,6 +383,10 @@ describe('netboot API', () => {
     expect(byId.get('interface')).toMatchObject({ ok: false, detail: expect.stringContaining('127.0.0.1') });
     expect(byId.get('netboot-build')).toMatchObject({ ok: false, detail: expect.stringContaining('runtime.tar.zst') });
     expect(byId.get('hook')).toMatchObject({ ok: true });
+    expect(byId.get('other-dhcp-servers')).toMatchObject({
+      ok: false,
+      detail: 'not probed: lo does not hold 192.168.151.1',
+    });
     for (const check of report.checks) {
       if (!check.ok) expect(check.fix).toEqual(expect.any(String));
     }

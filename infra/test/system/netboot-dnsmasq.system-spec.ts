@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { NetbootDeviceDto, NetbootEventDto } from '@rpi-deploy/contracts';
+import type { NetbootDeviceDto, NetbootEventDto, PreflightReportDto } from '@rpi-deploy/contracts';
 import { buildPiOsImage, type PiOsImage, waitFor } from '@rpi-deploy/test-kit';
 import { pi5Guid } from './support/dhcp-packet';
 import { NetnsPair } from './support/netns';
@@ -326,5 +326,44 @@ describe('netboot with the real dnsmasq between network namespaces', () => {
     expect(result.files[1].sha256).toBe(sha256(readFileSync(join(folder, 'cmdline.txt'))));
     expect(readFileSync(join(folder, 'cmdline.txt'), 'utf8')).toContain('deploy.venue=CORO');
     expect(result.files[2].sha256).toBe(sha256(readFileSync(join(work, 'tftp', 'root', 'kernel_2712.img'))));
+  }, 60_000);
+
+  it('pre-flight finds a second DHCP server on the deployment VLAN and names it', async () => {
+    const preflightCheck = async () => {
+      const report = (await call('/api/netboot/preflight')).body as PreflightReportDto;
+      return report.checks.find((check) => check.id === 'other-dhcp-servers');
+    };
+    expect(await preflightCheck()).toMatchObject({
+      ok: true,
+      detail: `a DHCP probe found no other server; ours (${SERVER_IP}) answered`,
+    });
+
+    // A forgotten router on the VLAN: a plain dnsmasq on the unit's side of the link.
+    const ROGUE_IP = '192.168.151.254';
+    net.becomeClient('02:00:00:00:fe:fe');
+    execFileSync('ip', ['-n', net.client, 'addr', 'add', `${ROGUE_IP}/24`, 'dev', net.clientIf]);
+    const rogue = inNamespace(net.client, [
+      'dnsmasq',
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--port=0',
+      `--interface=${net.clientIf}`,
+      '--bind-interfaces',
+      '--dhcp-range=192.168.151.200,192.168.151.210,1h',
+      `--dhcp-leasefile=${join(work, 'rogue.leases')}`,
+      `--pid-file=${join(work, 'rogue.pid')}`,
+    ]);
+    await waitFor('the second dnsmasq to start', async () => (existsSync(join(work, 'rogue.pid')) ? true : undefined), {
+      lastSeen: async () => (rogue as unknown as { recentOutput: string }).recentOutput,
+    });
+    const found = await preflightCheck();
+    expect(found).toMatchObject({ ok: false, fix: expect.stringContaining(`Switch off DHCP on ${ROGUE_IP}`) });
+    expect(found!.detail).toMatch(
+      /^another DHCP server answers: 192\.168\.151\.254 \(offered 192\.168\.151\.2(0\d|10)\); ours \(192\.168\.151\.1\) answered$/,
+    );
+
+    rogue.kill('SIGTERM');
+    await new Promise((r) => rogue.once('exit', r));
+    expect(await preflightCheck()).toMatchObject({ ok: true });
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { PRODUCT_CODES, type PreflightCheckDto, type PreflightReportDto } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { ImagesService } from '../images/images.service';
+import { probeDhcpServers, type DhcpOffer } from './dhcp-probe';
 import { checkDnsmasqConfig } from '../netboot/dnsmasq/dnsmasq-check';
 import { dnsmasqSettingsProblems } from '../netboot/dnsmasq/dnsmasq-config';
 import { DnsmasqConfigService } from '../netboot/dnsmasq/dnsmasq-config.service';
@@ -37,6 +38,7 @@ export class PreflightService {
     const checks = await Promise.all([
       this.interfaceCheck(),
       this.settingsCheck(),
+      this.otherDhcpServersCheck(),
       this.dnsmasqConfigCheck(),
       this.dnsmasqProcessCheck(),
       this.tftpRootCheck(),
@@ -74,6 +76,46 @@ export class PreflightService {
       };
     }
     return { ...base, ok: true, detail: `${name}: ${found.join(', ')}` };
+  }
+
+  /** Another DHCP server on the deployment VLAN answers the Pis first and they never netboot from us. */
+  private async otherDhcpServersCheck(): Promise<Check> {
+    const { interface: name, serverIp } = this.config.netboot;
+    const base = { id: 'other-dhcp-servers', title: `No other DHCP server answers on ${name}` };
+    const holdsAddress = (networkInterfaces()[name] ?? []).some((a) => a.family === 'IPv4' && a.address === serverIp);
+    if (!holdsAddress) {
+      return {
+        ...base,
+        ok: false,
+        detail: `not probed: ${name} does not hold ${serverIp}`,
+        fix: 'Fix the deployment interface first (see its check)',
+      };
+    }
+    let offers: DhcpOffer[];
+    try {
+      offers = await probeDhcpServers(serverIp);
+    } catch (error) {
+      return {
+        ...base,
+        ok: false,
+        detail: (error as Error).message,
+        fix: 'Run the server with CAP_NET_BIND_SERVICE (infra/systemd/rpi-deploy.service)',
+      };
+    }
+    const others = offers.filter((offer) => offer.serverId !== serverIp);
+    const ours = offers.length > others.length ? `ours (${serverIp}) answered` : `ours (${serverIp}) did not answer`;
+    if (others.length === 0) return { ...base, ok: true, detail: `a DHCP probe found no other server; ${ours}` };
+    const found = others.map((offer) =>
+      offer.from === offer.serverId
+        ? `${offer.serverId} (offered ${offer.offered})`
+        : `${offer.serverId} via ${offer.from} (offered ${offer.offered})`,
+    );
+    return {
+      ...base,
+      ok: false,
+      detail: `${others.length === 1 ? 'another DHCP server answers' : `${others.length} other DHCP servers answer`}: ${found.join(', ')}; ${ours}`,
+      fix: `Switch off DHCP on ${others.map((offer) => offer.serverId).join(', ')} for the deployment VLAN (a router or an old deployment server): Pis that take its lease never netboot from this server`,
+    };
   }
 
   private settingsCheck(): Check {
