@@ -59,3 +59,59 @@ test('uploads an image with progress, activates it, rolls back and deletes with 
   await expect(page.getByText(`RXP2 ${second.version} deleted`)).toBeVisible();
   await expect(table.getByRole('row', { name: new RegExp(second.version.replace(/\./g, '\\.')) })).toHaveCount(0);
 });
+
+test('the upload progress bar moves with the bytes of a real multi-MB upload', async ({ page, request }) => {
+  test.setTimeout(90_000);
+  await signIn(page, await apiLogin(request));
+  await page.goto('/images');
+  // The browser's own network throttling (DevTools protocol) slows the request body to about
+  // 3 MiB/s, so a 24 MiB upload takes several seconds and the bar has to pass through many values.
+  const devtools = await page.context().newCDPSession(page);
+  await devtools.send('Network.enable');
+  await devtools.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 3 * 1024 * 1024,
+  });
+  const version = `3.0.${Date.now()}`;
+  await page.getByRole('combobox', { name: 'Product' }).click();
+  await page.getByRole('option', { name: /^KXP2/ }).click();
+  await page.getByLabel('Version').fill(version);
+  await page.getByLabel('Image file').setInputFiles({
+    name: `kxp2-${version}.img`,
+    mimeType: 'application/octet-stream',
+    buffer: tinyDiskImage(24),
+  });
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+
+  const bar = page.getByRole('progressbar', { name: 'Upload progress' });
+  await expect(bar).toBeVisible();
+  const seen: number[] = [];
+  const statusLines = new Set<string>();
+  const uploaded = page.getByText(`Uploaded KXP2 ${version}. Activate it to deploy it.`);
+  while (!(await uploaded.isVisible())) {
+    const value = await bar.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null);
+    if (value !== null && (seen.length === 0 || seen.at(-1) !== Number(value))) seen.push(Number(value));
+    const status = await page
+      .locator('.upload-progress [role="status"]')
+      .textContent({ timeout: 1000 })
+      .catch(() => null);
+    if (status) statusLines.add(status.trim());
+    await page.waitForTimeout(150);
+  }
+  // Values strictly between the ends, in order: the bar followed the bytes, it did not jump.
+  const between = seen.filter((value) => value > 0 && value < 100);
+  expect(between.length, `values seen: ${seen.join(', ')}`).toBeGreaterThanOrEqual(4);
+  expect([...between].sort((a, b) => a - b)).toEqual(between);
+  // The line under the bar said how much, how fast and how long, while it was sending.
+  expect(
+    [...statusLines].some((line) => /^\d+ % · [\d.]+ [KM]iB of 24\.0 MiB · [\d.]+ MB\/s · .+ left$/.test(line)),
+  ).toBe(true);
+  await devtools.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
+});
