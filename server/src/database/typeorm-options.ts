@@ -41,7 +41,10 @@ export function typeOrmOptions(config: AppConfig): DataSourceOptions {
       db.pragma('foreign_keys = ON');
       // Concurrent writers queue for up to 5 s instead of failing with SQLITE_BUSY.
       db.pragma('busy_timeout = 5000');
-      db.pragma('synchronous = NORMAL');
+      // FULL: every commit fsyncs the WAL, so a report acknowledged after its commit survives a
+      // power cut (NORMAL only syncs at checkpoints: safe from a killed process, not from power
+      // loss). Status reports are group-committed (StatusReports), so it costs one fsync a batch.
+      db.pragma('synchronous = FULL');
     },
   };
 }

@@ -4,6 +4,7 @@ import { chmod, mkdir, readdir, rename, rm, statfs, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import type { ProductCode } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
+import { syncToDisk } from '../database/durable-files';
 
 /** Names the server gives stored images; nothing a user typed ever reaches the filesystem. */
 export const STORED_IMAGE_NAME = /^(kxp2|rxp2)-[0-9a-f]{12}\.img$/;
@@ -47,11 +48,18 @@ export class ImageStore {
     return stats.bavail * stats.bsize;
   }
 
-  /** Moves a finished upload into place with its block map, both readable by the service only. */
+  /**
+   * Moves a finished upload into place with its block map, both readable by the service only,
+   * and on the disk before the image is recorded: a power cut must not leave a record of an
+   * image whose bytes were still in the page cache.
+   */
   async keep(uploadPath: string, filename: string, bmapXml: string): Promise<void> {
     await writeFile(this.bmapPath(filename), bmapXml, { mode: 0o600 });
     await chmod(uploadPath, 0o600);
+    await syncToDisk(this.bmapPath(filename));
+    await syncToDisk(uploadPath);
     await rename(uploadPath, this.imagePath(filename));
+    await syncToDisk(this.folder);
   }
 
   async remove(filename: string): Promise<void> {

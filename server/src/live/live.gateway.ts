@@ -3,18 +3,24 @@ import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websoc
 import type { Subscription } from 'rxjs';
 import type { Server, Socket } from 'socket.io';
 import { AuthService } from '../auth/auth.service';
+import { SessionEnds } from '../users/session-ends';
 import { LiveEvents } from './live-events';
 
 const DASHBOARDS = 'dashboards';
 
+/** The room of one user's sockets, so they can all be ended together. */
+const userRoom = (userId: number) => `user:${userId}`;
+
 /**
  * socket.io on the management listener: every logged-in dashboard gets the live events.
- * The handshake must carry the access token (`auth: { token }`), else it is refused.
+ * The handshake must carry the access token (`auth: { token }`), else it is refused. When a
+ * user's sessions end (disabled, password or role changed), their sockets are disconnected at
+ * once: a socket holds no token the server could re-check on each event.
  */
 @WebSocketGateway({ path: '/socket.io', serveClient: false })
 export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
   private readonly logger = new Logger('Live');
-  private subscription?: Subscription;
+  private readonly subscriptions: Subscription[] = [];
 
   @WebSocketServer()
   private server!: Server;
@@ -22,29 +28,38 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
   constructor(
     private readonly auth: AuthService,
     private readonly events: LiveEvents,
+    private readonly sessionEnds: SessionEnds,
   ) {}
 
   afterInit(server: Server): void {
     server.use((socket: Socket, next) => {
       const token = handshakeToken(socket);
       if (!token) return next(new Error('unauthorized: connect with auth: { token: <accessToken> }'));
-      this.auth.authenticate(token).then(
-        (user) => {
-          socket.data.user = user;
-          void socket.join(DASHBOARDS);
-          next();
-        },
+      this.admit(socket, token).then(
+        () => next(),
         () => next(new Error('unauthorized: the access token is invalid or expired, log in again')),
       );
     });
-    this.subscription = this.events.stream.subscribe(({ name, payload }) =>
-      this.server.to(DASHBOARDS).emit(name, payload),
+    this.subscriptions.push(
+      this.events.stream.subscribe(({ name, payload }) => this.server.to(DASHBOARDS).emit(name, payload)),
+      // A disconnect packet (not a closed transport), so the client knows not to reconnect by itself.
+      this.sessionEnds.stream.subscribe((userId) => this.server.in(userRoom(userId)).disconnectSockets()),
     );
     this.logger.debug('Live updates ready on /socket.io');
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+  }
+
+  private async admit(socket: Socket, token: string): Promise<void> {
+    const user = await this.auth.authenticate(token);
+    socket.data.user = user;
+    await socket.join(userRoom(user.id));
+    // A session that ended between the check above and the join was announced to a room this
+    // socket was not in yet: checked once more now that any later end reaches it.
+    await this.auth.authenticate(token);
+    await socket.join(DASHBOARDS);
   }
 }
 

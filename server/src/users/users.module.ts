@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { InitialAdmin } from './initial-admin';
 import { PasswordHasher } from './password-hasher';
+import { SessionEnds } from './session-ends';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
@@ -9,7 +10,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
   controllers: [UsersController],
-  providers: [UsersService, PasswordHasher, InitialAdmin],
-  exports: [UsersService],
+  providers: [UsersService, PasswordHasher, InitialAdmin, SessionEnds],
+  exports: [UsersService, SessionEnds],
 })
 export class UsersModule {}

@@ -4,6 +4,7 @@ import { Repository, type EntityManager } from 'typeorm';
 import type { Role, UserDto } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { PasswordHasher } from './password-hasher';
+import { SessionEnds } from './session-ends';
 import { User } from './user.entity';
 
 @Injectable()
@@ -12,6 +13,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly hasher: PasswordHasher,
     private readonly transactions: Transactions,
+    private readonly sessionEnds: SessionEnds,
   ) {}
 
   list(): Promise<User[]> {
@@ -52,8 +54,7 @@ export class UsersService {
 
   /** Changes role and/or disabled flag; never leaves the server without an enabled admin. */
   async update(username: string, changes: { role?: Role; disabled?: boolean }): Promise<User> {
-    return this.transactions.run(async (manager) => {
-      const user = await this.lockUser(manager, username);
+    return this.changeUser(username, async (manager, user) => {
       const losesAdmin =
         user.role === 'admin' &&
         !user.disabled &&
@@ -71,8 +72,7 @@ export class UsersService {
   /** Sets a new password and signs the user out everywhere. */
   async setPassword(username: string, password: string): Promise<User> {
     const passwordHash = await this.hasher.hash(password);
-    return this.transactions.run(async (manager) => {
-      const user = await this.lockUser(manager, username);
+    return this.changeUser(username, async (manager, user) => {
       user.passwordHash = passwordHash;
       user.tokenVersion += 1;
       return manager.save(user);
@@ -90,6 +90,24 @@ export class UsersService {
 
   verifyPassword(user: User, password: string): Promise<boolean> {
     return this.hasher.verify(user.passwordHash, password);
+  }
+
+  /**
+   * Runs `change` on the locked user in a transaction. When it moved the token version on (the
+   * user's sessions ended), says so after the commit, so live connections end as well.
+   */
+  private async changeUser(
+    username: string,
+    change: (manager: EntityManager, user: User) => Promise<User>,
+  ): Promise<User> {
+    let versionBefore: number | undefined;
+    const saved = await this.transactions.run(async (manager) => {
+      const user = await this.lockUser(manager, username);
+      versionBefore = user.tokenVersion;
+      return change(manager, user);
+    });
+    if (saved.tokenVersion !== versionBefore) this.sessionEnds.announce(saved.id);
+    return saved;
   }
 
   private async lockUser(manager: EntityManager, username: string): Promise<User> {

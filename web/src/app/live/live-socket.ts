@@ -53,7 +53,13 @@ export class LiveSocket {
       this.state.set('connected');
       this.connects.next();
     });
-    socket.on('disconnect', () => this.state.set('reconnecting'));
+    socket.on('disconnect', (reason) => {
+      this.state.set('reconnecting');
+      // The server ends the sockets of a session that ended (user disabled, password or role
+      // changed) and socket.io leaves that to us: asking who we are sends a dead session to the
+      // login page (through the interceptor), a live one (a fresh token) reconnects.
+      if (reason === 'io server disconnect') this.askWhoWeAre(socket);
+    });
     socket.on('connect_error', () => {
       this.state.set('reconnecting');
       // socket.io retries transport failures itself; a refused handshake (token no longer
@@ -67,16 +73,19 @@ export class LiveSocket {
 
   private retryRefused(socket: Socket): void {
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.auth.refreshUser().subscribe({
-        next: () => {
-          if (this.socket === socket) socket.connect();
-        },
-        error: () => {
-          if (this.socket === socket) this.retryRefused(socket);
-        },
-      });
-    }, REFUSED_RETRY_MS);
+    this.retryTimer = setTimeout(() => this.askWhoWeAre(socket), REFUSED_RETRY_MS);
+  }
+
+  /** Reconnects while the session is still good; a rejected token ends it (authInterceptor). */
+  private askWhoWeAre(socket: Socket): void {
+    this.auth.refreshUser().subscribe({
+      next: () => {
+        if (this.socket === socket) socket.connect();
+      },
+      error: () => {
+        if (this.socket === socket) this.retryRefused(socket);
+      },
+    });
   }
 
   private close(): void {
