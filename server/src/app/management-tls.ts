@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { isIP } from 'node:net';
 import { generate } from 'selfsigned';
 import type { ManagementTls } from '../config/app-config';
+import { syncToDisk } from '../database/durable-files';
 
 /** Why the management listener cannot serve HTTPS, worded for the operator. */
 export class TlsSetupError extends Error {
@@ -111,4 +112,8 @@ export async function writeSelfSignedPair(tls: ManagementTls, host: string): Pro
   mkdirSync(dirname(tls.certPath), { recursive: true });
   writeFileSync(tls.keyPath, pems.private, { mode: 0o600, flag: 'wx' });
   writeFileSync(tls.certPath, pems.cert, { mode: 0o644, flag: 'wx' });
+  // A power cut must not leave an empty key that stops every later start.
+  for (const path of new Set([tls.keyPath, tls.certPath, dirname(tls.keyPath), dirname(tls.certPath)])) {
+    await syncToDisk(path);
+  }
 }
