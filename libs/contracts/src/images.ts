@@ -1,3 +1,4 @@
+import type { ImageChunkStats } from './chunks';
 import type { ImageCompression } from './deployments';
 import type { ProductCode } from './products';
 
@@ -42,6 +43,8 @@ export interface ImageDto {
   uploadedAt: string;
   active: boolean;
   activatedAt: string | null;
+  /** What the chunk store holds for it; null for an image stored before the chunk store (served the old way). */
+  chunks: ImageChunkStats | null;
 }
 
 export interface ImageUploadFields {

@@ -37,6 +37,8 @@ export abstract class AppConfig {
      * and let nginx send the bytes (sendfile) from an internal location aliased to DATA_DIR/images.
      */
     readonly accelRedirectPrefix?: string;
+    /** zstd level the chunk store compresses new chunks with (1-19). */
+    readonly chunkZstdLevel: number;
   };
   abstract readonly netboot: NetbootConfig;
   /** Proxmox VE holding this server's own VM (PROXMOX_*); the API answers 503 until it is complete. */

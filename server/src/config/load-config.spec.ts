@@ -54,10 +54,20 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the chunk store zstd level and refuses one zstd does not have', () => {
+    expect(load({ CHUNK_ZSTD_LEVEL: '9' }).images.chunkZstdLevel).toBe(9);
+    for (const level of ['0', '20', 'high', '-3']) {
+      expect(() => load({ CHUNK_ZSTD_LEVEL: level })).toThrow(
+        `CHUNK_ZSTD_LEVEL must be a zstd level from 1 to 19, got "${level}"`,
+      );
+    }
+  });
+
   it('reads image sizes in bytes or with binary units', () => {
     expect(load({ IMAGE_UPLOAD_MAX_BYTES: '512M', IMAGE_DISK_RESERVE_BYTES: '1048576' }).images).toEqual({
       uploadMaxBytes: 512 * 2 ** 20,
       diskReserveBytes: 2 ** 20,
+      chunkZstdLevel: 19,
     });
     expect(load({ IMAGE_UPLOAD_MAX_BYTES: '2GiB' }).images.uploadMaxBytes).toBe(2 * 2 ** 30);
     expect(load({ IMAGES_ACCEL_REDIRECT: '/_images/' }).images.accelRedirectPrefix).toBe('/_images/');

@@ -30,6 +30,9 @@ export interface LoadConfigOptions {
 
 type Env = Record<string, string | undefined>;
 
+/** Measured in issue 16 (README, CHUNK_ZSTD_LEVEL): the best ratio that still keeps up with uploads. */
+const DEFAULT_CHUNK_ZSTD_LEVEL = 19;
+
 /**
  * Parses the server configuration from environment variables (names and defaults as in
  * docs/interfaces.md, "Server settings"). Throws ConfigError listing every invalid variable.
@@ -130,6 +133,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     );
   }
 
+  const chunkZstdLevel = value('CHUNK_ZSTD_LEVEL') ?? String(DEFAULT_CHUNK_ZSTD_LEVEL);
+  if (!/^\d+$/.test(chunkZstdLevel) || Number(chunkZstdLevel) < 1 || Number(chunkZstdLevel) > 19) {
+    problems.push(`CHUNK_ZSTD_LEVEL must be a zstd level from 1 to 19, got "${chunkZstdLevel}"`);
+  }
+
   const jwtSecret = value('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters long (or unset to generate one)');
@@ -196,6 +204,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),
       diskReserveBytes: byteSize('IMAGE_DISK_RESERVE_BYTES', 2 ** 30),
       accelRedirectPrefix: accelPrefix,
+      chunkZstdLevel: /^\d+$/.test(chunkZstdLevel) ? Number(chunkZstdLevel) : DEFAULT_CHUNK_ZSTD_LEVEL,
     },
     netboot: {
       buildDir: resolve(cwd, value('NETBOOT_BUILD_DIR') ?? options.defaultNetbootBuildDir ?? './dist/netboot'),

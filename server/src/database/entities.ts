@@ -3,9 +3,21 @@ import { Deployment } from '../deployments/deployment.entity';
 import { Batch } from '../hostnames/batches/batch.entity';
 import { HostnameRecord } from '../hostnames/hostname-record.entity';
 import { Venue } from '../hostnames/venues/venue.entity';
+import { Chunk, ImageChunkRow } from '../images/chunks/chunk.entity';
 import { Image } from '../images/image.entity';
 import { NetbootUnit } from '../netboot/tftp/netboot-unit.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity of the schema; the migrations in ./migrations create their tables. */
-export const ENTITIES = [User, Venue, HostnameRecord, Batch, Image, Deployment, DeploymentEvent, NetbootUnit];
+export const ENTITIES = [
+  User,
+  Venue,
+  HostnameRecord,
+  Batch,
+  Image,
+  Chunk,
+  ImageChunkRow,
+  Deployment,
+  DeploymentEvent,
+  NetbootUnit,
+];

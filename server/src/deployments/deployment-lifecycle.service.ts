@@ -146,6 +146,8 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         bmapUrl: `${base}/images/${image.filename}.bmap`,
         compression: 'none',
         transferSize: image.size,
+        // Images stored before the chunk store have none: their Pis download the old way.
+        ...(image.chunkCount === null ? {} : { manifestUrl: `${base}/images/${image.filename}.chunks` }),
       },
     };
   }

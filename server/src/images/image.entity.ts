@@ -53,6 +53,10 @@ export class Image {
   @Column({ type: 'boolean', default: false })
   active!: boolean;
 
+  /** Chunks in the chunk store (image_chunks); null for an image stored before it, served the old way. */
+  @Column({ name: 'chunk_count', type: 'integer', nullable: true })
+  chunkCount!: number | null;
+
   /** Last time it became the active image; rollback goes to the most recent before it. */
   @Column({ name: 'activated_at', type: Date, nullable: true })
   activatedAt!: Date | null;

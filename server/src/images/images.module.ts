@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ChunkCatalogue } from './chunks/chunk-catalogue';
+import { Chunk, ImageChunkRow } from './chunks/chunk.entity';
+import { ChunkStore } from './chunks/chunk-store';
+import { CompressPool } from './chunks/compress-pool';
+import { ChunkFilesController } from './download/chunk-files.controller';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
 import { ImageChanges } from './image-changes';
@@ -10,13 +15,14 @@ import { ImagesService } from './images.service';
 
 /**
  * Master images: the catalogue (versions, activation, rollback) here; upload/ streams an upload
- * into a sparse file and describes it (size, SHA-256, partitions, block map); download/ serves
- * the bytes and block maps to the Pis.
+ * into a sparse file and describes it (size, SHA-256, partitions, block map), cutting its mapped
+ * bytes into chunks/ (the content-addressed, zstd-compressed chunk store); download/ serves
+ * the bytes, block maps, chunk manifests and chunks to the Pis.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image])],
-  controllers: [ImagesController, ImageFilesController],
-  providers: [ImagesService, ImageChanges, ImageStore, DownloadPool],
+  imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow])],
+  controllers: [ImagesController, ImageFilesController, ChunkFilesController],
+  providers: [ImagesService, ImageChanges, ImageStore, DownloadPool, ChunkStore, ChunkCatalogue, CompressPool],
   exports: [ImagesService, ImageChanges],
 })
 export class ImagesModule {}

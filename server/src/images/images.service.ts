@@ -3,10 +3,19 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { rm } from 'node:fs/promises';
 import { Repository, type EntityManager } from 'typeorm';
-import { formatBytes, SOCKET_EVENTS, type ImageDto, type ProductCode } from '@rpi-deploy/contracts';
+import {
+  formatBytes,
+  SOCKET_EVENTS,
+  type ImageChunkStats,
+  type ImageDto,
+  type ProductCode,
+} from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
+import { ChunkCatalogue } from './chunks/chunk-catalogue';
+import { ChunkCutter } from './chunks/chunk-cutter';
+import { ChunkStore } from './chunks/chunk-store';
 import { Image } from './image.entity';
 import { ImageChanges, type ImageChange } from './image-changes';
 import { ImageStore } from './image-store';
@@ -25,19 +34,49 @@ export class ImagesService implements OnModuleInit {
     private readonly config: AppConfig,
     private readonly live: LiveEvents,
     private readonly changes: ImageChanges,
+    private readonly chunkStore: ChunkStore,
+    private readonly chunks: ChunkCatalogue,
   ) {}
 
-  onModuleInit(): Promise<void> {
-    return this.store.prepare();
+  async onModuleInit(): Promise<void> {
+    await this.store.prepare();
+    await this.chunkStore.prepare();
+    await this.chunks.sweepOrphans();
   }
 
   async list(product?: ProductCode): Promise<ImageDto[]> {
     const images = await this.images.find({ where: product ? { product } : {}, order: { id: 'DESC' } });
-    return images.map(toImageDto);
+    return this.withChunkStats(images);
   }
 
   async get(id: number): Promise<ImageDto> {
-    return toImageDto(await this.find(this.images.manager, id));
+    const [dto] = await this.withChunkStats([await this.find(this.images.manager, id)]);
+    return dto as ImageDto;
+  }
+
+  /** The DTOs with their chunk figures; "previous version" is the product's image uploaded before. */
+  private async withChunkStats(images: Image[]): Promise<ImageDto[]> {
+    const chunked = images.filter((image) => image.chunkCount !== null);
+    const previousOf = new Map<number, number>();
+    for (const image of chunked) {
+      const previous = await this.images
+        .createQueryBuilder('i')
+        .select('i.id')
+        .where('i.product = :product AND i.id < :id AND i.chunkCount IS NOT NULL', {
+          product: image.product,
+          id: image.id,
+        })
+        .orderBy('i.id', 'DESC')
+        .getOne();
+      if (previous) previousOf.set(image.id, previous.id);
+    }
+    const stats = await this.chunks.stats(
+      chunked.map((image) => image.id),
+      previousOf,
+    );
+    return images.map((image) =>
+      toImageDto(image, image.chunkCount === null ? null : (stats.get(image.id) ?? noChunks())),
+    );
   }
 
   /** The active image of a product, if any. */
@@ -66,9 +105,11 @@ export class ImagesService implements OnModuleInit {
       uploadedBy,
       Number.isFinite(declared) && declared > 0 ? declared : null,
     );
+    const cutter = new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
     let received;
     try {
       received = await receiveImageUpload(request, this.store, {
+        chunks: cutter,
         maxBytes: this.config.images.uploadMaxBytes,
         diskReserveBytes: this.config.images.diskReserveBytes,
         checkFields: async ({ product, version }) => {
@@ -78,14 +119,16 @@ export class ImagesService implements OnModuleInit {
       });
     } catch (error) {
       announcer.failed((error as Error).message);
+      await this.abandonChunks(cutter);
       throw error;
     }
     const { fields, description } = received;
     const filename = this.store.newImageName(fields.product);
+    let image: Image;
     try {
       await this.store.keep(received.uploadPath, filename, description.blockMap.xml);
-      const image = await this.transactions.run((manager) =>
-        manager.save(
+      image = await this.transactions.run(async (manager) => {
+        const saved = await manager.save(
           manager.create(Image, {
             product: fields.product,
             version: fields.version,
@@ -100,23 +143,29 @@ export class ImagesService implements OnModuleInit {
             partitionTable: description.partitionTable,
             uploadedBy,
             active: false,
+            chunkCount: description.chunks.length,
           }),
-        ),
-      );
-      this.logger.log(
-        `${image.product} ${image.version} stored as ${filename}: ${formatBytes(image.size)} ` +
-          `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
-          `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
-      );
-      announcer.stored();
-      this.announce({ id: image.id, change: 'stored' });
-      return toImageDto(image);
+        );
+        await this.chunks.record(manager, saved.id, description.chunks);
+        return saved;
+      });
     } catch (error) {
       await rm(received.uploadPath, { force: true });
       await this.store.remove(filename);
+      await this.abandonChunks(cutter);
       if (isUniqueViolation(error)) throw versionExists(fields.product, fields.version);
       throw error;
     }
+    // Committed: the image's rows now keep its chunks.
+    this.chunkStore.release(cutter.claimedDigests);
+    this.logger.log(
+      `${image.product} ${image.version} stored as ${filename}: ${formatBytes(image.size)} ` +
+        `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
+        `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
+    );
+    announcer.stored();
+    this.announce({ id: image.id, change: 'stored' });
+    return this.get(image.id);
   }
 
   /** Makes the image the one Pis of its product get; the previous active one steps back. */
@@ -138,7 +187,7 @@ export class ImagesService implements OnModuleInit {
     });
     this.logger.log(`${image.product} ${image.version} (image ${image.id}) is now active`);
     this.announce({ id: image.id, change: 'activated' });
-    return toImageDto(image);
+    return this.get(image.id);
   }
 
   /** Activates the image that was active before the current one. */
@@ -164,12 +213,20 @@ export class ImagesService implements OnModuleInit {
         );
       }
       await manager.delete(Image, { id });
-      return found;
+      return { ...found, chunkDigests: await this.chunks.forget(manager, id) };
     });
     // Downloads in progress keep their open file; the space is freed when they finish.
     await this.store.remove(image.filename);
+    await this.chunks.free(image.chunkDigests);
     this.logger.log(`Deleted ${image.product} ${image.version} (image ${id})`);
     this.announce({ id, change: 'deleted' });
+  }
+
+  /** After a failed upload: the chunks it stored that no image uses go. */
+  private async abandonChunks(cutter: ChunkCutter): Promise<void> {
+    await cutter.settle();
+    this.chunkStore.release(cutter.claimedDigests);
+    await this.chunks.free([...cutter.claimedDigests]);
   }
 
   /** Tells the rest of the server, then the dashboards. */
@@ -192,7 +249,11 @@ function versionExists(product: ProductCode, version: string): ConflictException
   return new ConflictException(`${product} version ${version} exists already: give the new image another version`);
 }
 
-export function toImageDto(image: Image): ImageDto {
+function noChunks(): ImageChunkStats {
+  return { chunkCount: 0, storedBytes: 0, sharedWithPreviousBytes: null };
+}
+
+function toImageDto(image: Image, chunks: ImageChunkStats | null): ImageDto {
   return {
     id: image.id,
     product: image.product,
@@ -209,5 +270,6 @@ export function toImageDto(image: Image): ImageDto {
     uploadedAt: image.uploadedAt.toISOString(),
     active: image.active,
     activatedAt: image.activatedAt?.toISOString() ?? null,
+    chunks,
   };
 }

@@ -3,6 +3,7 @@ import { CreateHostnames1764200000000 } from './1764200000000-create-hostnames';
 import { CreateImages1764300000000 } from './1764300000000-create-images';
 import { CreateDeployments1764400000000 } from './1764400000000-create-deployments';
 import { CreateNetbootUnits1764500000000 } from './1764500000000-create-netboot-units';
+import { CreateChunkStore1764600000000 } from './1764600000000-create-chunk-store';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateImages1764300000000,
   CreateDeployments1764400000000,
   CreateNetbootUnits1764500000000,
+  CreateChunkStore1764600000000,
 ];

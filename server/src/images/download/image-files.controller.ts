@@ -1,14 +1,19 @@
 import { Controller, Get, Head, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import type { ChunkManifest } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
+import { DeploymentListener } from '../../listeners/deployment-listener';
 import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
+import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { DownloadPool } from './download-pool';
 import { STORED_IMAGE_NAME } from '../image-store';
 import { ImagesService } from '../images.service';
 import { serveFile, type ServedFile } from './serve-file';
 
-/** The image bytes and block maps for the Pis, on the deployment listener. */
+const MANIFEST_SUFFIX = '.chunks';
+
+/** The image bytes, block maps and chunk manifests for the Pis, on the deployment listener. */
 @ApiTags('deployment')
 @DeploymentRoute()
 @Controller('images')
@@ -17,10 +22,15 @@ export class ImageFilesController {
     private readonly images: ImagesService,
     private readonly config: AppConfig,
     private readonly pool: DownloadPool,
+    private readonly chunks: ChunkCatalogue,
+    private readonly listener: DeploymentListener,
   ) {}
 
   @Get(':file')
-  @ApiOperation({ summary: 'Image bytes (<name>.img) or its block map (<name>.img.bmap); Range supported' })
+  @ApiOperation({
+    summary:
+      'Image bytes (<name>.img, Range supported), its block map (<name>.img.bmap) or its chunk manifest (<name>.img.chunks)',
+  })
   @ApiOkResponse({ description: 'The bytes; 206 for a range' })
   get(@Param('file') file: string, @Req() request: Request, @Res() response: Response): Promise<void> {
     return this.send(file, request, response);
@@ -32,6 +42,8 @@ export class ImageFilesController {
   }
 
   private async send(file: string, request: Request, response: Response): Promise<void> {
+    if (file.endsWith(MANIFEST_SUFFIX))
+      return this.sendManifest(file.slice(0, -MANIFEST_SUFFIX.length), request, response);
     const isBmap = file.endsWith('.bmap');
     const filename = isBmap ? file.slice(0, -'.bmap'.length) : file;
     // Only names the server generated, and only of images it knows: no path ever comes from the URL.
@@ -54,5 +66,24 @@ export class ImageFilesController {
         throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
       throw error;
     });
+  }
+
+  /** The chunk manifest of a chunked image; 404 for one stored before the chunk store (served the old way). */
+  private async sendManifest(filename: string, request: Request, response: Response): Promise<void> {
+    const image = STORED_IMAGE_NAME.test(filename) ? await this.images.byFilename(filename) : null;
+    if (!image || image.chunkCount === null) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    const manifest: ChunkManifest = {
+      format: 'rpi-deploy-chunks/1',
+      imageSize: image.size,
+      imageSha256: image.sha256,
+      compression: 'zstd',
+      chunkBaseUrl: `${this.listener.publicUrl()}/chunks`,
+      chunks: await this.chunks.chunksOf(image.id),
+    };
+    const body = JSON.stringify(manifest);
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.setHeader('Content-Length', String(Buffer.byteLength(body)));
+    response.setHeader('Cache-Control', 'no-cache');
+    response.end(request.method === 'HEAD' ? undefined : body);
   }
 }

@@ -11,6 +11,8 @@ export interface ServedFile {
   /** Strong validator: the content's identity (e.g. its SHA-256), not its mtime. */
   etag: string;
   contentType: string;
+  /** Default `no-transform`; immutable content (chunks) says so for a year. */
+  cacheControl?: string;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function serveFile(
   response.setHeader('ETag', etag);
   response.setHeader('Last-Modified', mtime.toUTCString());
   response.setHeader('Content-Type', file.contentType);
-  response.setHeader('Cache-Control', 'no-transform');
+  response.setHeader('Cache-Control', file.cacheControl ?? 'no-transform');
 
   let start = 0;
   let end = size - 1;

@@ -4,6 +4,7 @@ import {
   IMAGE_COMPRESSIONS,
   IMAGE_VERSION_PATTERN,
   PRODUCT_CODES,
+  type ImageChunkStats,
   type ImageCompression,
   type ImageDto,
   type ImageUploadFields,
@@ -45,6 +46,13 @@ export class ImageQuery {
   product?: ProductCode;
 }
 
+export class ImageChunkStatsResponse implements ImageChunkStats {
+  @ApiProperty() chunkCount!: number;
+  @ApiProperty({ description: 'compressed bytes of its chunks, shared ones included' }) storedBytes!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'mapped bytes in chunks the previous version also has' })
+  sharedWithPreviousBytes!: number | null;
+}
+
 export class ImageResponse implements ImageDto {
   @ApiProperty() id!: number;
   @ApiProperty({ enum: PRODUCT_CODES }) product!: ProductCode;
@@ -61,4 +69,10 @@ export class ImageResponse implements ImageDto {
   @ApiProperty({ format: 'date-time' }) uploadedAt!: string;
   @ApiProperty() active!: boolean;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) activatedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: ImageChunkStatsResponse,
+    description: 'the chunk store; null for an image stored before it (served the old way)',
+  })
+  chunks!: ImageChunkStats | null;
 }

@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ImageUploadFieldsBody } from '../dto/image.dto';
+import type { ChunkCutter } from '../chunks/chunk-cutter';
 import type { ImageStore } from '../image-store';
 import { unpackImageFile, type UnpackedImage, type UnpackLimits } from './unpack-image-file';
 import { asHttpError, noSpace, tooLarge } from './upload-errors';
@@ -20,6 +21,8 @@ export interface UploadOptions extends UnpackLimits {
   checkFields: (fields: ImageUploadFieldsBody) => Promise<void>;
   /** Called as the upload goes, as often as every chunk: the receiver throttles. */
   onProgress?: (progress: UploadProgress) => void;
+  /** Where the mapped bytes go as chunks; the caller releases (and on failure frees) them. */
+  chunks: ChunkCutter;
 }
 
 /**
@@ -110,7 +113,7 @@ function parse(
       fileJob = (early ?? Promise.resolve(undefined)).then((checked) => {
         fields = checked;
         if (checked) report({ fields: checked });
-        return unpackImageFile(part, uploadPath, store, options, {
+        return unpackImageFile(part, uploadPath, store, options.chunks, options, {
           received: (receivedBytes) => report({ receivedBytes }),
           unpacked: (imageBytes) => report({ imageBytes }),
         });

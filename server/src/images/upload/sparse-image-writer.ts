@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { IMAGE_BLOCK_SIZE, type PartitionTableDto } from '@rpi-deploy/contracts';
+import { IMAGE_BLOCK_SIZE, type ImageChunk, type PartitionTableDto } from '@rpi-deploy/contracts';
+import type { ChunkCutter } from '../chunks/chunk-cutter';
 import { BlockMapBuilder, type BlockMap } from './block-map';
 import { PARTITION_TABLE_BYTES, readPartitionTable } from './partition-table';
 
@@ -14,12 +15,15 @@ export interface ImageDescription {
   sha256: string;
   blockMap: BlockMap;
   partitionTable: PartitionTableDto;
+  /** The mapped bytes as stored chunks, in offset order. */
+  chunks: ImageChunk[];
 }
 
 /**
  * Takes the raw image as a stream and, in one pass: writes only its non-zero blocks to `file`
- * (zero blocks stay holes, so the stored image is sparse), hashes the whole image, builds the
- * block map and reads the partition table. `checkSpace` runs between steps and may throw.
+ * (zero blocks stay holes, so the stored image is sparse), hands them to the chunk store through
+ * `chunks`, hashes the whole image, builds the block map and reads the partition table.
+ * `checkSpace` runs between steps and may throw.
  */
 export class SparseImageWriter extends Writable {
   private readonly whole = createHash('sha256');
@@ -32,6 +36,7 @@ export class SparseImageWriter extends Writable {
 
   constructor(
     private readonly file: FileHandle,
+    private readonly chunks: ChunkCutter,
     private readonly checkSpace: (bytesSoFar: number) => Promise<void> = async () => undefined,
   ) {
     super({ highWaterMark: STEP });
@@ -59,11 +64,13 @@ export class SparseImageWriter extends Writable {
     this.process(rest)
       .then(async () => {
         await this.file.truncate(this.offset);
+        const chunks = await this.chunks.finish();
         this.description = {
           size: this.offset,
           sha256: this.whole.digest('hex'),
           blockMap: this.map.build(this.offset),
           partitionTable: readPartitionTable(this.head),
+          chunks,
         };
         callback();
       })
@@ -86,7 +93,8 @@ export class SparseImageWriter extends Writable {
       if (!mapped && runStart >= 0) {
         const run = data.subarray(runStart * IMAGE_BLOCK_SIZE, index * IMAGE_BLOCK_SIZE);
         this.map.addMapped(firstBlock + runStart, run);
-        await this.file.write(run, 0, run.length, this.offset + runStart * IMAGE_BLOCK_SIZE);
+        const at = this.offset + runStart * IMAGE_BLOCK_SIZE;
+        await Promise.all([this.file.write(run, 0, run.length, at), this.chunks.add(at, run)]);
         runStart = -1;
       }
       if (!mapped && index < blocks) this.map.endRange();

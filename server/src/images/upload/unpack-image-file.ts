@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { pipeline as connect, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImageCompression } from '@rpi-deploy/contracts';
+import type { ChunkCutter } from '../chunks/chunk-cutter';
 import type { ImageStore } from '../image-store';
 import { decompressor, detectCompression, MAGIC_BYTES_NEEDED } from './compression';
 import { SparseImageWriter, type ImageDescription } from './sparse-image-writer';
@@ -28,12 +29,14 @@ export interface UnpackCounters {
 
 /**
  * The file part of the upload, unpacked (compression told from its first bytes) into a new
- * sparse file at `uploadPath` and described on the way. The caller deletes the file on failure.
+ * sparse file at `uploadPath`, cut into `chunks` and described on the way. The caller deletes the
+ * file (and frees the chunks) on failure.
  */
 export async function unpackImageFile(
   file: Readable & { truncated?: boolean },
   uploadPath: string,
   store: ImageStore,
+  chunks: ChunkCutter,
   limits: UnpackLimits,
   counters: UnpackCounters,
 ): Promise<UnpackedImage> {
@@ -55,7 +58,7 @@ export async function unpackImageFile(
 
   const handle = await open(uploadPath, 'wx', 0o600);
   try {
-    const writer = new SparseImageWriter(handle, async (imageBytes) => {
+    const writer = new SparseImageWriter(handle, chunks, async (imageBytes) => {
       counters.unpacked(imageBytes);
       const free = await store.freeBytes();
       if (free < limits.diskReserveBytes) throw noSpace(free, limits.diskReserveBytes);

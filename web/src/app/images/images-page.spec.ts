@@ -39,6 +39,7 @@ const IMAGE: ImageDto = {
   uploadedAt: '2026-11-20T10:00:00.000Z',
   active: false,
   activatedAt: null,
+  chunks: null,
 };
 
 /** Longer than the page's debounce of the reloads. */

@@ -1,0 +1,169 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import type { ImageChunk, ImageChunkStats } from '@rpi-deploy/contracts';
+import { Transactions } from '../../database/transactions';
+import { Chunk, ImageChunkRow } from './chunk.entity';
+import { CHUNK_DIGEST, ChunkStore } from './chunk-store';
+
+/** Rows per INSERT / IN list: well below SQLite's and PostgreSQL's parameter limits. */
+const BATCH = 200;
+
+/**
+ * The chunk store's bookkeeping in the database: which chunks exist (chunks) and which image
+ * uses which at what offset (image_chunks); and freeing the chunks no image uses any more.
+ */
+@Injectable()
+export class ChunkCatalogue {
+  private readonly logger = new Logger('Chunks');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: ChunkStore,
+    private readonly transactions: Transactions,
+  ) {}
+
+  /** Records an image's chunks, in the transaction that creates its row. */
+  async record(manager: EntityManager, imageId: number, chunks: ImageChunk[]): Promise<void> {
+    for (let start = 0; start < chunks.length; start += BATCH) {
+      const batch = chunks.slice(start, start + BATCH);
+      const distinct = [...new Map(batch.map((chunk) => [chunk.sha256, chunk])).values()];
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Chunk)
+        .values(distinct.map(({ sha256, storedSize, length }) => ({ sha256, storedSize, length })))
+        .orIgnore() // stored already for another image
+        .execute();
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(ImageChunkRow)
+        .values(batch.map(({ offset, length, sha256 }) => ({ imageId, offset, length, sha256 })))
+        .execute();
+    }
+  }
+
+  /** Forgets an image's chunks (in the transaction deleting it); the caller then frees them. */
+  async forget(manager: EntityManager, imageId: number): Promise<string[]> {
+    const rows = await manager.find(ImageChunkRow, { where: { imageId }, select: { sha256: true } });
+    await manager.delete(ImageChunkRow, { imageId });
+    return [...new Set(rows.map((row) => row.sha256))];
+  }
+
+  /** Whether the store holds the chunk (for an image: an upload's uncommitted chunks are not served). */
+  isStored(sha256: string): Promise<boolean> {
+    return this.dataSource.getRepository(Chunk).existsBy({ sha256 });
+  }
+
+  /** The image's chunks in offset order, with their stored sizes. */
+  async chunksOf(imageId: number): Promise<ImageChunk[]> {
+    const rows: { offset: string | number; length: number; sha256: string; storedSize: string | number }[] =
+      await this.dataSource
+        .createQueryBuilder(ImageChunkRow, 'ic')
+        .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
+        .select(['ic.image_offset AS "offset"', 'ic.length AS "length"', 'ic.sha256 AS "sha256"'])
+        .addSelect('c.stored_size', 'storedSize')
+        .where('ic.image_id = :imageId', { imageId })
+        .orderBy('ic.image_offset')
+        .getRawMany();
+    return rows.map((row) => ({
+      offset: Number(row.offset),
+      length: Number(row.length),
+      sha256: row.sha256,
+      storedSize: Number(row.storedSize),
+    }));
+  }
+
+  /** Chunk figures of chunked images; `previousOf` maps an image to the one uploaded before it. */
+  async stats(imageIds: number[], previousOf: Map<number, number>): Promise<Map<number, ImageChunkStats>> {
+    const stats = new Map<number, ImageChunkStats>();
+    if (imageIds.length === 0) return stats;
+    const totals: { id: number; count: string | number; stored: string | number }[] = await this.dataSource
+      .createQueryBuilder(ImageChunkRow, 'ic')
+      .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
+      .select('ic.image_id', 'id')
+      .addSelect('COUNT(*)', 'count')
+      .addSelect('SUM(c.stored_size)', 'stored')
+      .where({ imageId: In(imageIds) })
+      .groupBy('ic.image_id')
+      .getRawMany();
+    for (const total of totals) {
+      stats.set(Number(total.id), {
+        chunkCount: Number(total.count),
+        storedBytes: Number(total.stored),
+        sharedWithPreviousBytes: null,
+      });
+    }
+    for (const [id, figures] of stats) {
+      const previous = previousOf.get(id);
+      if (previous === undefined) continue;
+      const shared: { bytes: string | number | null } | undefined = await this.dataSource
+        .createQueryBuilder(ImageChunkRow, 'ic')
+        .select('SUM(ic.length)', 'bytes')
+        .where('ic.image_id = :id', { id })
+        .andWhere('EXISTS (SELECT 1 FROM image_chunks p WHERE p.image_id = :previous AND p.sha256 = ic.sha256)', {
+          previous,
+        })
+        .getRawOne();
+      figures.sharedWithPreviousBytes = Number(shared?.bytes ?? 0);
+    }
+    return stats;
+  }
+
+  /**
+   * Removes those of `candidates` (chunks an image or a failed upload used) that no image uses
+   * and no upload in progress claims: their files, then their rows.
+   */
+  async free(candidates: string[]): Promise<number> {
+    const removed = await this.store.removeUnused(candidates, async (unclaimed) => {
+      const unused: string[] = [];
+      for (let start = 0; start < unclaimed.length; start += BATCH) {
+        const batch = unclaimed.slice(start, start + BATCH);
+        const used = await this.dataSource.getRepository(ImageChunkRow).find({
+          where: { sha256: In(batch) },
+          select: { sha256: true },
+        });
+        const usedSet = new Set(used.map((row) => row.sha256));
+        unused.push(...batch.filter((sha256) => !usedSet.has(sha256)));
+      }
+      return unused;
+    });
+    for (let start = 0; start < removed.length; start += BATCH) {
+      const batch = removed.slice(start, start + BATCH);
+      await this.transactions.run((manager) => manager.delete(Chunk, { sha256: In(batch) }));
+    }
+    return removed.length;
+  }
+
+  /**
+   * At start: chunks left behind by a crash (a file written by an upload that never committed, or
+   * an image deleted before its chunks were freed) go. No upload runs yet, so none is claimed.
+   */
+  async sweepOrphans(): Promise<void> {
+    const recorded = new Set(
+      (await this.dataSource.getRepository(Chunk).find({ select: { sha256: true } })).map((chunk) => chunk.sha256),
+    );
+    const unrecorded: string[] = [];
+    for (const entry of await readdir(this.store.folder, { withFileTypes: true, recursive: true })) {
+      const sha256 = entry.name.replace(/\.zst$/, '');
+      if (entry.isFile() && CHUNK_DIGEST.test(sha256) && !recorded.has(sha256)) {
+        unrecorded.push(sha256);
+        await rm(join(entry.parentPath, entry.name), { force: true });
+      }
+    }
+    const unused: { sha256: string }[] = await this.dataSource
+      .createQueryBuilder(Chunk, 'c')
+      .select('c.sha256', 'sha256')
+      .where('NOT EXISTS (SELECT 1 FROM image_chunks ic WHERE ic.sha256 = c.sha256)')
+      .getRawMany();
+    const freed = await this.free(unused.map((row) => row.sha256));
+    if (unrecorded.length + freed > 0) {
+      this.logger.log(
+        `Swept ${unrecorded.length + freed} chunks no image uses (left by an interrupted upload or delete)`,
+      );
+    }
+  }
+}

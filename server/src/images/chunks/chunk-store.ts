@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppConfig } from '../../config/app-config';
+import { CompressPool } from './compress-pool';
+
+/** A chunk's name: the SHA-256 (lower-case hex) of its uncompressed bytes. */
+export const CHUNK_DIGEST = /^[0-9a-f]{64}$/;
+const TEMPORARY_PREFIX = '.tmp-';
+
+/**
+ * DATA_DIR/chunks/<first two hex>/<sha256>.zst: the chunk files, immutable once in place.
+ *
+ * Chunks are shared between images, so a chunk may only be removed when no image references it
+ * and no upload in progress is about to. Uploads *claim* each chunk they use before looking for
+ * its file, and keep the claim until their image row is committed (or they failed); removal
+ * (ChunkCollector) skips claimed chunks. Claiming-and-looking and checking-and-removing run
+ * under one lock, so an upload never counts on a file that is being removed.
+ */
+@Injectable()
+export class ChunkStore {
+  readonly folder: string;
+  private readonly claims = new Map<string, number>();
+  /** Chunks being compressed right now, so one digest is written once even when sent twice at once. */
+  private readonly writing = new Map<string, Promise<number>>();
+  private lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    config: AppConfig,
+    private readonly pool: CompressPool,
+  ) {
+    this.folder = join(config.dataDir, 'chunks');
+  }
+
+  async prepare(): Promise<void> {
+    await mkdir(this.folder, { recursive: true, mode: 0o700 });
+    // Frames half-written when the server stopped: never renamed into place, never referenced.
+    for (const entry of await readdir(this.folder, { withFileTypes: true, recursive: true })) {
+      if (entry.isFile() && entry.name.startsWith(TEMPORARY_PREFIX)) {
+        await rm(join(entry.parentPath, entry.name), { force: true });
+      }
+    }
+  }
+
+  chunkPath(sha256: string): string {
+    return join(this.folder, sha256.slice(0, 2), `${sha256}.zst`);
+  }
+
+  /**
+   * Claims the chunk and makes sure its file is in place, compressing `data` in the pool when it
+   * is not. Resolves with the stored frame's size. The caller releases the claim.
+   */
+  async put(sha256: string, data: Buffer, level: number): Promise<number> {
+    const existing = await this.exclusive(async () => {
+      this.claim(sha256);
+      return stat(this.chunkPath(sha256)).then(
+        (stats) => stats.size,
+        () => undefined,
+      );
+    });
+    if (existing !== undefined) return existing;
+    let writing = this.writing.get(sha256);
+    if (!writing) {
+      writing = this.pool
+        .compress({
+          data,
+          level,
+          path: this.chunkPath(sha256),
+          temporaryPath: join(this.folder, sha256.slice(0, 2), `${TEMPORARY_PREFIX}${randomBytes(6).toString('hex')}`),
+        })
+        .finally(() => this.writing.delete(sha256));
+      this.writing.set(sha256, writing);
+    }
+    return writing;
+  }
+
+  release(sha256s: Iterable<string>): void {
+    for (const sha256 of sha256s) {
+      const count = (this.claims.get(sha256) ?? 0) - 1;
+      if (count > 0) this.claims.set(sha256, count);
+      else this.claims.delete(sha256);
+    }
+  }
+
+  /**
+   * Removes those of `candidates` that no upload claims and `unreferenced` (asked under the lock,
+   * after the claims were looked at) says no image uses. Resolves with the digests removed.
+   */
+  removeUnused(candidates: string[], unreferenced: (sha256s: string[]) => Promise<string[]>): Promise<string[]> {
+    return this.exclusive(async () => {
+      const unclaimed = [...new Set(candidates)].filter((sha256) => !this.claims.has(sha256));
+      if (unclaimed.length === 0) return [];
+      const removable = await unreferenced(unclaimed);
+      for (const sha256 of removable) await rm(this.chunkPath(sha256), { force: true });
+      return removable;
+    });
+  }
+
+  private claim(sha256: string): void {
+    this.claims.set(sha256, (this.claims.get(sha256) ?? 0) + 1);
+  }
+
+  /** Runs `work` when every earlier exclusive work has finished. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.lock.then(work);
+    this.lock = result.catch(() => undefined);
+    return result;
+  }
+}

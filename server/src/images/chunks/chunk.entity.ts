@@ -1,0 +1,36 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintAsNumber } from '../../database/bigint-transformer';
+
+/** A chunk file in DATA_DIR/chunks, kept while an image references it (ChunkCollector). */
+@Entity({ name: 'chunks' })
+export class Chunk {
+  /** SHA-256 (hex) of the uncompressed bytes: the file is `<sha256>.zst`. */
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  sha256!: string;
+
+  /** Size of the zstd frame on disk. */
+  @Column({ name: 'stored_size', type: 'bigint', transformer: bigintAsNumber })
+  storedSize!: number;
+
+  /** Uncompressed length, at most CHUNK_GRID_BYTES. */
+  @Column({ type: 'integer' })
+  length!: number;
+}
+
+/** One line of an image's chunk manifest: bytes [offset, offset + length) are chunk `sha256`. */
+@Entity({ name: 'image_chunks' })
+@Index('IDX_image_chunks_sha256', ['sha256'])
+export class ImageChunkRow {
+  @PrimaryColumn({ name: 'image_id', type: 'integer' })
+  imageId!: number;
+
+  /** Byte offset in the image ("offset" is an SQL keyword). */
+  @PrimaryColumn({ name: 'image_offset', type: 'bigint', transformer: bigintAsNumber })
+  offset!: number;
+
+  @Column({ type: 'integer' })
+  length!: number;
+
+  @Column({ type: 'varchar', length: 64 })
+  sha256!: string;
+}

@@ -1,0 +1,86 @@
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { CompressDone, CompressJob } from './compress-messages';
+
+/** One thread per core, at most four: compression uses the cores, never the event loop. */
+export const COMPRESS_THREADS = Math.min(4, Math.max(1, availableParallelism()));
+
+interface Thread {
+  worker: Worker;
+  job?: { id: number; resolve: (storedSize: number) => void; reject: (error: Error) => void };
+}
+
+type Queued = Omit<CompressJob, 'id'> & { resolve: (storedSize: number) => void; reject: (error: Error) => void };
+
+/**
+ * Compresses and stores chunks in worker threads (compress-worker.ts), one job per thread at a
+ * time, the rest queued in order. Callers bound how many they queue (see ChunkCutter): the pool
+ * holds whatever it is given. Threads start with the first job and end with the server.
+ */
+@Injectable()
+export class CompressPool implements BeforeApplicationShutdown {
+  private readonly threads: Thread[] = [];
+  private readonly queue: Queued[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  /** Resolves with the stored frame's size once the chunk file is in place. */
+  compress(job: Omit<CompressJob, 'id'>): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ ...job, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    for (const queued of this.queue.splice(0)) queued.reject(new Error('the server is shutting down'));
+    await Promise.all(this.threads.splice(0).map(({ worker }) => worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let thread = this.threads.find((candidate) => !candidate.job);
+      if (!thread && this.threads.length < COMPRESS_THREADS) thread = this.start();
+      if (!thread) return;
+      const { resolve, reject, ...job } = this.queue.shift() as Queued;
+      const id = this.nextId++;
+      thread.job = { id, resolve, reject };
+      thread.worker.postMessage({ ...job, id } satisfies CompressJob);
+    }
+  }
+
+  private start(): Thread {
+    // The compiled server runs the compiled worker; run from its TypeScript sources (the
+    // integration tests), the thread transpiles them first (server/test/support/typescript-require-hook.js).
+    const entry = join(__dirname, `compress-worker${extname(__filename)}`);
+    const worker = entry.endsWith('.ts')
+      ? new Worker(
+          `require(${JSON.stringify(join(__dirname, '../../../test/support/typescript-require-hook.js'))});` +
+            `require(${JSON.stringify(entry)});`,
+          { eval: true },
+        )
+      : new Worker(entry);
+    const thread: Thread = { worker };
+    const finish = (settle: (job: NonNullable<Thread['job']>) => void) => {
+      const job = thread.job;
+      thread.job = undefined;
+      if (job) settle(job);
+      this.dispatch();
+    };
+    worker.on('message', (done: CompressDone) =>
+      finish((job) => ('error' in done ? job.reject(new Error(done.error)) : job.resolve(done.storedSize))),
+    );
+    worker.on('error', (error) => finish((job) => job.reject(error)));
+    worker.on('exit', () => {
+      const index = this.threads.indexOf(thread);
+      if (index >= 0) this.threads.splice(index, 1);
+      finish((job) => job.reject(new Error('the compression thread exited')));
+    });
+    this.threads.push(thread);
+    return thread;
+  }
+}

@@ -1,0 +1,58 @@
+import { Controller, Get, Head, NotFoundException, Param, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
+import { ChunkCatalogue } from '../chunks/chunk-catalogue';
+import { CHUNK_DIGEST, ChunkStore } from '../chunks/chunk-store';
+import { DownloadPool } from './download-pool';
+import { serveFile } from './serve-file';
+
+/** A chunk never changes under its name: caches may keep it for a year without asking. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const CHUNK_FILE = /^([0-9a-f]{64})\.zst$/;
+
+/** The chunk store's zstd frames for the Pis (`<chunkBaseUrl>/<sha256>.zst`), on the deployment listener. */
+@ApiTags('deployment')
+@DeploymentRoute()
+@Controller('chunks')
+export class ChunkFilesController {
+  constructor(
+    private readonly chunks: ChunkCatalogue,
+    private readonly store: ChunkStore,
+    private readonly pool: DownloadPool,
+  ) {}
+
+  @Get(':file')
+  @ApiOperation({ summary: 'A chunk (<sha256>.zst): the zstd frame of the bytes with that SHA-256; Range supported' })
+  @ApiOkResponse({ description: 'The frame; 206 for a range' })
+  get(@Param('file') file: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.send(file, request, response);
+  }
+
+  @Head(':file')
+  head(@Param('file') file: string, @Req() request: Request, @Res() response: Response): Promise<void> {
+    return this.send(file, request, response);
+  }
+
+  private async send(file: string, request: Request, response: Response): Promise<void> {
+    const sha256 = CHUNK_FILE.exec(file)?.[1];
+    // Only digests the store records: no path ever comes from the URL.
+    if (!sha256 || !CHUNK_DIGEST.test(sha256) || !(await this.chunks.isStored(sha256))) {
+      throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    }
+    // Sent by the download workers even behind nginx (IMAGES_ACCEL_REDIRECT): nginx has no
+    // location for DATA_DIR/chunks yet (issue 16, left for the nginx site).
+    const served = {
+      path: this.store.chunkPath(sha256),
+      etag: sha256,
+      contentType: 'application/zstd',
+      cacheControl: IMMUTABLE,
+    };
+    await serveFile(request, response, served, this.pool).catch((error: NodeJS.ErrnoException) => {
+      // Freed between the lookup and the read.
+      if (error.code === 'ENOENT' && !response.headersSent)
+        throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+      throw error;
+    });
+  }
+}
