@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AuditInterceptor } from '../audit/audit.interceptor';
+import { AuditModule } from '../audit/audit.module';
 import { AuthGuard } from '../auth/auth.guard';
 import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
@@ -27,6 +29,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         DatabaseModule,
         ListenersModule,
+        AuditModule,
         AuthModule,
         LiveModule,
         UsersModule,
@@ -43,6 +46,8 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: ListenerGuard },
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
+        // After the guards: only calls that were allowed in reach the audit log.
+        { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
       ],
     };
   }

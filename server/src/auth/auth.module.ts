@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
+import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
@@ -11,6 +12,7 @@ import { tokenSecret } from './token-secret';
 
 @Module({
   imports: [
+    AuditModule,
     UsersModule,
     JwtModule.registerAsync({
       inject: [AppConfig],

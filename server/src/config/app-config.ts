@@ -23,6 +23,8 @@ export abstract class AppConfig {
   abstract readonly tokenTtlSeconds: number;
   /** Failed login attempts allowed per minute for one client address and user name. */
   abstract readonly loginAttemptsPerMinute: number;
+  /** Audit entries older than this many days are deleted (checked at start and hourly). */
+  abstract readonly auditRetentionDays: number;
   abstract readonly deployments: {
     /** A deployment without a report for this long is marked failed ("no report"). */
     readonly silenceTimeoutSeconds: number;

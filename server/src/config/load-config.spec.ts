@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       logFormat: 'json',
       tokenTtlSeconds: 12 * 3600,
       loginAttemptsPerMinute: 10,
+      auditRetentionDays: 365,
       images: { uploadMaxBytes: 64 * 2 ** 30, diskReserveBytes: 2 ** 30 },
       deployments: { silenceTimeoutSeconds: 600 },
     });

@@ -199,6 +199,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     jwtSecret,
     tokenTtlSeconds: positiveInt('TOKEN_TTL_HOURS', 12) * 3600,
     loginAttemptsPerMinute: positiveInt('LOGIN_ATTEMPTS_PER_MINUTE', 10),
+    auditRetentionDays: positiveInt('AUDIT_RETENTION_DAYS', 365),
     deployments: { silenceTimeoutSeconds: positiveInt('DEPLOYMENT_SILENCE_TIMEOUT_SECONDS', 600) },
     images: {
       uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),

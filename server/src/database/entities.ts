@@ -1,3 +1,4 @@
+import { AuditEntry } from '../audit/audit-entry.entity';
 import { DeploymentEvent } from '../deployments/deployment-event.entity';
 import { Deployment } from '../deployments/deployment.entity';
 import { Batch } from '../hostnames/batches/batch.entity';
@@ -20,4 +21,5 @@ export const ENTITIES = [
   Deployment,
   DeploymentEvent,
   NetbootUnit,
+  AuditEntry,
 ];

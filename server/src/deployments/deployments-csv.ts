@@ -1,6 +1,7 @@
 import type { DeploymentDto } from '@rpi-deploy/contracts';
+import { toCsv, type CsvColumns } from '../csv/csv';
 
-const COLUMNS: Array<[string, (d: DeploymentDto) => unknown]> = [
+const COLUMNS: CsvColumns<DeploymentDto> = [
   ['id', (d) => d.id],
   ['started_at', (d) => d.startedAt],
   ['finished_at', (d) => d.finishedAt],
@@ -19,19 +20,7 @@ const COLUMNS: Array<[string, (d: DeploymentDto) => unknown]> = [
   ['error', (d) => d.error],
 ];
 
-/**
- * RFC 4180 CSV of deployments. Text that a spreadsheet would run as a formula (=, +, -, @ ...)
- * is prefixed with a quote, so an exported serial or message can never execute.
- */
+/** The deployments history as CSV (see toCsv for the escaping). */
 export function deploymentsCsv(deployments: DeploymentDto[]): string {
-  const lines = [COLUMNS.map(([name]) => name).join(',')];
-  for (const deployment of deployments) lines.push(COLUMNS.map(([, value]) => cell(value(deployment))).join(','));
-  return lines.join('\r\n') + '\r\n';
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return toCsv(COLUMNS, deployments);
 }

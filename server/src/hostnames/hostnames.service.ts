@@ -192,6 +192,15 @@ export class HostnamesService {
     return existing;
   }
 
+  /** One hostname as the list shows it, or null when there is no such name. */
+  async find(hostname: string): Promise<HostnameDto | null> {
+    const record = await this.hostnames.findOne({
+      where: { hostname: hostname.toUpperCase() },
+      relations: { venue: true },
+    });
+    return record ? toHostnameDto(record) : null;
+  }
+
   private async change(hostname: string, mutate: (record: HostnameRecord) => void): Promise<HostnameDto> {
     return this.transactions.run(async (manager) => {
       const record = await manager.findOne(HostnameRecord, {

@@ -12,9 +12,12 @@ import {
 import type { Request } from 'express';
 import { IMAGE_VERSION_PATTERN, PRODUCT_CODES, type ImageDto } from '@rpi-deploy/contracts';
 import { CurrentUser, type AuthenticatedUser } from '../auth/authenticated-user';
+import { Audited, fromBody, fromParam, fromResult, type StateReader } from '../audit/audited.decorator';
 import { RequireRole } from '../auth/require-role.decorator';
 import { ImageQuery, ImageResponse, RollbackBody } from './dto/image.dto';
 import { ImagesService } from './images.service';
+
+const imageState: StateReader = (resolve, id) => resolve(ImagesService).get(Number(id));
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -30,6 +33,7 @@ export class ImagesController {
 
   @Post()
   @RequireRole('operator')
+  @Audited('image.upload', { targetType: 'image', targetId: fromResult('id'), state: imageState })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {
@@ -60,6 +64,7 @@ export class ImagesController {
 
   @Post('rollback')
   @RequireRole('operator')
+  @Audited('image.rollback', { targetType: 'product', targetId: fromBody('product') })
   @HttpCode(200)
   @ApiOkResponse({ type: ImageResponse, description: 'The image that is active again' })
   @ApiConflictResponse({ description: 'No earlier image of that product was ever active' })
@@ -75,6 +80,7 @@ export class ImagesController {
 
   @Post(':id/activate')
   @RequireRole('operator')
+  @Audited('image.activate', { targetType: 'image', targetId: fromParam('id'), state: imageState })
   @HttpCode(200)
   @ApiOkResponse({ type: ImageResponse })
   activate(@Param('id', ParseIntPipe) id: number): Promise<ImageDto> {
@@ -83,6 +89,7 @@ export class ImagesController {
 
   @Delete(':id')
   @RequireRole('operator')
+  @Audited('image.delete', { targetType: 'image', targetId: fromParam('id'), state: imageState })
   @HttpCode(204)
   @ApiConflictResponse({ description: 'The image is active' })
   async remove(@Param('id', ParseIntPipe) id: number): Promise<void> {

@@ -16,9 +16,11 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Repository } from 'typeorm';
+import type { Request } from 'express';
+import { DataSource, type Repository } from 'typeorm';
 import type { NetbootDeviceDto, NetbootEventDto, NetbootStatusDto } from '@rpi-deploy/contracts';
 import { Public } from '../auth/public.decorator';
+import { Audited, type StateReader } from '../audit/audited.decorator';
 import { RequireRole } from '../auth/require-role.decorator';
 import { HookSecret } from './boot-events/hook-secret';
 import { NetbootDevices } from './boot-events/netboot-devices';
@@ -30,6 +32,15 @@ import { NetbootUnit } from './tftp/netboot-unit.entity';
 import { TftpRootService } from './tftp/tftp-root.service';
 
 const SERIAL8 = /^[0-9a-f]{8}$/;
+
+/** The unit's 8-digit prefix for the audit; a serial the route will refuse is kept as sent. */
+function unitSerial(request: Request): string {
+  const serial = String(request.params['serial']);
+  return /^[0-9a-f]{8,16}$/i.test(serial) ? serial.toLowerCase().slice(-8) : serial;
+}
+
+const unitState: StateReader = (resolve, serial) =>
+  resolve(DataSource).getRepository(NetbootUnit).findOneBy({ serial });
 
 /** Netboot on the management listener: dnsmasq, the TFTP root, units seen booting. */
 @ApiTags('netboot')
@@ -60,6 +71,7 @@ export class NetbootController {
 
   @Post('dnsmasq-config/apply')
   @RequireRole('admin')
+  @Audited('netboot.dnsmasq_apply', { targetType: 'netboot', targetId: () => 'dnsmasq-config' })
   @HttpCode(200)
   @ApiOkResponse({ description: 'Checked with dnsmasq --test and written to DNSMASQ_CONFIG' })
   applyDnsmasqConfig(): Promise<{ path: string; check: { ok: boolean; output: string } }> {
@@ -68,6 +80,7 @@ export class NetbootController {
 
   @Post('sync-tftp')
   @RequireRole('operator')
+  @Audited('netboot.tftp_sync', { targetType: 'netboot', targetId: () => 'tftp-root' })
   @HttpCode(200)
   @ApiOkResponse({ description: 'A new TFTP root release, switched to atomically' })
   @ApiConflictResponse({ description: 'No active image, boot files missing from it, or the initramfs not built' })
@@ -102,6 +115,7 @@ export class NetbootController {
 
   @Put('units/:serial')
   @RequireRole('operator')
+  @Audited('netboot.unit_set', { targetType: 'netboot_unit', targetId: unitSerial, state: unitState })
   @ApiOkResponse({ description: 'Saved; the TFTP root is rebuilt when it exists' })
   async putUnit(@Param('serial') serialParam: string, @Body() body: NetbootUnitBody): Promise<NetbootUnit> {
     const serial = serial8(serialParam);
@@ -115,6 +129,7 @@ export class NetbootController {
 
   @Delete('units/:serial')
   @RequireRole('operator')
+  @Audited('netboot.unit_delete', { targetType: 'netboot_unit', targetId: unitSerial, state: unitState })
   @HttpCode(204)
   async deleteUnit(@Param('serial') serialParam: string): Promise<void> {
     const serial = serial8(serialParam);

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { ProxmoxSnapshotDto, ProxmoxVmStatusDto } from '@rpi-deploy/contracts';
 import { CurrentUser, type AuthenticatedUser } from '../auth/authenticated-user';
+import { Audited, fromBody, fromParam } from '../audit/audited.decorator';
 import { RequireRole } from '../auth/require-role.decorator';
 import {
   CreateSnapshotBody,
@@ -43,6 +44,7 @@ export class ProxmoxController {
   }
 
   @Post('snapshots')
+  @Audited('proxmox.snapshot_create', { targetType: 'snapshot', targetId: fromBody('name'), afterFromBody: true })
   @ApiCreatedResponse({ type: [ProxmoxSnapshotResponse], description: 'The snapshots, the new one included' })
   createSnapshot(
     @Body() body: CreateSnapshotBody,
@@ -52,6 +54,7 @@ export class ProxmoxController {
   }
 
   @Post('snapshots/:name/rollback')
+  @Audited('proxmox.snapshot_rollback', { targetType: 'snapshot', targetId: fromParam('name') })
   @HttpCode(202)
   @ApiAcceptedResponse({
     type: RollbackStartedResponse,

@@ -1,10 +1,12 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { UserDto } from '@rpi-deploy/contracts';
+import { Audited, fromBody, fromParam } from '../audit/audited.decorator';
 import { RequireRole } from '../auth/require-role.decorator';
 import { CreateUserBody } from './dto/create-user.dto';
 import { SetPasswordBody, UpdateUserBody } from './dto/update-user.dto';
 import { UserResponse } from './dto/user.dto';
+import { userPasswordState, userState } from './user-audit';
 import { toUserDto, UsersService } from './users.service';
 
 @ApiTags('users')
@@ -21,6 +23,7 @@ export class UsersController {
   }
 
   @Post()
+  @Audited('user.create', { targetType: 'user', targetId: fromBody('username'), state: userState })
   @ApiConflictResponse({ description: 'The user name is taken' })
   async create(@Body() body: CreateUserBody): Promise<UserDto> {
     return toUserDto(await this.users.create(body.username, body.password, body.role));
@@ -33,6 +36,7 @@ export class UsersController {
   }
 
   @Patch(':username')
+  @Audited('user.update', { targetType: 'user', targetId: fromParam('username'), state: userState })
   @ApiOkResponse({ type: UserResponse })
   @ApiConflictResponse({ description: 'Would leave no enabled admin' })
   async update(@Param('username') username: string, @Body() body: UpdateUserBody): Promise<UserDto> {
@@ -43,6 +47,7 @@ export class UsersController {
   }
 
   @Post(':username/password')
+  @Audited('user.password_set', { targetType: 'user', targetId: fromParam('username'), state: userPasswordState })
   @HttpCode(200)
   @ApiOkResponse({ type: UserResponse, description: 'Password set; the user is signed out everywhere' })
   async setPassword(@Param('username') username: string, @Body() body: SetPasswordBody): Promise<UserDto> {

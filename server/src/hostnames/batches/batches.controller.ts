@@ -1,9 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { BatchDto } from '@rpi-deploy/contracts';
+import { Audited, fromParam, fromResult, type StateReader } from '../../audit/audited.decorator';
 import { RequireRole } from '../../auth/require-role.decorator';
 import { BatchesService } from './batches.service';
 import { BatchResponse, CreateBatchBody } from './dto/batch.dto';
+
+const batchState: StateReader = (resolve, id) => resolve(BatchesService).get(Number(id));
 
 @ApiTags('batches')
 @ApiBearerAuth()
@@ -19,6 +22,7 @@ export class BatchesController {
 
   @Post()
   @RequireRole('operator')
+  @Audited('batch.create', { targetType: 'batch', targetId: fromResult('id'), state: batchState })
   @ApiConflictResponse({ description: 'The kart pool has too few free numbers' })
   create(@Body() body: CreateBatchBody): Promise<BatchDto> {
     return this.batches.create(body);
@@ -32,6 +36,7 @@ export class BatchesController {
 
   @Post(':id/start')
   @RequireRole('operator')
+  @Audited('batch.start', { targetType: 'batch', targetId: fromParam('id'), state: batchState })
   @HttpCode(200)
   @ApiConflictResponse({ description: 'Not pending or paused, or the pool is too small' })
   start(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
@@ -40,6 +45,7 @@ export class BatchesController {
 
   @Post(':id/pause')
   @RequireRole('operator')
+  @Audited('batch.pause', { targetType: 'batch', targetId: fromParam('id'), state: batchState })
   @HttpCode(200)
   pause(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'pause');
@@ -47,6 +53,7 @@ export class BatchesController {
 
   @Post(':id/cancel')
   @RequireRole('operator')
+  @Audited('batch.cancel', { targetType: 'batch', targetId: fromParam('id'), state: batchState })
   @HttpCode(200)
   cancel(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'cancel');

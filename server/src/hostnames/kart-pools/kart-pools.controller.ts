@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { KartImportResult } from '@rpi-deploy/contracts';
+import { Audited, fromParam } from '../../audit/audited.decorator';
 import { RequireRole } from '../../auth/require-role.decorator';
 import { KartImportBody, KartImportResponse } from './dto/kart-import.dto';
 import { KartPoolsService } from './kart-pools.service';
@@ -14,6 +15,7 @@ export class KartPoolsController {
 
   @Post(':code/karts')
   @RequireRole('operator')
+  @Audited('venue.karts_import', { targetType: 'venue', targetId: fromParam('code') })
   @HttpCode(200)
   @ApiOkResponse({ type: KartImportResponse })
   importKarts(@Param('code') code: string, @Body() body: KartImportBody): Promise<KartImportResult> {

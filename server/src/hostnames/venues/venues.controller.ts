@@ -1,9 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { VenueDto } from '@rpi-deploy/contracts';
+import { Audited, fromBody, fromParam, type StateReader } from '../../audit/audited.decorator';
 import { RequireRole } from '../../auth/require-role.decorator';
 import { CreateVenueBody, UpdateVenueBody, VenueResponse } from './dto/venue.dto';
 import { VenuesService } from './venues.service';
+
+const venueState: StateReader = (resolve, code) => resolve(VenuesService).get(code);
 
 @ApiTags('venues')
 @ApiBearerAuth()
@@ -19,6 +22,7 @@ export class VenuesController {
 
   @Post()
   @RequireRole('operator')
+  @Audited('venue.create', { targetType: 'venue', targetId: fromBody('code'), state: venueState })
   @ApiConflictResponse({ description: 'A venue with that code exists' })
   create(@Body() body: CreateVenueBody): Promise<VenueDto> {
     return this.venues.create(body);
@@ -33,6 +37,7 @@ export class VenuesController {
 
   @Patch(':code')
   @RequireRole('operator')
+  @Audited('venue.update', { targetType: 'venue', targetId: fromParam('code'), state: venueState })
   @ApiOkResponse({ type: VenueResponse })
   update(@Param('code') code: string, @Body() body: UpdateVenueBody): Promise<VenueDto> {
     return this.venues.update(code, body);
@@ -40,6 +45,7 @@ export class VenuesController {
 
   @Delete(':code')
   @RequireRole('operator')
+  @Audited('venue.delete', { targetType: 'venue', targetId: fromParam('code'), state: venueState })
   @HttpCode(204)
   @ApiConflictResponse({ description: 'The venue has assigned hostnames or open batches' })
   async remove(@Param('code') code: string): Promise<void> {
