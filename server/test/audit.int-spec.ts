@@ -2,6 +2,7 @@ import { AUDIT_REDACTED, type AuditEntryDto, type AuditPage } from '@rpi-deploy/
 import { DataSource } from 'typeorm';
 import { AuditEntry } from '../src/audit/audit-entry.entity';
 import { AuditService } from '../src/audit/audit.service';
+import { cli } from './support/run-cli';
 import { testDatabases } from './support/test-databases';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 
@@ -276,6 +277,29 @@ describe.each(testDatabases())('audit log, on $name', (database) => {
       expect(csv).not.toContain(secret);
       expect(json).not.toContain(secret);
     }
+  });
+
+  it('lists entries on the command line, filtered, as JSON or a table of what changed', async () => {
+    const asAdmin = { RPI_DEPLOY_URL: t.management, RPI_DEPLOY_TOKEN: adminToken };
+    const json = await cli(['--json', 'audit', 'list', '--action', 'venue.update', '--target', 'audt'], asAdmin);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ action: 'venue.update', actor: 'admin', targetType: 'venue', targetId: 'AUDT' }),
+    ]);
+    const table = await cli(['audit', 'list', '--target-type', 'venue', '--target', 'AUDT'], asAdmin);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('name: "Audit Ring" → "Audit Circuit"');
+    expect(table.stdout).toMatch(/venue\.delete .*│ venue AUDT .*│ removed/);
+    expect(table.stdout).toMatch(/3 of 3\n$/);
+    const paged = await cli(['--json', 'audit', 'list', '--actor', 'otto', '--page-size', '1'], asAdmin);
+    expect(JSON.parse(paged.stdout)).toEqual([expect.objectContaining({ actor: 'otto' })]);
+
+    const viewer = await cli(['audit', 'list'], { RPI_DEPLOY_URL: t.management, RPI_DEPLOY_TOKEN: viewerToken });
+    expect(viewer.code).toBe(1);
+    expect(viewer.stderr).toMatch(/HTTP 403/);
+    const badAction = await cli(['audit', 'list', '--action', 'venue.explode'], asAdmin);
+    expect(badAction.code).not.toBe(0);
+    expect(badAction.stderr).toMatch(/venue\.explode/);
   });
 
   it('prunes entries older than AUDIT_RETENTION_DAYS', async () => {
