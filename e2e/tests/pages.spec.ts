@@ -11,6 +11,7 @@ const PAGES = [
   { path: '/statistics', heading: 'Statistics' },
   { path: '/netboot', heading: 'Netboot' },
   { path: '/admin', heading: 'Admin' },
+  { path: '/audit', heading: 'Audit' },
 ];
 
 for (const scheme of ['light', 'dark'] as const) {

@@ -1,6 +1,7 @@
 import { Routes } from '@angular/router';
 import { authGuard } from './auth/auth.guard';
 import { guestOnlyGuard } from './auth/guest-only.guard';
+import { roleGuard } from './auth/role.guard';
 import { NotFoundPage } from './not-found/not-found-page';
 import { AppShell } from './shell/app-shell';
 
@@ -69,6 +70,12 @@ export const routes: Routes = [
         path: 'admin',
         title: 'Admin',
         loadComponent: () => import('./admin/admin-page').then((m) => m.AdminPage),
+      },
+      {
+        path: 'audit',
+        title: 'Audit',
+        canActivate: [roleGuard('admin')],
+        loadComponent: () => import('./audit/audit-page').then((m) => m.AuditPage),
       },
       // The admin page was once at /server: bookmarks keep working.
       { path: 'server', redirectTo: 'admin' },

@@ -9,6 +9,7 @@ import { SessionStore } from './session-store';
 
 export const LOGIN_URL = '/api/auth/login';
 export const CURRENT_USER_URL = '/api/auth/me';
+export const LOGOUT_URL = '/api/auth/logout';
 
 /** setTimeout fires at once for delays above 2^31-1 ms (~24.8 days); longer waits are chained. */
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
@@ -50,6 +51,21 @@ export class AuthService {
       }),
       map((session) => session.user),
     );
+  }
+
+  /**
+   * The user's own logout: the server records it (audit log), then the session ends here
+   * whatever the answer, so an unreachable server never keeps anyone signed in.
+   */
+  signOut(): void {
+    if (!this.accessToken()) {
+      this.logout();
+      return;
+    }
+    this.http.post<void>(LOGOUT_URL, null).subscribe({
+      complete: () => this.logout(),
+      error: () => this.logout(),
+    });
   }
 
   /** Ends the session and shows the login page. */

@@ -1,4 +1,5 @@
 import type { DeploymentFilter } from '@rpi-deploy/contracts';
+import { localDayStart } from '../format/local-day';
 
 /** What the filter form holds: dates as the browser's date inputs give them (yyyy-mm-dd, local). */
 export interface DeploymentFilterForm {
@@ -21,9 +22,4 @@ export function toDeploymentFilter(form: DeploymentFilterForm): DeploymentFilter
   if (form.fromDate) filter.from = localDayStart(form.fromDate, 0);
   if (form.toDate) filter.to = localDayStart(form.toDate, 1);
   return filter;
-}
-
-function localDayStart(date: string, addDays: number): string {
-  const [year, month, day] = date.split('-').map(Number);
-  return new Date(year, month - 1, day + addDays).toISOString();
 }

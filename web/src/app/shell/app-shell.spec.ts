@@ -4,6 +4,7 @@ import { ApplicationRef, Component } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
+import type { Role } from '@rpi-deploy/contracts';
 import { AuthService } from '../auth/auth.service';
 import { SESSION_STORAGE_KEY } from '../auth/session-store';
 import { storedSession, storeSession } from '../auth/session.testing';
@@ -30,12 +31,20 @@ describe('AppShell', () => {
           {
             path: '',
             component: AppShell,
-            children: ['dashboard', 'venues', 'batches', 'images', 'deployments', 'statistics', 'netboot', 'admin'].map(
-              (path) => ({
-                path,
-                component: VenuesStub,
-              }),
-            ),
+            children: [
+              'dashboard',
+              'venues',
+              'batches',
+              'images',
+              'deployments',
+              'statistics',
+              'netboot',
+              'admin',
+              'audit',
+            ].map((path) => ({
+              path,
+              component: VenuesStub,
+            })),
           },
         ]),
       ],
@@ -52,9 +61,9 @@ describe('AppShell', () => {
     return copy.textContent?.trim() ?? '';
   }
 
-  async function openShellAt(url: string): Promise<HTMLElement> {
+  async function openShellAt(url: string, role: Role = 'operator'): Promise<HTMLElement> {
     const harness = await RouterTestingHarness.create(url);
-    backend.expectOne('/api/auth/me').flush({ username: 'alice', role: 'operator' });
+    backend.expectOne('/api/auth/me').flush({ username: 'alice', role });
     await harness.fixture.whenStable();
     return harness.routeNativeElement ?? harness.fixture.nativeElement;
   }
@@ -84,6 +93,19 @@ describe('AppShell', () => {
     expect(current.map(accessibleText)).toEqual(['Venues']);
   });
 
+  it('does not link the audit log for an operator', async () => {
+    const shell = await openShellAt('/venues', 'operator');
+
+    expect(Array.from(shell.querySelectorAll('nav a')).map(accessibleText)).not.toContain('Audit');
+  });
+
+  it('links the audit log for an admin', async () => {
+    const shell = await openShellAt('/venues', 'admin');
+    const audit = Array.from(shell.querySelectorAll<HTMLAnchorElement>('nav a')).at(-1);
+
+    expect([accessibleText(audit!), audit?.getAttribute('href')]).toEqual(['Audit', '/audit']);
+  });
+
   it('renders the routed page inside the main landmark', async () => {
     const shell = await openShellAt('/venues');
 
@@ -94,6 +116,10 @@ describe('AppShell', () => {
     const shell = await openShellAt('/venues');
 
     shell.querySelector<HTMLButtonElement>('button[aria-label="Log out"]')?.click();
+    // The server hears of it (for the audit log) while the session still holds its token.
+    const logout = backend.expectOne({ method: 'POST', url: '/api/auth/logout' });
+    expect(TestBed.inject(AuthService).isLoggedIn()).toBe(true);
+    logout.flush(null, { status: 204, statusText: 'No Content' });
     await TestBed.inject(ApplicationRef).whenStable();
 
     expect(TestBed.inject(AuthService).isLoggedIn()).toBe(false);

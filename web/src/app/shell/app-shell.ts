@@ -37,7 +37,7 @@ const WIDE_LAYOUT_QUERY = '(min-width: 960px)';
 export class AppShell {
   protected readonly auth = inject(AuthService);
   protected readonly theme = inject(ThemeService);
-  protected readonly navItems = NAV_ITEMS;
+  protected readonly navItems = computed(() => NAV_ITEMS.filter((item) => !item.role || this.auth.hasRole(item.role)));
   protected readonly isWide = toSignal(
     inject(BreakpointObserver)
       .observe(WIDE_LAYOUT_QUERY)
@@ -73,6 +73,6 @@ export class AppShell {
   }
 
   protected logout(): void {
-    this.auth.logout();
+    this.auth.signOut();
   }
 }
