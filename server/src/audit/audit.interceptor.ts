@@ -41,20 +41,15 @@ export class AuditInterceptor implements NestInterceptor {
         const targetId = route.targetId(request, result);
         let after: unknown = route.afterFromBody ? request.body : result;
         if (route.state) after = targetId === undefined ? null : await this.readState(route, targetId);
-        try {
-          await this.audit.record({
-            action: route.action,
-            actor: request.user ? { id: request.user.id, username: request.user.username } : null,
-            ip: request.ip ?? null,
-            targetType: route.targetType,
-            targetId,
-            before,
-            after,
-          });
-        } catch (error) {
-          // The change itself committed: answer with it rather than make it look failed.
-          this.logger.error(`Could not record ${route.action} of ${targetId}: ${String(error)}`);
-        }
+        await this.audit.record({
+          action: route.action,
+          actor: request.user ? { id: request.user.id, username: request.user.username } : null,
+          ip: request.ip ?? null,
+          targetType: route.targetType,
+          targetId,
+          before,
+          after,
+        });
         return result;
       }),
     );

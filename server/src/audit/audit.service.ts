@@ -47,7 +47,19 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.pruneTimer);
   }
 
+  /**
+   * Writes one entry. It is called after the change committed, so a failure here is logged
+   * rather than thrown: the caller's answer must not make a change that happened look failed.
+   */
   async record(record: AuditRecord): Promise<void> {
+    try {
+      await this.insert(record);
+    } catch (error) {
+      this.logger.error(`Could not record ${record.action} of ${record.targetId ?? '-'}: ${String(error)}`);
+    }
+  }
+
+  private async insert(record: AuditRecord): Promise<void> {
     const entry = this.entries.create({
       at: new Date(),
       userId: record.actor?.id ?? null,
