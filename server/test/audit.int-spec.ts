@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AUDIT_REDACTED, type AuditEntryDto, type AuditPage } from '@rpi-deploy/contracts';
+import { uploadImage } from '@rpi-deploy/test-kit';
 import { DataSource } from 'typeorm';
 import { AuditEntry } from '../src/audit/audit-entry.entity';
 import { AuditService } from '../src/audit/audit.service';
+import { buildMbrImage } from './support/mbr-image';
 import { cli } from './support/run-cli';
 import { testDatabases } from './support/test-databases';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
@@ -182,6 +187,49 @@ describe.each(testDatabases())('audit log, on $name', (database) => {
     expect(deleted).toHaveLength(1);
     expect(deleted[0]).toMatchObject({ action: 'venue.delete', targetId: 'AUDT', after: null });
     expect(deleted[0].before).toMatchObject({ code: 'AUDT', name: 'Audit Circuit' });
+  });
+
+  it('records an image upload, its activation and its deletion with the image as it was', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'audit-image-'));
+    try {
+      const image = buildMbrImage(work, 'audit.img', 64);
+      let imageId = 0;
+      const uploaded = await written(async () => {
+        imageId = (
+          await uploadImage(t.management, adminToken, { filePath: image.path, product: 'RXP2', version: '9.1' })
+        ).id;
+      });
+      expect(uploaded).toHaveLength(1);
+      expect(uploaded[0]).toMatchObject({ action: 'image.upload', targetType: 'image', targetId: String(imageId) });
+      expect(uploaded[0].after).toMatchObject({ id: imageId, product: 'RXP2', version: '9.1', active: false });
+
+      const activated = await written(async () => {
+        expect((await call('POST', `/api/images/${imageId}/activate`)).status).toBe(200);
+      });
+      expect(activated).toHaveLength(1);
+      expect(activated[0].before).toMatchObject({ active: false });
+      expect(activated[0].after).toMatchObject({ active: true });
+
+      // Deleting the active image is refused, and so not recorded; once another is active it goes.
+      expect(
+        await written(async () => expect((await call('DELETE', `/api/images/${imageId}`)).status).toBe(409)),
+      ).toEqual([]);
+      const second = await uploadImage(t.management, adminToken, {
+        filePath: image.path,
+        product: 'RXP2',
+        version: '9.2',
+        activate: true,
+      });
+      const deleted = await written(async () => {
+        expect((await call('DELETE', `/api/images/${imageId}`)).status).toBe(204);
+      });
+      expect(deleted).toHaveLength(1);
+      expect(deleted[0]).toMatchObject({ action: 'image.delete', targetId: String(imageId), after: null });
+      expect(deleted[0].before).toMatchObject({ version: '9.1', active: false });
+      expect(second.active).toBe(true);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('records nothing for a change that was refused, invalid, forbidden or found nothing', async () => {
