@@ -26,7 +26,10 @@ describe.each(testDatabases())('request hardening, on $name', (database) => {
   let t: TestServer;
   let adminToken: string;
 
-  const errorsLogged = () => t.logger.lines.filter((line) => line.startsWith('error') || line.startsWith('fatal'));
+  /** Where the server's log stood when the current test began. */
+  let logMark = 0;
+  const errorsLogged = () =>
+    t.logger.lines.slice(logMark).filter((line) => line.startsWith('error') || line.startsWith('fatal'));
   const createUser = async (username: string, password: string) => {
     const created = await api(t.management, '/api/users', {
       method: 'POST',
@@ -57,6 +60,10 @@ describe.each(testDatabases())('request hardening, on $name', (database) => {
   afterAll(async () => {
     await t?.close();
     await database.dropAll();
+  });
+
+  beforeEach(() => {
+    logMark = t.logger.lines.length;
   });
 
   afterEach(() => {
