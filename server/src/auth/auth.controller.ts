@@ -80,12 +80,13 @@ export class AuthController {
   @Post('password')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResult, description: 'Changed; other sessions are signed out' })
-  @Audited('auth.password_change', {
-    targetType: 'user',
-    targetId: fromCurrentUser,
-    state: userPasswordState,
-  })
-  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangeOwnPasswordBody): Promise<LoginResponse> {
-    return this.auth.changeOwnPassword(user, body.currentPassword, body.newPassword);
+  @Audited('auth.password_change', { targetType: 'user', targetId: fromCurrentUser, state: userPasswordState })
+  @ApiTooManyRequestsResponse({ description: 'Too many wrong current passwords for this user from this address' })
+  changePassword(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: ChangeOwnPasswordBody,
+    @Ip() address: string,
+  ): Promise<LoginResponse> {
+    return this.auth.changeOwnPassword(user, body.currentPassword, body.newPassword, address);
   }
 }

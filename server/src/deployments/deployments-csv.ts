@@ -16,6 +16,10 @@ const COLUMNS: CsvColumns<DeploymentDto> = [
   ['image_version', (d) => d.imageVersion],
   ['progress', (d) => d.progress],
   ['bytes_total', (d) => d.bytesTotal],
+  ['bytes_fetched', (d) => d.transfer?.bytesFetched],
+  ['bytes_written', (d) => d.transfer?.bytesWritten],
+  ['chunks_reused', (d) => d.transfer?.chunksReused],
+  ['chunks_total', (d) => d.transfer?.chunksTotal],
   ['message', (d) => d.message],
   ['error', (d) => d.error],
 ];

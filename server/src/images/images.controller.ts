@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -16,6 +16,7 @@ import { Audited, fromBody, fromParam, fromResult, type StateReader } from '../a
 import { RequireRole } from '../auth/require-role.decorator';
 import { ImageQuery, ImageResponse, RollbackBody } from './dto/image.dto';
 import { ImagesService } from './images.service';
+import { ParseRowIdPipe } from '../validation/parse-row-id.pipe';
 
 const imageState: StateReader = (resolve, id) => resolve(ImagesService).get(Number(id));
 
@@ -74,7 +75,7 @@ export class ImagesController {
 
   @Get(':id')
   @ApiOkResponse({ type: ImageResponse })
-  get(@Param('id', ParseIntPipe) id: number): Promise<ImageDto> {
+  get(@Param('id', ParseRowIdPipe) id: number): Promise<ImageDto> {
     return this.images.get(id);
   }
 
@@ -83,7 +84,7 @@ export class ImagesController {
   @Audited('image.activate', { targetType: 'image', targetId: fromParam('id'), state: imageState })
   @HttpCode(200)
   @ApiOkResponse({ type: ImageResponse })
-  activate(@Param('id', ParseIntPipe) id: number): Promise<ImageDto> {
+  activate(@Param('id', ParseRowIdPipe) id: number): Promise<ImageDto> {
     return this.images.activate(id);
   }
 
@@ -92,7 +93,7 @@ export class ImagesController {
   @Audited('image.delete', { targetType: 'image', targetId: fromParam('id'), state: imageState })
   @HttpCode(204)
   @ApiConflictResponse({ description: 'The image is active' })
-  async remove(@Param('id', ParseIntPipe) id: number): Promise<void> {
+  async remove(@Param('id', ParseRowIdPipe) id: number): Promise<void> {
     await this.images.remove(id);
   }
 }

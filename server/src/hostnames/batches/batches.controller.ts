@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { BatchDto } from '@rpi-deploy/contracts';
 import { Audited, fromParam, fromResult, type StateReader } from '../../audit/audited.decorator';
 import { RequireRole } from '../../auth/require-role.decorator';
 import { BatchesService } from './batches.service';
 import { BatchResponse, CreateBatchBody } from './dto/batch.dto';
+import { ParseRowIdPipe } from '../../validation/parse-row-id.pipe';
 
 const batchState: StateReader = (resolve, id) => resolve(BatchesService).get(Number(id));
 
@@ -30,7 +31,7 @@ export class BatchesController {
 
   @Get(':id')
   @ApiOkResponse({ type: BatchResponse })
-  get(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  get(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.get(id);
   }
 
@@ -39,7 +40,7 @@ export class BatchesController {
   @Audited('batch.start', { targetType: 'batch', targetId: fromParam('id'), state: batchState })
   @HttpCode(200)
   @ApiConflictResponse({ description: 'Not pending or paused, or the pool is too small' })
-  start(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  start(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'start');
   }
 
@@ -47,7 +48,7 @@ export class BatchesController {
   @RequireRole('operator')
   @Audited('batch.pause', { targetType: 'batch', targetId: fromParam('id'), state: batchState })
   @HttpCode(200)
-  pause(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  pause(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'pause');
   }
 
@@ -55,7 +56,7 @@ export class BatchesController {
   @RequireRole('operator')
   @Audited('batch.cancel', { targetType: 'batch', targetId: fromParam('id'), state: batchState })
   @HttpCode(200)
-  cancel(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  cancel(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'cancel');
   }
 }
