@@ -12,6 +12,7 @@ import {
 } from '@rpi-deploy/contracts';
 import { AssignHostnameBody } from '../../hostnames/dto/hostname.dto';
 import { IsOmittable } from '../../validation/is-omittable';
+
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
 /** What /api/hostnames/assign takes, plus what the unit tells about itself. */
@@ -50,14 +51,14 @@ class TransferBody implements TransferCounts {
   bytesWritten!: number;
 
   @ApiPropertyOptional({ description: 'chunks the card already held' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'transfer.chunksReused must be a whole number' })
   @Min(0)
   @Max(MAX_BYTES)
   chunksReused?: number;
 
   @ApiPropertyOptional({ description: "chunks in the image's manifest" })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'transfer.chunksTotal must be a whole number' })
   @Min(0)
   @Max(MAX_BYTES)
@@ -101,7 +102,7 @@ export class StatusBody implements StatusReport {
   throughput?: ThroughputBody;
 
   @ApiPropertyOptional({ type: TransferBody, description: 'with success: what the install fetched, wrote and reused' })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => TransferBody)
   transfer?: TransferBody;
