@@ -11,6 +11,7 @@ const PAGES = [
   { link: 'Statistics', heading: 'Statistics' },
   { link: 'Netboot', heading: 'Netboot' },
   { link: 'Admin', heading: 'Admin' },
+  { link: 'Audit', heading: 'Audit' },
   { link: 'Dashboard', heading: 'Dashboard' },
 ];
 
@@ -20,7 +21,7 @@ const PAGES = [
  * violation reported, and so must the OpenAPI UI.
  */
 test('the dashboard works under its Content-Security-Policy, with no violation', async ({ page }) => {
-  test.setTimeout(120_000); // eight pages and the OpenAPI UI
+  test.setTimeout(120_000); // nine pages and the OpenAPI UI
   const violations: string[] = [];
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
