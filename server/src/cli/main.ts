@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version';
 import { ApiClient, CliError } from './api-client';
+import { backupCommands } from './commands/backup.command';
 import { batchCommand } from './commands/batch.command';
 import { deploymentsCommand } from './commands/deployments.command';
 import { imageCommand } from './commands/image.command';
@@ -55,6 +56,7 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(netbootCommand(context, env));
   program.addCommand(validateCommand(context));
   program.addCommand(proxmoxCommand(context, env));
+  for (const command of backupCommands(context, env)) program.addCommand(command);
 
   // Subcommands print where the program prints and report errors by exception instead of
   // exiting, so runCli decides the exit code.
