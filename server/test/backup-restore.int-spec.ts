@@ -227,7 +227,10 @@ describe.each(testDatabases())('rpi-deploy backup and restore on $name', (databa
       });
       expect(mismatch.stderr).toMatch(/This backup holds a SQLite database but DATABASE_URL is set: unset it/);
       // --force replaces the database and secrets of a stopped folder; its images stay.
-      const forced = await cliProcess(['restore', archive, '--force'], { DATA_DIR: used });
+      // The settings may come from the service's environment file, as on the server.
+      const envFile = join(work, 'rpi-deploy.env');
+      writeFileSync(envFile, `# as /etc/rpi-deploy/rpi-deploy.env\nDATA_DIR=${used}\n`);
+      const forced = await cliProcess(['restore', archive, '--force', '--env-file', envFile]);
       expect(forced.code).toBe(0);
       expect(existsSync(join(used, 'images', images[0]!.dto.filename))).toBe(true);
     } else {
