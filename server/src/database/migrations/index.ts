@@ -4,6 +4,7 @@ import { CreateImages1764300000000 } from './1764300000000-create-images';
 import { CreateDeployments1764400000000 } from './1764400000000-create-deployments';
 import { CreateNetbootUnits1764500000000 } from './1764500000000-create-netboot-units';
 import { CreateChunkStore1764600000000 } from './1764600000000-create-chunk-store';
+import { DeploymentIntegrity1764710000000 } from './1764710000000-deployment-integrity';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreateDeployments1764400000000,
   CreateNetbootUnits1764500000000,
   CreateChunkStore1764600000000,
+  DeploymentIntegrity1764710000000,
 ];
