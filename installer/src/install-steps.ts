@@ -1,4 +1,4 @@
-import { formatBytes, type ConfigResponse } from '@rpi-deploy/contracts';
+import { formatBytes, type ConfigResponse, type TransferCounts } from '@rpi-deploy/contracts';
 import { downloadBlockMap } from './download/block-map-download';
 import { verifyCard, verifyHead } from './card/card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card/card-writer';
@@ -31,7 +31,7 @@ const SPANS = { downloading: [1, 85], verifying: [85, 95] } as const;
  * The install proper, in the order that keeps a card safe: stream the image onto the card with
  * the partition table held back, sync, verify from the card (meanwhile reading what personalisation
  * needs), personalise, read the edits back, and only then write the partition table and check it.
- * Returns a one-line summary.
+ * Returns a one-line summary and what the install moved.
  */
 export async function runInstallSteps(
   card: TargetDevice,
@@ -39,7 +39,7 @@ export async function runInstallSteps(
   settings: InstallerSettings,
   reporter: StatusReporter,
   log: (line: string) => void,
-): Promise<string> {
+): Promise<{ summary: string; transfer: TransferCounts }> {
   const { image } = config;
   const started = Date.now();
   checkCapacity(card, image.size);
@@ -56,6 +56,7 @@ export async function runInstallSteps(
     let written: WrittenImage;
     let servedSha256: ImageSource['servedSha256'];
     let counts: ChunkCounts | undefined;
+    let downloaded = 0;
     if (decompress) {
       ({ written, counts } = await downloadAndWriteChunks({
         card,
@@ -71,7 +72,6 @@ export async function runInstallSteps(
       }));
     } else {
       const cardWriter = (writer = await CardWriter.open(card, map, log));
-      let downloaded = 0;
       const source = imageSource(image, map, {
         retries: settings.downloadRetries,
         retryDelayMs: settings.retryDelayMs,
@@ -117,7 +117,18 @@ export async function runInstallSteps(
     });
     const seconds = Math.round((Date.now() - started) / 1000);
     if (counts) log(`chunks: ${describeCounts(counts)}`);
-    return `${config.hostname}: image ${image.version} (${formatBytes(image.size)}) written, ${formatBytes(verifiedBytes + written.head.length)} verified from the card, personalised, in ${seconds} s${counts ? `; ${describeCounts(counts)}` : ''}`;
+    const transfer: TransferCounts = counts
+      ? {
+          bytesFetched: counts.bytesFetched,
+          bytesWritten: counts.bytesWritten(),
+          chunksReused: counts.chunksReused,
+          chunksTotal: counts.chunksTotal,
+        }
+      : { bytesFetched: downloaded, bytesWritten: (cardWriter as CardWriter).bytesWritten + written.head.length };
+    return {
+      summary: `${config.hostname}: image ${image.version} (${formatBytes(image.size)}) written, ${formatBytes(verifiedBytes + written.head.length)} verified from the card, personalised, in ${seconds} s${counts ? `; ${describeCounts(counts)}` : ''}`,
+      transfer,
+    };
   } finally {
     await Promise.allSettled([writer?.close(), hasher.close()]);
   }

@@ -56,8 +56,8 @@ export async function install(settings: InstallerSettings, log: (line: string) =
   reporter.report({ status: 'starting', progress: 0, message: `${unit}; ${cardText}` });
   try {
     if (card instanceof Error) throw card;
-    const summary = await runInstallSteps(card, config, settings, reporter, log);
-    reporter.report({ status: 'success', progress: 100, message: summary });
+    const { summary, transfer } = await runInstallSteps(card, config, settings, reporter, log);
+    reporter.report({ status: 'success', progress: 100, message: summary, transfer });
     await reporter.flush();
     log(`success: ${summary}`);
   } catch (error) {

@@ -110,6 +110,12 @@ describe('installing from chunks (Node 24 with zstd)', () => {
       0,
     );
     expect(Number(written)).toBe(pastHead + MiB);
+    expect(reports.at(-1)?.transfer).toEqual({
+      bytesFetched: Number(fetched),
+      bytesWritten: Number(written),
+      chunksReused: 0,
+      chunksTotal: chunks.length,
+    });
     const downloading = reports.filter((report) => report.status === 'downloading' && report.bytesTotal);
     expect(downloading.at(-1)?.bytesTotal).toBe(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
   });
@@ -224,11 +230,18 @@ describe('installing from chunks (Node 24 with zstd)', () => {
     const counts = `${reused} of ${next.chunks.chunks.length} chunks reused from the card`;
     expect(run.output).toContain(counts);
     const deployment = [...server.deployments.values()][0];
-    expect(expectSuccessfulTrail(server.reports, deployment.id, deployment.token).at(-1)?.message).toContain(counts);
+    const success = expectSuccessfulTrail(server.reports, deployment.id, deployment.token).at(-1);
+    expect(success?.message).toContain(counts);
     // Counted by the installer: the changed chunks' frames fetched, their bytes written, plus the partition table region.
     const [, fetched, written] = /chunks: .*\((\d+) bytes\) fetched, .*\((\d+) bytes\) written/.exec(run.output) ?? [];
     expect(Number(fetched)).toBe(changed.reduce((sum, chunk) => sum + chunk.storedSize, 0));
     expect(Number(written)).toBe(changed.reduce((sum, chunk) => sum + chunk.length, 0) + MiB);
+    expect(success?.transfer).toEqual({
+      bytesFetched: Number(fetched),
+      bytesWritten: Number(written),
+      chunksReused: reused,
+      chunksTotal: next.chunks.chunks.length,
+    });
     expectImageOnCard(card, next.image);
   });
 

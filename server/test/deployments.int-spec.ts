@@ -97,8 +97,20 @@ describe.each(testDatabases())('deployments on $name', (database) => {
       { status: 'downloading', progress: 60, bytesDone: 600, bytesTotal: 1000 },
       { status: 'verifying', progress: 80, throughput: { verify: 90e6 } },
       { status: 'customizing', progress: 95 },
-      { status: 'success', message: 'ready' },
+      {
+        status: 'success',
+        message: 'ready',
+        transfer: { bytesFetched: 350, bytesWritten: 1000, chunksReused: 3, chunksTotal: 10 },
+      },
     ];
+    const before = (await manage(`/api/deployments/${deployment.deploymentId}`)).body;
+    expect(before.transfer).toBeNull();
+    const badTransfer = await status(deployment, {
+      status: 'starting',
+      transfer: { bytesFetched: -1, bytesWritten: 1 },
+    });
+    expect(badTransfer.status).toBe(400);
+    expect(JSON.stringify(badTransfer.body)).toContain('transfer.bytesFetched');
     for (const report of reports) expect((await status(deployment, report)).body).toEqual({ received: true });
     const detail = (await manage(`/api/deployments/${deployment.deploymentId}`)).body;
     expect(detail).toMatchObject({
@@ -108,8 +120,16 @@ describe.each(testDatabases())('deployments on $name', (database) => {
       bytesTotal: 1000,
       throughput: { download: 50e6, write: 40e6, verify: 90e6 },
       message: 'ready',
+      transfer: { bytesFetched: 350, bytesWritten: 1000, chunksReused: 3, chunksTotal: 10 },
       finishedAt: expect.any(String),
     });
+    const csv = await (
+      await fetch(`${t.management}/api/deployments/export.csv?status=success`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).text();
+    const row = csv.split('\r\n').find((line) => line.startsWith(deployment.deploymentId))!;
+    expect(row.split(',').slice(14, 18)).toEqual(['350', '1000', '3', '10']);
     expect(detail.events.map((e: { status: string }) => e.status)).toEqual([
       'starting',
       ...reports.map((r) => r.status),
@@ -371,7 +391,7 @@ describe.each(testDatabases())('deployments on $name', (database) => {
     expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="deployments.csv"/);
     const lines = (await response.text()).trim().split('\r\n');
     expect(lines[0]).toBe(
-      'id,started_at,finished_at,status,hostname,product,venue,serial,mac,ip,model,image_version,progress,bytes_total,message,error',
+      'id,started_at,finished_at,status,hostname,product,venue,serial,mac,ip,model,image_version,progress,bytes_total,bytes_fetched,bytes_written,chunks_reused,chunks_total,message,error',
     );
     const failed = (await manage('/api/deployments?status=failed&pageSize=500')).body.total;
     expect(lines).toHaveLength(failed + 1);

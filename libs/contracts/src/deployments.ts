@@ -57,6 +57,21 @@ export interface StageThroughput {
   verify?: number;
 }
 
+/**
+ * What an install moved, sent with its `success` report (chunk counts only when it installed from
+ * the chunk store): the deployment page and the CSV show it.
+ */
+export interface TransferCounts {
+  /** Bytes received from the network (compressed chunks, or the image as served), refetches included. */
+  bytesFetched: number;
+  /** Bytes written to the card. */
+  bytesWritten: number;
+  /** Chunks the card already held, so neither fetched nor written. */
+  chunksReused?: number;
+  /** Chunks in the image's manifest. */
+  chunksTotal?: number;
+}
+
 /** Longest `message` and `error` a status report may carry (longer ones are refused with 400). */
 export const STATUS_TEXT_LIMITS = { message: 500, error: 1000 } as const;
 
@@ -69,6 +84,8 @@ export interface StatusReport {
   bytesDone?: number;
   bytesTotal?: number;
   throughput?: StageThroughput;
+  /** With `success`: what the install fetched, wrote and reused. */
+  transfer?: TransferCounts;
   message?: string;
   error?: string;
 }
@@ -95,6 +112,8 @@ export interface DeploymentDto {
   bytesDone: number | null;
   bytesTotal: number | null;
   throughput: StageThroughput;
+  /** What the install moved, once it has succeeded (null before, and for older installers). */
+  transfer: TransferCounts | null;
   message: string | null;
   error: string | null;
   startedAt: string;

@@ -1,4 +1,4 @@
-import type { DeploymentDto, DeploymentEventDto } from '@rpi-deploy/contracts';
+import type { DeploymentDto, DeploymentEventDto, TransferCounts } from '@rpi-deploy/contracts';
 import type { DeploymentEvent } from './deployment-event.entity';
 import type { Deployment } from './deployment.entity';
 
@@ -25,6 +25,7 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
       ...(deployment.writeBps !== null ? { write: deployment.writeBps } : {}),
       ...(deployment.verifyBps !== null ? { verify: deployment.verifyBps } : {}),
     },
+    transfer: transferOf(deployment),
     message: deployment.message,
     error: deployment.error,
     startedAt: deployment.startedAt.toISOString(),
@@ -38,6 +39,16 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
           at: deployment.impersonationAt.toISOString(),
         }
       : null,
+  };
+}
+
+function transferOf(deployment: Deployment): TransferCounts | null {
+  if (deployment.bytesFetched === null || deployment.bytesWritten === null) return null;
+  return {
+    bytesFetched: deployment.bytesFetched,
+    bytesWritten: deployment.bytesWritten,
+    ...(deployment.chunksReused !== null ? { chunksReused: deployment.chunksReused } : {}),
+    ...(deployment.chunksTotal !== null ? { chunksTotal: deployment.chunksTotal } : {}),
   };
 }
 

@@ -31,8 +31,9 @@ const SILENCE_CHECK_MS = 15_000;
 /**
  * A deployment from start to end, as the installer drives it: `/api/config` starts one (and
  * ends the unit's previous one, or is refused when another device claims an open one's serial
- * or MAC), `/api/status` reports move it on, and the server fails those that fall silent. Every committed change is announced to the dashboards (DeploymentUpdates),
- * to the rest of the server (DeploymentChanges) and to the deployment log.
+ * or MAC), `/api/status` reports move it on, and the server fails those that fall silent. Every
+ * committed change is announced to the dashboards (DeploymentUpdates), to the rest of the
+ * server (DeploymentChanges) and to the deployment log.
  */
 @Injectable()
 export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy {
@@ -112,6 +113,10 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         downloadBps: null,
         writeBps: null,
         verifyBps: null,
+        bytesFetched: null,
+        bytesWritten: null,
+        chunksReused: null,
+        chunksTotal: null,
         message: `${assignment.reused ? 'kept' : 'assigned'} ${assignment.hostname}, image ${image.version}`,
         error: null,
         startedAt: now,

@@ -74,6 +74,19 @@ export class Deployment {
   @Column({ name: 'verify_bps', type: 'bigint', nullable: true, transformer: bigintAsNumber })
   verifyBps!: number | null;
 
+  /** What the install moved, from its success report (TransferCounts). */
+  @Column({ name: 'bytes_fetched', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  bytesFetched!: number | null;
+
+  @Column({ name: 'bytes_written', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  bytesWritten!: number | null;
+
+  @Column({ name: 'chunks_reused', type: 'integer', nullable: true })
+  chunksReused!: number | null;
+
+  @Column({ name: 'chunks_total', type: 'integer', nullable: true })
+  chunksTotal!: number | null;
+
   @Column({ type: 'varchar', length: 500, nullable: true })
   message!: string | null;
 

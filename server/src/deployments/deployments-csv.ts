@@ -15,6 +15,10 @@ const COLUMNS: Array<[string, (d: DeploymentDto) => unknown]> = [
   ['image_version', (d) => d.imageVersion],
   ['progress', (d) => d.progress],
   ['bytes_total', (d) => d.bytesTotal],
+  ['bytes_fetched', (d) => d.transfer?.bytesFetched],
+  ['bytes_written', (d) => d.transfer?.bytesWritten],
+  ['chunks_reused', (d) => d.transfer?.chunksReused],
+  ['chunks_total', (d) => d.transfer?.chunksTotal],
   ['message', (d) => d.message],
   ['error', (d) => d.error],
 ];

@@ -11,6 +11,7 @@ import { DeploymentRowWriter } from './deployment-row-writer';
 import { DeploymentUpdates } from './deployment-updates';
 import { Deployment } from './deployment.entity';
 import { DeploymentsController } from './deployments.controller';
+import { ImageInstallsAnswer } from './image-installs-answer';
 import { InstallerApiController } from './installer-api.controller';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
@@ -32,6 +33,7 @@ import { StatusReports } from './status-reports';
     OpenDeployments,
     StatusReports,
     DeploymentRowWriter,
+    ImageInstallsAnswer,
   ],
   exports: [DeploymentChanges],
 })

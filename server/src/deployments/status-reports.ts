@@ -120,6 +120,12 @@ function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
   if (body.throughput?.download !== undefined) deployment.downloadBps = Math.round(body.throughput.download);
   if (body.throughput?.write !== undefined) deployment.writeBps = Math.round(body.throughput.write);
   if (body.throughput?.verify !== undefined) deployment.verifyBps = Math.round(body.throughput.verify);
+  if (body.transfer) {
+    deployment.bytesFetched = body.transfer.bytesFetched;
+    deployment.bytesWritten = body.transfer.bytesWritten;
+    deployment.chunksReused = body.transfer.chunksReused ?? null;
+    deployment.chunksTotal = body.transfer.chunksTotal ?? null;
+  }
   if (body.message !== undefined) deployment.message = body.message;
   if (body.error !== undefined) deployment.error = body.error;
   if (ip) deployment.ip = ip;

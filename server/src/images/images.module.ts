@@ -8,6 +8,7 @@ import { ChunkFilesController } from './download/chunk-files.controller';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
 import { ImageChanges } from './image-changes';
+import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
 import { Image } from './image.entity';
 import { ImagesController } from './images.controller';
@@ -22,7 +23,16 @@ import { ImagesService } from './images.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow])],
   controllers: [ImagesController, ImageFilesController, ChunkFilesController],
-  providers: [ImagesService, ImageChanges, ImageStore, DownloadPool, ChunkStore, ChunkCatalogue, CompressPool],
-  exports: [ImagesService, ImageChanges],
+  providers: [
+    ImagesService,
+    ImageChanges,
+    ImageStore,
+    DownloadPool,
+    ChunkStore,
+    ChunkCatalogue,
+    CompressPool,
+    ImageInstalls,
+  ],
+  exports: [ImagesService, ImageChanges, ImageInstalls],
 })
 export class ImagesModule {}

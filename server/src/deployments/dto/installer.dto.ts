@@ -18,6 +18,7 @@ import {
   type ConfigRequest,
   type DeploymentStatus,
   type StageThroughput,
+  type TransferCounts,
   type StatusReport,
 } from '@rpi-deploy/contracts';
 import { AssignHostnameBody } from '../../hostnames/dto/hostname.dto';
@@ -43,6 +44,34 @@ class ThroughputBody implements StageThroughput {
   @ApiPropertyOptional({ description: 'bytes/s' }) @IsOptional() @IsNumber() @Min(0) @Max(MAX_BYTES) download?: number;
   @ApiPropertyOptional({ description: 'bytes/s' }) @IsOptional() @IsNumber() @Min(0) @Max(MAX_BYTES) write?: number;
   @ApiPropertyOptional({ description: 'bytes/s' }) @IsOptional() @IsNumber() @Min(0) @Max(MAX_BYTES) verify?: number;
+}
+
+class TransferBody implements TransferCounts {
+  @ApiProperty({ description: 'bytes received, refetches included' })
+  @IsInt({ message: 'transfer.bytesFetched must be a whole number of bytes' })
+  @Min(0)
+  @Max(MAX_BYTES)
+  bytesFetched!: number;
+
+  @ApiProperty({ description: 'bytes written to the card' })
+  @IsInt({ message: 'transfer.bytesWritten must be a whole number of bytes' })
+  @Min(0)
+  @Max(MAX_BYTES)
+  bytesWritten!: number;
+
+  @ApiPropertyOptional({ description: 'chunks the card already held' })
+  @IsOptional()
+  @IsInt({ message: 'transfer.chunksReused must be a whole number' })
+  @Min(0)
+  @Max(MAX_BYTES)
+  chunksReused?: number;
+
+  @ApiPropertyOptional({ description: "chunks in the image's manifest" })
+  @IsOptional()
+  @IsInt({ message: 'transfer.chunksTotal must be a whole number' })
+  @Min(0)
+  @Max(MAX_BYTES)
+  chunksTotal?: number;
 }
 
 export class StatusBody implements StatusReport {
@@ -80,6 +109,12 @@ export class StatusBody implements StatusReport {
   @ValidateNested()
   @Type(() => ThroughputBody)
   throughput?: ThroughputBody;
+
+  @ApiPropertyOptional({ type: TransferBody, description: 'with success: what the install fetched, wrote and reused' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TransferBody)
+  transfer?: TransferBody;
 
   @ApiPropertyOptional({ maxLength: STATUS_TEXT_LIMITS.message })
   @IsOptional()

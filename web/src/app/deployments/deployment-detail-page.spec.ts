@@ -53,7 +53,7 @@ describe('DeploymentDetailPage', () => {
   let live: FakeLiveSocket;
   const page = () => fixture.nativeElement as HTMLElement;
   const shown = () =>
-    [...page().querySelectorAll('.timeline li')].map((li) => /report (\d+)/.exec(li.textContent!)![1]);
+    Array.from(page().querySelectorAll('.timeline li')).map((li) => /report (\d+)/.exec(li.textContent!)![1]);
 
   beforeEach(async () => {
     localStorage.clear();

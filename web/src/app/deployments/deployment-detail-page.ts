@@ -36,6 +36,7 @@ import { StatusChip } from '../shared/status-chip';
 import { durationSeconds } from './deployment-duration';
 import { ImpersonationWarningNote } from './impersonation-warning';
 import { throughputSeries } from './throughput-series';
+import { transferSummary } from './transfer-summary';
 
 /**
  * One deployment: the unit, the image, its event timeline and the throughput it reached. The
@@ -69,6 +70,7 @@ export class DeploymentDetailPage {
   protected readonly detail = new Loadable<DeploymentDetailDto | null>(() => this.api.get(this.id()), null);
   protected readonly deployment = this.detail.value;
   protected readonly bytes = formatSize;
+  protected readonly transfer = transferSummary;
   protected readonly duration = computed(() => {
     const deployment = this.deployment();
     return deployment ? formatDuration(durationSeconds(deployment)) : '–';

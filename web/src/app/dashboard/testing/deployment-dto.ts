@@ -23,6 +23,7 @@ export function deploymentDto(overrides: Partial<DeploymentDto> = {}): Deploymen
     bytesDone: null,
     bytesTotal: null,
     throughput: {},
+    transfer: null,
     message: null,
     error: null,
     startedAt: at(0),
