@@ -40,6 +40,19 @@ export default tseslint.config(
     rules: {
       '@nx/enforce-module-boundaries': ['error', { allow: [], depConstraints: productionConstraints }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'class-validator',
+              importNames: ['IsOptional'],
+              message:
+                'IsOptional lets null through to the services (500 instead of 400): use IsOmittable from server/src/validation/is-omittable.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -6,9 +6,11 @@ import { AppConfig } from '../config/app-config';
 import { DeploymentListener } from '../listeners/deployment-listener';
 import { createLogger } from '../logging/logger';
 import { requestLog } from '../logging/request-log';
+import { refuseDeepJson, refuseLoneSurrogates } from '../validation/json-body';
 import { dashboardRouter } from '../web/dashboard';
 import { managementOnly } from '../web/management-only';
 import { openApiDocument, openApiRouter } from '../web/openapi';
+import { securityHeaders } from '../web/security-headers';
 import { strictTransportSecurity } from '../web/strict-transport-security';
 import { AppModule } from './app.module';
 import { loadManagementTls } from './management-tls';
@@ -40,6 +42,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   });
   try {
     app.disable('x-powered-by');
+    app.use(managementOnly(securityHeaders()));
     if (httpsOptions) app.use(managementOnly(strictTransportSecurity()));
     // Behind the nginx of the production setup, take the client address from X-Forwarded-For.
     app.set('trust proxy', 'loopback');
@@ -47,6 +50,8 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     app.use(requestLog(config.logLevel));
     app.use(managementOnly(openApiRouter(openApiDocument(app))));
     app.use(managementOnly(dashboardRouter(config.webRoot)));
+    // Takes the place of Nest's default JSON parser (which then steps aside), on both listeners.
+    app.useBodyParser('json', { verify: refuseDeepJson, reviver: refuseLoneSurrogates });
     if (options.handleSignals) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
     await app.listen(config.management.port, config.management.host);

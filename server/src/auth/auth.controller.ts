@@ -37,7 +37,12 @@ export class AuthController {
   @Post('password')
   @HttpCode(200)
   @ApiOkResponse({ type: LoginResult, description: 'Changed; other sessions are signed out' })
-  changePassword(@CurrentUser() user: AuthenticatedUser, @Body() body: ChangeOwnPasswordBody): Promise<LoginResponse> {
-    return this.auth.changeOwnPassword(user, body.currentPassword, body.newPassword);
+  @ApiTooManyRequestsResponse({ description: 'Too many wrong current passwords for this user from this address' })
+  changePassword(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: ChangeOwnPasswordBody,
+    @Ip() address: string,
+  ): Promise<LoginResponse> {
+    return this.auth.changeOwnPassword(user, body.currentPassword, body.newPassword, address);
   }
 }

@@ -110,10 +110,10 @@ describe('AuthService', () => {
     const old = await auth.login('alice', 'alice-password-1', '10.0.0.1');
     const current = await auth.authenticate(old.accessToken);
 
-    await expect(auth.changeOwnPassword(current, 'wrong-password', 'alice-password-2')).rejects.toThrow(
+    await expect(auth.changeOwnPassword(current, 'wrong-password', 'alice-password-2', '10.0.0.1')).rejects.toThrow(
       BadRequestException,
     );
-    const renewed = await auth.changeOwnPassword(current, 'alice-password-1', 'alice-password-2');
+    const renewed = await auth.changeOwnPassword(current, 'alice-password-1', 'alice-password-2', '10.0.0.1');
 
     await expect(auth.authenticate(renewed.accessToken)).resolves.toMatchObject({ username: 'alice' });
     await expect(auth.authenticate(old.accessToken)).rejects.toThrow('no longer valid');

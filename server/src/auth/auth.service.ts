@@ -24,13 +24,10 @@ export class AuthService {
   ) {}
 
   async login(username: string, password: string, address: string): Promise<LoginResponse> {
-    this.attempts.check(address, username);
+    this.attempts.begin(address, username);
     const user = await this.users.verifyCredentials(username, password);
-    if (!user) {
-      this.attempts.recordFailure(address, username);
-      throw new UnauthorizedException('Wrong user name or password, or the account is disabled');
-    }
-    this.attempts.recordSuccess(address, username);
+    if (!user) throw new UnauthorizedException('Wrong user name or password, or the account is disabled');
+    this.attempts.succeeded(address, username);
     return this.issueToken(user);
   }
 
@@ -53,11 +50,15 @@ export class AuthService {
     current: AuthenticatedUser,
     currentPassword: string,
     newPassword: string,
+    address: string,
   ): Promise<LoginResponse> {
+    // A stolen token must not become a way around the login limiter to guess the password.
+    this.attempts.begin(address, current.username);
     const user = await this.users.get(current.username);
     if (!(await this.users.verifyPassword(user, currentPassword))) {
       throw new BadRequestException('The current password is wrong');
     }
+    this.attempts.succeeded(address, current.username);
     // The change signs out every other session; this one gets a fresh token.
     return this.issueToken(await this.users.setPassword(user.username, newPassword));
   }

@@ -6,10 +6,15 @@ const WINDOW_MS = 60_000;
 const MAX_TRACKED_KEYS = 10_000;
 
 /**
- * Limits FAILED logins per client address and user name over a sliding minute. Counting only
- * failures (unlike a request throttler) lets scripts log in as often as they like with the
- * right password, while guessing one account's password stays slow; colleagues behind the
- * same venue NAT are not locked out by someone else's typos on another account.
+ * Limits FAILED password checks (logins, and changing one's own password) per client address and
+ * user name over a sliding minute. Counting only failures (unlike a request throttler) lets
+ * scripts log in as often as they like with the right password, while guessing one account's
+ * password stays slow; colleagues behind the same venue NAT are not locked out by someone else's
+ * typos on another account.
+ *
+ * An attempt counts as failed from the moment it starts until its password proves right: the
+ * check (argon2) is slow, so counting only after it let hundreds of concurrent guesses all pass
+ * the limit before the first of them was counted.
  */
 @Injectable()
 export class LoginAttempts {
@@ -17,9 +22,10 @@ export class LoginAttempts {
 
   constructor(private readonly config: AppConfig) {}
 
-  /** Throws 429 while this address has used up its failed attempts for this user. */
-  check(address: string, username: string, now = Date.now()): void {
-    const recent = this.recent(key(address, username), now);
+  /** Counts one attempt, or throws 429 while this address has used up its attempts for this user. */
+  begin(address: string, username: string, now = Date.now()): void {
+    const id = key(address, username);
+    const recent = this.recent(id, now);
     if (recent.length >= this.config.loginAttemptsPerMinute) {
       const retryInSeconds = Math.ceil((recent[0] + WINDOW_MS - now) / 1000);
       throw new HttpException(
@@ -27,17 +33,13 @@ export class LoginAttempts {
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
-  }
-
-  recordFailure(address: string, username: string, now = Date.now()): void {
-    const id = key(address, username);
-    const recent = this.recent(id, now);
     this.failures.delete(id);
     this.failures.set(id, [...recent, now]);
     if (this.failures.size > MAX_TRACKED_KEYS) this.failures.delete(this.failures.keys().next().value!);
   }
 
-  recordSuccess(address: string, username: string): void {
+  /** The password was right: this address's earlier attempts for this user are forgiven. */
+  succeeded(address: string, username: string): void {
     this.failures.delete(key(address, username));
   }
 

@@ -146,6 +146,15 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of error, warn, info, debug, verbose/);
   });
 
+  it('refuses an ADMIN_PASSWORD that is long enough but easy to guess, naming the rule', () => {
+    for (const weak of ['1234567890', ' '.repeat(10), 'password123']) {
+      expect(problemsOf({ ADMIN_PASSWORD: weak })).toEqual([
+        expect.stringMatching(/^ADMIN_PASSWORD is too weak: use at least 10 characters and not easy to guess/),
+      ]);
+    }
+    expect(load({ ADMIN_PASSWORD: 'correct horse battery' }).admin.password).toBe('correct horse battery');
+  });
+
   it('refuses the same port for both listeners', () => {
     expect(problemsOf({ MGMT_PORT: '6000', DEPLOY_PORT: '6000' })).toEqual([
       'MGMT_PORT and DEPLOY_PORT must differ (both are 6000)',

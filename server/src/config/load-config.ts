@@ -1,9 +1,10 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
-import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '@rpi-deploy/contracts';
+import { USERNAME_PATTERN } from '@rpi-deploy/contracts';
 import { AppConfig, LOG_LEVEL_NAMES, type LogLevelName } from './app-config';
 import { INTERFACE_NAME, LEASE_TIME } from './netboot-settings';
+import { passwordWeakness } from '../validation/password-strength';
 
 /** Every problem found in the environment, so an operator can fix them in one go. */
 export class ConfigError extends Error {
@@ -102,8 +103,9 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`ADMIN_USERNAME must be 2-32 lower-case letters, digits, ".", "_" or "-", got "${adminUsername}"`);
   }
   const adminPassword = env['ADMIN_PASSWORD'] === '' ? undefined : env['ADMIN_PASSWORD'];
-  if (adminPassword !== undefined && adminPassword.length < PASSWORD_MIN_LENGTH) {
-    problems.push(`ADMIN_PASSWORD must be at least ${PASSWORD_MIN_LENGTH} characters long`);
+  const adminPasswordWeakness = adminPassword === undefined ? undefined : passwordWeakness(adminPassword);
+  if (adminPasswordWeakness) {
+    problems.push(`ADMIN_PASSWORD ${adminPasswordWeakness} (or leave it unset to have one generated)`);
   }
 
   const logLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase();

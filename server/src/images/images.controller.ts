@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -15,6 +15,7 @@ import { CurrentUser, type AuthenticatedUser } from '../auth/authenticated-user'
 import { RequireRole } from '../auth/require-role.decorator';
 import { ImageQuery, ImageResponse, RollbackBody } from './dto/image.dto';
 import { ImagesService } from './images.service';
+import { ParseRowIdPipe } from '../validation/parse-row-id.pipe';
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -69,7 +70,7 @@ export class ImagesController {
 
   @Get(':id')
   @ApiOkResponse({ type: ImageResponse })
-  get(@Param('id', ParseIntPipe) id: number): Promise<ImageDto> {
+  get(@Param('id', ParseRowIdPipe) id: number): Promise<ImageDto> {
     return this.images.get(id);
   }
 
@@ -77,7 +78,7 @@ export class ImagesController {
   @RequireRole('operator')
   @HttpCode(200)
   @ApiOkResponse({ type: ImageResponse })
-  activate(@Param('id', ParseIntPipe) id: number): Promise<ImageDto> {
+  activate(@Param('id', ParseRowIdPipe) id: number): Promise<ImageDto> {
     return this.images.activate(id);
   }
 
@@ -85,7 +86,7 @@ export class ImagesController {
   @RequireRole('operator')
   @HttpCode(204)
   @ApiConflictResponse({ description: 'The image is active' })
-  async remove(@Param('id', ParseIntPipe) id: number): Promise<void> {
+  async remove(@Param('id', ParseRowIdPipe) id: number): Promise<void> {
     await this.images.remove(id);
   }
 }

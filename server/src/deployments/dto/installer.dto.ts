@@ -1,17 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import {
   DEPLOYMENT_STATUSES,
   STATUS_TEXT_LIMITS,
@@ -22,18 +11,20 @@ import {
   type StatusReport,
 } from '@rpi-deploy/contracts';
 import { AssignHostnameBody } from '../../hostnames/dto/hostname.dto';
+import { IsOmittable } from '../../validation/is-omittable';
+
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
 /** What /api/hostnames/assign takes, plus what the unit tells about itself. */
 export class ConfigBody extends AssignHostnameBody implements ConfigRequest {
   @ApiPropertyOptional({ example: 'Raspberry Pi 5 Model B Rev 1.0' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(100)
   model?: string;
 
   @ApiPropertyOptional({ description: 'size of the target card in bytes' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'storageBytes must be a whole number of bytes' })
   @Min(0)
   @Max(MAX_BYTES)
@@ -41,9 +32,9 @@ export class ConfigBody extends AssignHostnameBody implements ConfigRequest {
 }
 
 class ThroughputBody implements StageThroughput {
-  @ApiPropertyOptional({ description: 'bytes/s' }) @IsOptional() @IsNumber() @Min(0) @Max(MAX_BYTES) download?: number;
-  @ApiPropertyOptional({ description: 'bytes/s' }) @IsOptional() @IsNumber() @Min(0) @Max(MAX_BYTES) write?: number;
-  @ApiPropertyOptional({ description: 'bytes/s' }) @IsOptional() @IsNumber() @Min(0) @Max(MAX_BYTES) verify?: number;
+  @ApiPropertyOptional({ description: 'bytes/s' }) @IsOmittable() @IsNumber() @Min(0) @Max(MAX_BYTES) download?: number;
+  @ApiPropertyOptional({ description: 'bytes/s' }) @IsOmittable() @IsNumber() @Min(0) @Max(MAX_BYTES) write?: number;
+  @ApiPropertyOptional({ description: 'bytes/s' }) @IsOmittable() @IsNumber() @Min(0) @Max(MAX_BYTES) verify?: number;
 }
 
 class TransferBody implements TransferCounts {
@@ -60,14 +51,14 @@ class TransferBody implements TransferCounts {
   bytesWritten!: number;
 
   @ApiPropertyOptional({ description: 'chunks the card already held' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'transfer.chunksReused must be a whole number' })
   @Min(0)
   @Max(MAX_BYTES)
   chunksReused?: number;
 
   @ApiPropertyOptional({ description: "chunks in the image's manifest" })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'transfer.chunksTotal must be a whole number' })
   @Min(0)
   @Max(MAX_BYTES)
@@ -84,46 +75,46 @@ export class StatusBody implements StatusReport {
   status!: DeploymentStatus;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
-  @IsOptional()
+  @IsOmittable()
   @IsNumber({}, { message: 'progress must be a number 0-100' })
   @Min(0)
   @Max(100)
   progress?: number;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'bytesDone must be a whole number' })
   @Min(0)
   @Max(MAX_BYTES)
   bytesDone?: number;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'bytesTotal must be a whole number' })
   @Min(0)
   @Max(MAX_BYTES)
   bytesTotal?: number;
 
   @ApiPropertyOptional({ type: ThroughputBody })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => ThroughputBody)
   throughput?: ThroughputBody;
 
   @ApiPropertyOptional({ type: TransferBody, description: 'with success: what the install fetched, wrote and reused' })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => TransferBody)
   transfer?: TransferBody;
 
   @ApiPropertyOptional({ maxLength: STATUS_TEXT_LIMITS.message })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(STATUS_TEXT_LIMITS.message)
   message?: string;
 
   @ApiPropertyOptional({ maxLength: STATUS_TEXT_LIMITS.error })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(STATUS_TEXT_LIMITS.error)
   error?: string;

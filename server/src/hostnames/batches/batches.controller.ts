@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { BatchDto } from '@rpi-deploy/contracts';
 import { RequireRole } from '../../auth/require-role.decorator';
 import { BatchesService } from './batches.service';
 import { BatchResponse, CreateBatchBody } from './dto/batch.dto';
+import { ParseRowIdPipe } from '../../validation/parse-row-id.pipe';
 
 @ApiTags('batches')
 @ApiBearerAuth()
@@ -26,7 +27,7 @@ export class BatchesController {
 
   @Get(':id')
   @ApiOkResponse({ type: BatchResponse })
-  get(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  get(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.get(id);
   }
 
@@ -34,21 +35,21 @@ export class BatchesController {
   @RequireRole('operator')
   @HttpCode(200)
   @ApiConflictResponse({ description: 'Not pending or paused, or the pool is too small' })
-  start(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  start(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'start');
   }
 
   @Post(':id/pause')
   @RequireRole('operator')
   @HttpCode(200)
-  pause(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  pause(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'pause');
   }
 
   @Post(':id/cancel')
   @RequireRole('operator')
   @HttpCode(200)
-  cancel(@Param('id', ParseIntPipe) id: number): Promise<BatchDto> {
+  cancel(@Param('id', ParseRowIdPipe) id: number): Promise<BatchDto> {
     return this.batches.apply(id, 'cancel');
   }
 }

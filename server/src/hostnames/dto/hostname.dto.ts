@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
 import {
   HOSTNAME_STATUSES,
   PRODUCT_CODES,
@@ -11,20 +11,21 @@ import {
   type ProductCode,
 } from '@rpi-deploy/contracts';
 import { IsMacAddress, IsProductCode, IsSerial, IsVenueCode } from '../../validation/domain-validators';
+import { IsOmittable } from '../../validation/is-omittable';
 
 export class HostnameQueryParams implements HostnameQuery {
   @ApiPropertyOptional({ example: 'CORO' })
-  @IsOptional()
+  @IsOmittable()
   @IsVenueCode()
   venue?: string;
 
   @ApiPropertyOptional({ enum: PRODUCT_CODES })
-  @IsOptional()
+  @IsOmittable()
   @IsProductCode()
   product?: ProductCode;
 
   @ApiPropertyOptional({ enum: HOSTNAME_STATUSES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(HOSTNAME_STATUSES, { message: `status must be one of ${HOSTNAME_STATUSES.join(', ')}` })
   status?: HostnameStatus;
 }
@@ -39,12 +40,12 @@ export class AssignHostnameBody implements AssignHostnameRequest {
   mac!: string;
 
   @ApiPropertyOptional({ enum: PRODUCT_CODES, description: 'default: the active batch' })
-  @IsOptional()
+  @IsOmittable()
   @IsProductCode()
   product?: ProductCode;
 
   @ApiPropertyOptional({ example: 'CORO', description: 'default: the active batch' })
-  @IsOptional()
+  @IsOmittable()
   @IsVenueCode()
   venue?: string;
 }

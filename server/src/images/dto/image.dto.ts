@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
 import {
   IMAGE_COMPRESSIONS,
   IMAGE_VERSION_PATTERN,
@@ -12,6 +12,7 @@ import {
   type ProductCode,
 } from '@rpi-deploy/contracts';
 import { IsProductCode } from '../../validation/domain-validators';
+import { IsOmittable } from '../../validation/is-omittable';
 
 /** The text fields of the multipart upload (the file part is named `file`). */
 export class ImageUploadFieldsBody implements ImageUploadFields {
@@ -27,7 +28,7 @@ export class ImageUploadFieldsBody implements ImageUploadFields {
   version!: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(500)
   description?: string;
@@ -41,7 +42,7 @@ export class RollbackBody {
 
 export class ImageQuery {
   @ApiPropertyOptional({ enum: PRODUCT_CODES })
-  @IsOptional()
+  @IsOmittable()
   @IsProductCode()
   product?: ProductCode;
 }

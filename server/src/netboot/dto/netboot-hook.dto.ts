@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsString, MaxLength } from 'class-validator';
+import { IsOmittable } from '../../validation/is-omittable';
 
 /**
  * What infra/dnsmasq/rpi-deploy-dhcp-hook.sh posts (form-encoded): dnsmasq's own arguments
@@ -21,31 +22,31 @@ export class NetbootHookBody {
   arg3!: string;
 
   @ApiPropertyOptional({ description: 'hostname (lease actions) or full path of the file (tftp)' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(4096)
   arg4?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(64)
   interface?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(255)
   vendorClass?: string;
 
   @ApiPropertyOptional({ description: 'dnsmasq tags, space separated' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1024)
   tags?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(32)
   expires?: string;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
 import {
   PROXMOX_SNAPSHOT_NAME_PATTERN,
   PROXMOX_VM_STATES,
@@ -9,6 +9,7 @@ import {
   type ProxmoxVmState,
   type ProxmoxVmStatusDto,
 } from '@rpi-deploy/contracts';
+import { IsOmittable } from '../../validation/is-omittable';
 
 export class CreateSnapshotBody implements CreateProxmoxSnapshotRequest {
   @ApiProperty({ example: 'before_upgrade', pattern: PROXMOX_SNAPSHOT_NAME_PATTERN.source })
@@ -19,7 +20,7 @@ export class CreateSnapshotBody implements CreateProxmoxSnapshotRequest {
   name!: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(500)
   description?: string;

@@ -4,7 +4,7 @@ import { MatButtonModule } from '@angular/material/button';
 import { MAT_DIALOG_DATA, MatDialogModule, MatDialogRef } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@rpi-deploy/contracts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_RULE } from '@rpi-deploy/contracts';
 import { UsersApi } from '../api/users-api';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Notice } from '../shared/notice';
@@ -21,12 +21,13 @@ import { Notice } from '../shared/notice';
         @if (error(); as message) {
           <app-notice kind="error">{{ message }}</app-notice>
         }
-        <mat-form-field appearance="outline">
+        <mat-form-field appearance="outline" subscriptSizing="dynamic">
           <mat-label>New password</mat-label>
           <input matInput type="password" formControlName="password" autocomplete="new-password" required />
           @if (form.controls.password.invalid) {
             <mat-error>At least {{ minLength }} characters.</mat-error>
           }
+          <mat-hint>Use {{ passwordRule }}.</mat-hint>
         </mat-form-field>
       </mat-dialog-content>
       <mat-dialog-actions align="end">
@@ -42,6 +43,7 @@ export class SetPasswordDialog {
   private readonly dialogRef = inject<MatDialogRef<SetPasswordDialog, boolean>>(MatDialogRef);
   protected readonly username = inject<string>(MAT_DIALOG_DATA);
   protected readonly minLength = PASSWORD_MIN_LENGTH;
+  protected readonly passwordRule = PASSWORD_RULE;
   protected readonly saving = signal(false);
   protected readonly error = signal<string | null>(null);
   protected readonly form = inject(NonNullableFormBuilder).group({

@@ -7,6 +7,7 @@ import { MatSelectModule } from '@angular/material/select';
 import {
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  PASSWORD_RULE,
   ROLES,
   USERNAME_PATTERN,
   type Role,
@@ -37,12 +38,13 @@ import { Notice } from '../shared/notice';
             <mat-error>2-32 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.</mat-error>
           }
         </mat-form-field>
-        <mat-form-field appearance="outline">
+        <mat-form-field appearance="outline" subscriptSizing="dynamic">
           <mat-label>First password</mat-label>
           <input matInput type="password" formControlName="password" autocomplete="new-password" required />
           @if (form.controls.password.invalid) {
             <mat-error>At least {{ minLength }} characters.</mat-error>
           }
+          <mat-hint>Use {{ passwordRule }}.</mat-hint>
         </mat-form-field>
         <mat-form-field appearance="outline">
           <mat-label>Role</mat-label>
@@ -66,6 +68,7 @@ export class UserForm {
   readonly created = output<UserDto>();
   protected readonly roles = ROLES;
   protected readonly minLength = PASSWORD_MIN_LENGTH;
+  protected readonly passwordRule = PASSWORD_RULE;
   private readonly formDirective = viewChild.required(FormGroupDirective);
   protected readonly sending = signal(false);
   protected readonly error = signal<string | null>(null);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import {
   BATCH_COUNT_MAX,
   BATCH_PRIORITY_MAX,
@@ -12,6 +12,7 @@ import {
   type ProductCode,
 } from '@rpi-deploy/contracts';
 import { IsProductCode, IsVenueCode } from '../../../validation/domain-validators';
+import { IsOmittable } from '../../../validation/is-omittable';
 
 export class CreateBatchBody implements CreateBatchRequest {
   @ApiProperty({ example: 'CORO' })
@@ -29,7 +30,7 @@ export class CreateBatchBody implements CreateBatchRequest {
   count!: number;
 
   @ApiPropertyOptional({ default: 0, minimum: BATCH_PRIORITY_MIN, maximum: BATCH_PRIORITY_MAX })
-  @IsOptional()
+  @IsOmittable()
   @IsInt({ message: 'priority must be a whole number' })
   @Min(BATCH_PRIORITY_MIN)
   @Max(BATCH_PRIORITY_MAX)

@@ -4,13 +4,13 @@ import {
   ArrayNotEmpty,
   IsArray,
   IsInt,
-  IsOptional,
   Max,
   Min,
   registerDecorator,
   type ValidationArguments,
 } from 'class-validator';
 import { KART_NUMBER_MAX, KART_NUMBER_MIN, type KartImportResult } from '@rpi-deploy/contracts';
+import { IsOmittable } from '../../../validation/is-omittable';
 
 /** A kart number as a whole number or a string of 1-3 digits ("7", "007"). */
 function IsKartNumberList() {
@@ -35,7 +35,7 @@ function IsKartNumberList() {
 
 export class KartImportBody {
   @ApiPropertyOptional({ example: ['001', '002'], type: [String] })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(KART_NUMBER_MAX)
@@ -43,14 +43,14 @@ export class KartImportBody {
   numbers?: Array<string | number>;
 
   @ApiPropertyOptional({ example: 1, minimum: KART_NUMBER_MIN, maximum: KART_NUMBER_MAX })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(KART_NUMBER_MIN)
   @Max(KART_NUMBER_MAX)
   from?: number;
 
   @ApiPropertyOptional({ example: 50, minimum: KART_NUMBER_MIN, maximum: KART_NUMBER_MAX })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(KART_NUMBER_MIN)
   @Max(KART_NUMBER_MAX)

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import {
   VENUE_CODE_PATTERN,
   type CreateVenueRequest,
@@ -7,6 +7,7 @@ import {
   type UpdateVenueRequest,
   type VenueDto,
 } from '@rpi-deploy/contracts';
+import { IsOmittable } from '../../../validation/is-omittable';
 
 const NOT_BLANK = /\S/;
 
@@ -24,13 +25,13 @@ export class CreateVenueBody implements CreateVenueRequest {
   name!: string;
 
   @ApiPropertyOptional({ example: 'Kerpen', maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(200)
   location?: string;
 
   @ApiPropertyOptional({ example: 'track@example.com' })
-  @IsOptional()
+  @IsOmittable()
   @ValidateIf((body: CreateVenueBody) => body.contactEmail !== '')
   @IsEmail({}, { message: 'contactEmail must be an e-mail address' })
   @MaxLength(254)
@@ -39,20 +40,20 @@ export class CreateVenueBody implements CreateVenueRequest {
 
 export class UpdateVenueBody implements UpdateVenueRequest {
   @ApiPropertyOptional({ maxLength: 120 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(120)
   @Matches(NOT_BLANK, { message: 'name must not be blank' })
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 200, description: 'empty string clears it' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(200)
   location?: string;
 
   @ApiPropertyOptional({ description: 'empty string clears it' })
-  @IsOptional()
+  @IsOmittable()
   @ValidateIf((body: UpdateVenueBody) => body.contactEmail !== '')
   @IsEmail({}, { message: 'contactEmail must be an e-mail address' })
   @MaxLength(254)
