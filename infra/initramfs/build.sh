@@ -16,7 +16,9 @@ out=${NETBOOT_OUT:-$root/dist/netboot}
 export INITRAMFS_CACHE=$cache
 # Fixed file times in both archives (2024-01-01 UTC) unless the caller pins another.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1704067200}
-NODE_VERSION=20.20.2
+# Node 24 LTS: its zlib decodes zstd, which installing from the chunk store needs (Node 20 falls
+# back to the uncompressed download).
+NODE_VERSION=24.22.3
 # Stage 1 travels over lock-step TFTP: squeeze it. Stage 2 travels over HTTP: level 19 would save
 # 4 MB there (28 instead of 33) but takes 7 minutes instead of 6 s on a busy 2-core machine.
 STAGE1_ZSTD_LEVEL=19

@@ -49,6 +49,9 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
   /** Version 1 of a Pi OS image, and version 2: the same with 1.5 MiB of its root file data changed. */
   let v1Path: string;
   let v2Path: string;
+  /** An xz of another image, cut short near its end. */
+  let brokenXzPath: string;
+  let big: ReturnType<typeof buildPiOsImage>;
 
   const manage = (path: string, method = 'GET', body?: unknown) => api(t.management, path, { method, token, body });
   const upload = async (filePath: string, version: string): Promise<ImageDto> => {
@@ -81,13 +84,21 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
     const fd = openSync(v2Path, 'r+');
     writeSync(fd, randomBytes(1536 * 1024), 0, 1536 * 1024, target * BLOCK);
     closeSync(fd);
+    // Made before the server starts: building blocks this process, and with it the in-process
+    // server, long enough for its keep-alive timer to close a connection the tests reuse.
+    const v3 = buildPiOsImage(work, { name: 'v3.img', sizeMiB: 80 });
+    execFileSync('xz', ['-k', '-T0', '-1', v3.path]);
+    // Cut short near the end: the data is unpacked (and chunked) before the xz stream is found broken.
+    brokenXzPath = `${v3.path}.xz`;
+    truncateSync(brokenXzPath, statSync(brokenXzPath).size - 64);
+    big = buildPiOsImage(work, { name: 'big.img', sizeMiB: 320, randomDataMiB: 160 });
 
     t = await bootTestServer({
       DATABASE_URL: await database.create(),
       DEPLOY_PUBLIC_URL: 'http://deploy.example:5001/',
     });
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await t?.close();
@@ -240,15 +251,11 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
 
   it('leaves no chunk behind from an upload refused after its data went by', async () => {
     const before = storedChunks(t.dataDir);
-    const v3 = buildPiOsImage(work, { name: 'v3.img', sizeMiB: 80 });
-    execFileSync('xz', ['-k', '-T0', '-1', v3.path]);
-    // Cut short near the end: the data is unpacked (and chunked) before the xz stream is found broken.
-    truncateSync(`${v3.path}.xz`, statSync(`${v3.path}.xz`).size - 64);
     const answer = await uploadFile({
       url: `${t.management}/api/images`,
       token,
       fields: { product: 'KXP2', version: '3.0.0' },
-      filePath: `${v3.path}.xz`,
+      filePath: brokenXzPath,
     });
     expect(answer.status).toBe(400);
     expect(storedChunks(t.dataDir)).toEqual(before);
@@ -256,7 +263,6 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
   });
 
   it('keeps answering while an upload compresses', async () => {
-    const big = buildPiOsImage(work, { name: 'big.img', sizeMiB: 320, randomDataMiB: 160 });
     let slowest = 0;
     let probes = 0;
     let uploading = true;
@@ -273,5 +279,5 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
     await probing;
     expect(probes).toBeGreaterThan(10);
     expect(slowest).toBeLessThan(500);
-  });
+  }, 180_000);
 });

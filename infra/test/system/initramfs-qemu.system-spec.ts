@@ -118,6 +118,9 @@ describe('netboot initramfs under QEMU (arm64 virt, software emulation)', () => 
     // The card is a block device: written and read back with O_DIRECT (arm64 Node, aligned WebAssembly memory).
     expect(run.console).not.toMatch(/does not take O_DIRECT|refused an O_DIRECT/);
     expect(run.console).toMatch(/pi-installer: verified [\d.]+ MiB from the card/);
+    // The runtime's Node decodes zstd, so the unit installs from the chunk store, not the whole image.
+    expect(run.console).not.toContain('has no zstd');
+    expect(run.console).toMatch(/pi-installer: chunks: .* fetched, .* written, 0 of \d+ chunks reused from the card/);
 
     // The card: identical outside the partitions (partition table first), file systems intact,
     // the image's data files byte for byte, and the hostname the server assigned.
@@ -146,6 +149,10 @@ describe('netboot initramfs under QEMU (arm64 virt, software emulation)', () => 
       imageVersion: '1.0.0',
       progress: 100,
     });
+    // What it moved: every chunk fetched compressed (fewer bytes than it wrote), none reused.
+    expect(detail.transfer).toMatchObject({ chunksReused: 0, chunksTotal: expect.any(Number) });
+    expect(detail.transfer!.chunksTotal).toBeGreaterThan(0);
+    expect(detail.transfer!.bytesFetched).toBeLessThan(detail.transfer!.bytesWritten);
     const phases = detail.events.map((event) => event.status).filter((status, index, all) => status !== all[index - 1]);
     expect(phases).toEqual(['starting', 'downloading', 'verifying', 'customizing', 'success']);
   });

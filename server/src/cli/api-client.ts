@@ -22,6 +22,15 @@ export class ApiClient {
     return this.request<T>('GET', path);
   }
 
+  /** A text answer (CSV) as it is. */
+  async getText(path: string): Promise<string> {
+    const response = await this.send('GET', path, undefined, await this.accessToken());
+    if (!response.ok) {
+      throw new CliError(describeError(response.status, await response.json().catch(() => undefined)));
+    }
+    return response.text();
+  }
+
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>('POST', path, body);
   }

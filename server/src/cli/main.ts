@@ -1,12 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version';
 import { ApiClient, CliError } from './api-client';
+import { backupCommands } from './commands/backup.command';
 import { batchCommand } from './commands/batch.command';
 import { deploymentsCommand } from './commands/deployments.command';
+import { hostnameCommand } from './commands/hostname.command';
 import { imageCommand } from './commands/image.command';
 import { kartsCommand } from './commands/karts.command';
 import { netbootCommand } from './commands/netboot.command';
 import { proxmoxCommand } from './commands/proxmox.command';
+import { userCommand } from './commands/user.command';
 import { validateCommand } from './commands/validate.command';
 import { venueCommand } from './commands/venue.command';
 import type { ContextFactory } from './context';
@@ -55,6 +58,9 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(netbootCommand(context, env));
   program.addCommand(validateCommand(context));
   program.addCommand(proxmoxCommand(context, env));
+  program.addCommand(userCommand(context, env));
+  program.addCommand(hostnameCommand(context));
+  for (const command of backupCommands(context, env)) program.addCommand(command);
 
   // Subcommands print where the program prints and report errors by exception instead of
   // exiting, so runCli decides the exit code.

@@ -30,6 +30,8 @@ export abstract class AppConfig {
   abstract readonly images: {
     /** Largest upload accepted, in bytes (compressed size as sent). */
     readonly uploadMaxBytes: number;
+    /** Largest image accepted once unpacked, in bytes: a small compressed upload can unpack to any size. */
+    readonly maxImageBytes: number;
     /** Free space that uploads must leave on the data disk, in bytes. */
     readonly diskReserveBytes: number;
     /**

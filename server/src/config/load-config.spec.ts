@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       logFormat: 'json',
       tokenTtlSeconds: 12 * 3600,
       loginAttemptsPerMinute: 10,
-      images: { uploadMaxBytes: 64 * 2 ** 30, diskReserveBytes: 2 ** 30 },
+      images: { uploadMaxBytes: 64 * 2 ** 30, maxImageBytes: 64 * 2 ** 30, diskReserveBytes: 2 ** 30 },
       deployments: { silenceTimeoutSeconds: 600 },
     });
   });
@@ -64,8 +64,11 @@ describe('loadConfig', () => {
   });
 
   it('reads image sizes in bytes or with binary units', () => {
-    expect(load({ IMAGE_UPLOAD_MAX_BYTES: '512M', IMAGE_DISK_RESERVE_BYTES: '1048576' }).images).toEqual({
+    expect(
+      load({ IMAGE_UPLOAD_MAX_BYTES: '512M', IMAGE_MAX_SIZE_BYTES: '8G', IMAGE_DISK_RESERVE_BYTES: '1048576' }).images,
+    ).toEqual({
       uploadMaxBytes: 512 * 2 ** 20,
+      maxImageBytes: 8 * 2 ** 30,
       diskReserveBytes: 2 ** 20,
       chunkZstdLevel: 19,
     });
@@ -77,6 +80,10 @@ describe('loadConfig', () => {
     expect(problemsOf({ IMAGE_UPLOAD_MAX_BYTES: 'lots' })).toEqual([
       'IMAGE_UPLOAD_MAX_BYTES must be a size in bytes, optionally with K, M, G or T (e.g. 64G), got "lots"',
     ]);
+    expect(problemsOf({ IMAGE_MAX_SIZE_BYTES: '-1G' })).toEqual([
+      'IMAGE_MAX_SIZE_BYTES must be a size in bytes, optionally with K, M, G or T (e.g. 64G), got "-1G"',
+    ]);
+    expect(problemsOf({ IMAGE_MAX_SIZE_BYTES: '0' })).toEqual(['IMAGE_MAX_SIZE_BYTES must be more than 0 (e.g. 64G)']);
   });
 
   it('reads every variable', () => {

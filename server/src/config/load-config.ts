@@ -140,6 +140,9 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`CHUNK_ZSTD_LEVEL must be a zstd level from 1 to 19, got "${chunkZstdLevel}"`);
   }
 
+  const maxImageBytes = byteSize('IMAGE_MAX_SIZE_BYTES', 64 * 2 ** 30);
+  if (maxImageBytes === 0) problems.push('IMAGE_MAX_SIZE_BYTES must be more than 0 (e.g. 64G)');
+
   const jwtSecret = value('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters long (or unset to generate one)');
@@ -204,6 +207,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     deployments: { silenceTimeoutSeconds: positiveInt('DEPLOYMENT_SILENCE_TIMEOUT_SECONDS', 600) },
     images: {
       uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),
+      maxImageBytes,
       diskReserveBytes: byteSize('IMAGE_DISK_RESERVE_BYTES', 2 ** 30),
       accelRedirectPrefix: accelPrefix,
       chunkZstdLevel: /^\d+$/.test(chunkZstdLevel) ? Number(chunkZstdLevel) : DEFAULT_CHUNK_ZSTD_LEVEL,

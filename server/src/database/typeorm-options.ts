@@ -5,8 +5,9 @@ import type { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { SQLITE_FILE_NAME } from './sqlite-file';
 
-export const SQLITE_FILE_NAME = 'rpi-deploy.sqlite';
+export { SQLITE_FILE_NAME };
 
 /**
  * SQLite in DATA_DIR by default (WAL, foreign keys on), PostgreSQL when DATABASE_URL is set.

@@ -50,11 +50,13 @@ export class ImagesController {
   })
   @ApiCreatedResponse({ type: ImageResponse, description: 'Stored, described and ready to activate' })
   @ApiConflictResponse({ description: 'That product already has this version' })
-  @ApiPayloadTooLargeResponse({ description: 'Larger than IMAGE_UPLOAD_MAX_BYTES' })
+  @ApiPayloadTooLargeResponse({
+    description: 'Larger than IMAGE_UPLOAD_MAX_BYTES as sent, or than IMAGE_MAX_SIZE_BYTES unpacked',
+  })
   upload(@Req() request: Request, @CurrentUser() user: AuthenticatedUser): Promise<ImageDto> {
     // A refusal can come before the whole body has arrived. The connection is deliberately
-    // not closed then: Node discards the rest of the body, so the client (which may still be
-    // sending) is sure to read the answer instead of a reset; our own uploader stops sending
+    // not closed then: the rest of the body is read and discarded, so the client (which may still
+    // be sending) is sure to read the answer instead of a reset; our own uploader stops sending
     // as soon as it has the answer.
     return this.images.upload(request, user.username);
   }

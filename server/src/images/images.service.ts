@@ -21,6 +21,7 @@ import { ImageChanges, type ImageChange } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
 import { receiveImageUpload } from './upload/receive-image-upload';
+import { failureMessage } from './upload/upload-errors';
 import { UploadProgressAnnouncer } from './upload/upload-progress';
 import { LiveEvents } from '../live/live-events';
 
@@ -113,6 +114,7 @@ export class ImagesService implements OnModuleInit {
       received = await receiveImageUpload(request, this.store, {
         chunks: cutter,
         maxBytes: this.config.images.uploadMaxBytes,
+        maxImageBytes: this.config.images.maxImageBytes,
         diskReserveBytes: this.config.images.diskReserveBytes,
         checkFields: async ({ product, version }) => {
           if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
@@ -120,7 +122,7 @@ export class ImagesService implements OnModuleInit {
         onProgress: announcer.report,
       });
     } catch (error) {
-      announcer.failed((error as Error).message);
+      announcer.failed(failureMessage(error));
       await this.abandonChunks(cutter);
       throw error;
     }
@@ -155,8 +157,9 @@ export class ImagesService implements OnModuleInit {
       await rm(received.uploadPath, { force: true });
       await this.store.remove(filename);
       await this.abandonChunks(cutter);
-      if (isUniqueViolation(error)) throw versionExists(fields.product, fields.version);
-      throw error;
+      const refusal = isUniqueViolation(error) ? versionExists(fields.product, fields.version) : error;
+      announcer.failed(failureMessage(refusal));
+      throw refusal;
     }
     // Committed: the image's rows now keep its chunks.
     this.chunkStore.release(cutter.claimedDigests);

@@ -64,7 +64,10 @@ export class UsersService {
       }
       if (changes.disabled === true && !user.disabled) user.tokenVersion += 1;
       if (changes.role !== undefined && changes.role !== user.role) user.tokenVersion += 1;
-      Object.assign(user, changes);
+      // Only what was given: the validated body holds the other field as `undefined`, which
+      // Object.assign would copy (the answer then lacked the role of a user who was disabled).
+      if (changes.role !== undefined) user.role = changes.role;
+      if (changes.disabled !== undefined) user.disabled = changes.disabled;
       return manager.save(user);
     });
   }

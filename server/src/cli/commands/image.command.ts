@@ -111,6 +111,30 @@ export function imageCommand(context: ContextFactory): Command {
     });
 
   image
+    .command('show')
+    .description('one image in detail')
+    .argument('<id>', 'image id', imageId)
+    .action(async (id: number, _options: object, command: Command) => {
+      const { api, output, json } = context(command);
+      const shown = await api.get<ImageDto>(`/api/images/${id}`);
+      if (json) {
+        output.out(JSON.stringify(shown, null, 2));
+        return;
+      }
+      output.out(
+        [
+          `Image ${shown.id}: ${shown.product} ${shown.version}${shown.active ? ' (active)' : ''}`,
+          `  description  ${shown.description ?? ''}`,
+          `  file         ${shown.filename}`,
+          `  size         ${formatBytes(shown.size)} (${formatBytes(shown.mappedBytes)} mapped)`,
+          `  upload       ${formatBytes(shown.uploadSize)} ${shown.uploadCompression}`,
+          `  sha256       ${shown.sha256}`,
+          `  uploaded     ${shown.uploadedAt} by ${shown.uploadedBy}`,
+        ].join('\n'),
+      );
+    });
+
+  image
     .command('activate')
     .description('make an image the one Pis of its product get')
     .argument('<id>', 'image id', imageId)

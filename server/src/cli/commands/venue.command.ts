@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import type { CreateVenueRequest, VenueDto } from '@rpi-deploy/contracts';
+import type { CreateVenueRequest, UpdateVenueRequest, VenueDto } from '@rpi-deploy/contracts';
+import { CliError } from '../api-client';
 import type { ContextFactory } from '../context';
 import { printRows } from '../output';
 
@@ -39,6 +40,27 @@ export function venueCommand(context: ContextFactory): Command {
         ],
         json,
       );
+    });
+
+  venue
+    .command('update')
+    .description("change a venue's name, location or contact (the code stays)")
+    .argument('<code>')
+    .option('--name <text>', 'display name')
+    .option('--location <text>', 'town or address')
+    .option('--email <address>', 'contact e-mail')
+    .addHelpText(
+      'after',
+      '\nExample:\n  rpi-deploy venue update CORO --location "Kerpen-Manheim" --email office@example.com',
+    )
+    .action(async (code: string, options: { name?: string; location?: string; email?: string }, command: Command) => {
+      const { api, output, json } = context(command);
+      const body: UpdateVenueRequest = { name: options.name, location: options.location, contactEmail: options.email };
+      if (Object.values(body).every((value) => value === undefined)) {
+        throw new CliError('Nothing to change: give --name, --location and/or --email');
+      }
+      const updated = await api.patch<VenueDto>(`/api/venues/${encodeURIComponent(code)}`, body);
+      output.out(json ? JSON.stringify(updated, null, 2) : `Updated venue ${updated.code} (${updated.name})`);
     });
 
   venue

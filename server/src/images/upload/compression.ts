@@ -34,8 +34,21 @@ export function detectCompression(head: Buffer): ImageCompression {
 export class UnsupportedCompression extends Error {}
 
 /**
+ * The most memory one decoder may take. A stream declares the dictionary (xz) or window (zstd)
+ * its decoder must hold, up to 1.5 GiB for xz and more for zstd, whatever its size: a tiny
+ * upload could otherwise take gigabytes. `xz -9` needs 65 MiB and `zstd --ultra -22` 129 MiB,
+ * so every usual preset fits. (gzip's window is fixed at 32 KiB.)
+ */
+export const DECODER_MEMORY_LIMIT_BYTES = 256 * 2 ** 20;
+const MEMORY_LIMIT = `${DECODER_MEMORY_LIMIT_BYTES / 2 ** 20}MiB`;
+
+/** What xz and zstd say when a stream needs more memory than allowed. */
+const MEMORY_LIMIT_REACHED = /Memory usage limit reached|requires too much memory|Window size larger than maximum/i;
+
+/**
  * A stream that turns the uploaded bytes into the raw image. gzip runs in-process; xz and
- * zstd run as the `xz`/`zstd` programs (fast, multi-threaded, no native addon to build).
+ * zstd run as the `xz`/`zstd` programs (fast, multi-threaded, no native addon to build), each
+ * held to DECODER_MEMORY_LIMIT_BYTES.
  */
 export function decompressor(compression: ImageCompression): Duplex {
   switch (compression) {
@@ -44,9 +57,10 @@ export function decompressor(compression: ImageCompression): Duplex {
     case 'gzip':
       return createGunzip({ chunkSize: 1 << 20 });
     case 'xz':
-      return programStream('xz', ['--decompress', '--stdout', '--threads=0']);
+      // The limit binds the multi-threaded decoder too (xz 5.4: its own limit is at most this one).
+      return programStream('xz', ['--decompress', '--stdout', '--threads=0', `--memlimit-decompress=${MEMORY_LIMIT}`]);
     case 'zstd':
-      return programStream('zstd', ['--decompress', '--stdout', '-q']);
+      return programStream('zstd', ['--decompress', '--stdout', '-q', `--memory=${MEMORY_LIMIT}`]);
   }
 }
 
@@ -69,16 +83,23 @@ function programStream(command: string, args: string[]): Duplex {
   );
   child.on('close', (code, signal) => {
     if (code === 0) output.end();
+    else if (MEMORY_LIMIT_REACHED.test(stderr)) output.destroy(new DecoderMemoryLimit(command));
     else
       output.destroy(
         new CorruptImage(`${command} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || 'corrupt data'}`),
       );
   });
-  // EPIPE on stdin means the program stopped reading; its exit status tells the real story.
+  // The program's stdin sits behind `input`: EPIPE on stdin means the program stopped reading (a
+  // damaged stream, a limit), and must not fail the stream before the exit status says why. The
+  // rest of the upload is then dropped until the program's exit ends the stream.
+  const input = new PassThrough({ highWaterMark: 1 << 20 });
+  input.pipe(child.stdin);
   child.stdin.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') output.destroy(error);
+    if (error.code !== 'EPIPE') return output.destroy(error);
+    input.unpipe(child.stdin);
+    input.resume();
   });
-  const duplex = Duplex.from({ readable: output, writable: child.stdin });
+  const duplex = Duplex.from({ readable: output, writable: input });
   duplex.on('close', () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -87,3 +108,10 @@ function programStream(command: string, args: string[]): Duplex {
 
 /** The compressed data could not be unpacked. */
 export class CorruptImage extends Error {}
+
+/** The compressed data would need more than DECODER_MEMORY_LIMIT_BYTES to unpack. */
+export class DecoderMemoryLimit extends Error {
+  constructor(readonly command: string) {
+    super(`the ${command} stream needs more memory to unpack than allowed`);
+  }
+}

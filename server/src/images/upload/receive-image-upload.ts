@@ -38,13 +38,12 @@ export async function receiveImageUpload(
   if (!request.is('multipart/form-data')) {
     throw new UnsupportedMediaTypeException('Send the image as multipart/form-data with a "file" part');
   }
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > options.maxBytes) throw tooLarge(options.maxBytes);
-  const free = await store.freeBytes();
-  if (declared + options.diskReserveBytes > free) throw noSpace(free, options.diskReserveBytes);
-
   const uploadPath = store.newUploadPath();
   try {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > options.maxBytes) throw tooLarge(options.maxBytes);
+    const free = await store.freeBytes();
+    if (declared + options.diskReserveBytes > free) throw noSpace(free, options.diskReserveBytes);
     return await parse(request, store, options, uploadPath);
   } catch (error) {
     await rm(uploadPath, { force: true });
@@ -57,11 +56,13 @@ export async function receiveImageUpload(
 const DISCARD_GRACE_MS = 10_000;
 
 /**
- * After a refusal Node reads and drops the rest of the body, so the client gets to read the
- * answer; a client that keeps sending gigabytes is cut off after a grace period.
+ * After a refusal the rest of the body is read and dropped, so the client gets to read the
+ * answer and its keep-alive connection serves the next request (a body left unread would stall
+ * it); a client that keeps sending gigabytes is cut off after a grace period.
  */
 function discardRestOfBody(request: Request): void {
   if (request.complete) return;
+  request.resume();
   setTimeout(() => {
     if (!request.complete) request.socket.destroy();
   }, DISCARD_GRACE_MS).unref();
@@ -94,14 +95,27 @@ function parse(
         .finally(() => reject(error));
     };
 
-    const form = busboy({
-      headers: request.headers,
-      limits: { files: 1, fields: 10, fieldSize: 4096, fileSize: options.maxBytes },
-    });
+    let form: busboy.Busboy;
+    try {
+      form = busboy({
+        headers: request.headers,
+        limits: { files: 1, fields: 10, fieldSize: 4096, fileSize: options.maxBytes },
+      });
+    } catch (error) {
+      // busboy throws when the content type has no boundary (or is not one it parses).
+      return reject(
+        new BadRequestException(
+          `Malformed multipart/form-data: ${(error as Error).message}; send it as multipart/form-data with a boundary`,
+        ),
+      );
+    }
     form.on('field', (name, value) => {
       raw[name] = value;
     });
     form.on('file', (name, part) => {
+      // A body that ends inside the part fails the part as well as the form. Without a listener that
+      // error would take the whole process down; the form's 'error' below reports it.
+      part.on('error', () => undefined);
       if (name !== 'file') {
         part.resume();
         return fail(new BadRequestException(`Unexpected file part "${name}": name the image part "file"`));

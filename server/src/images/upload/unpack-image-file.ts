@@ -7,7 +7,7 @@ import type { ChunkCutter } from '../chunks/chunk-cutter';
 import type { ImageStore } from '../image-store';
 import { decompressor, detectCompression, MAGIC_BYTES_NEEDED } from './compression';
 import { SparseImageWriter, type ImageDescription } from './sparse-image-writer';
-import { noSpace, tooLarge } from './upload-errors';
+import { imageTooLarge, noSpace, tooLarge } from './upload-errors';
 
 export interface UnpackedImage {
   uploadPath: string;
@@ -17,7 +17,10 @@ export interface UnpackedImage {
 }
 
 export interface UnpackLimits {
+  /** Of the upload as sent (compressed). */
   maxBytes: number;
+  /** Of the image once unpacked. */
+  maxImageBytes: number;
   diskReserveBytes: number;
 }
 
@@ -41,8 +44,6 @@ export async function unpackImageFile(
   counters: UnpackCounters,
 ): Promise<UnpackedImage> {
   let uploadSize = 0;
-  let limitHit = false;
-  file.on('limit', () => (limitHit = true));
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       uploadSize += chunk.length;
@@ -53,6 +54,8 @@ export async function unpackImageFile(
   // Connected with pipeline, not pipe: a part destroyed because the upload failed ends the job
   // below with an error instead of leaving it waiting for data (and the upload file open) for ever.
   connect(file, counted, () => undefined); // a failure surfaces where `counted` is read
+  // busboy cuts the part short at the limit: fail at once, before the cut reads as a damaged stream.
+  file.on('limit', () => counted.destroy(tooLarge(limits.maxBytes)));
   const { head, stream } = await peek(counted, MAGIC_BYTES_NEEDED);
   const compression = detectCompression(head);
 
@@ -63,8 +66,7 @@ export async function unpackImageFile(
       const free = await store.freeBytes();
       if (free < limits.diskReserveBytes) throw noSpace(free, limits.diskReserveBytes);
     });
-    await pipeline(stream, decompressor(compression), writer);
-    if (limitHit) throw tooLarge(limits.maxBytes);
+    await pipeline(stream, decompressor(compression), limitedTo(limits.maxImageBytes), writer);
     if (writer.result.size === 0) throw new BadRequestException('The image is empty');
     return { uploadPath, uploadSize, compression, description: writer.result };
   } finally {
@@ -72,20 +74,45 @@ export async function unpackImageFile(
   }
 }
 
-/** Reads the first `bytes` bytes and hands back a stream that still starts with them. */
+/**
+ * Passes the unpacked image through and fails as soon as it grows beyond `maxImageBytes`, before
+ * those bytes are stored: a few KiB of compressed zeros can unpack to terabytes.
+ */
+function limitedTo(maxImageBytes: number): Transform {
+  let imageBytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      imageBytes += chunk.length;
+      if (imageBytes > maxImageBytes) callback(imageTooLarge(maxImageBytes));
+      else callback(null, chunk);
+    },
+  });
+}
+
+/**
+ * Reads the first `bytes` bytes and hands back a stream that still starts with them. (Not an
+ * async iterator: a generator waiting for the next chunk cannot be stopped, so a failed pipeline
+ * would wait for it, and the answer with it, as long as the client sends nothing more.)
+ */
 async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
-  const iterator = source[Symbol.asyncIterator]();
   const early: Buffer[] = [];
   let length = 0;
-  while (length < bytes) {
-    const next = await iterator.next();
-    if (next.done) break;
-    early.push(next.value as Buffer);
-    length += (next.value as Buffer).length;
-  }
-  async function* replay() {
-    yield* early;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value as Buffer;
-  }
-  return { head: Buffer.concat(early).subarray(0, bytes), stream: Readable.from(replay(), { objectMode: false }) };
+  await new Promise<void>((resolve, reject) => {
+    const stop = () => {
+      source.off('data', take).off('end', stop).off('error', reject);
+      source.pause();
+      resolve();
+    };
+    const take = (chunk: Buffer) => {
+      early.push(chunk);
+      length += chunk.length;
+      if (length >= bytes) stop();
+    };
+    source.on('data', take).once('end', stop).once('error', reject);
+  });
+  const start = Buffer.concat(early, length);
+  const head = start.subarray(0, bytes);
+  if (source.readableEnded) return { head, stream: Readable.from([start], { objectMode: false }) };
+  source.unshift(start);
+  return { head, stream: source };
 }
