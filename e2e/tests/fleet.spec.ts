@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { savePageScreenshot } from './support/screenshot';
+import { E2E_DEPLOY_URL } from '../playwright.config';
 import { SimulatedUnit, prepareVenueWithImage, uniqueMac, uniqueSerial } from './support/fleet';
 import { apiLogin, signIn, type ApiSession } from './support/session';
 
@@ -182,4 +183,43 @@ test('the history filters, exports CSV, and shows a deployment with its timeline
   await expect(page.getByRole('heading', { level: 1, name: succeeded })).toBeVisible();
   await expect(page.getByRole('img', { name: `Throughput of ${succeeded} in MB/s over time` })).toBeVisible();
   await savePageScreenshot(page, testInfo, 'deployment');
+});
+
+test('a device asking for a running unit’s configuration is refused, and the dashboard warns live', async ({
+  page,
+  request,
+}, testInfo) => {
+  await signIn(page, admin);
+  const unit = new SimulatedUnit(request, uniqueSerial(40), uniqueMac(40));
+  const { hostname } = await unit.askForConfig({ product: 'KXP2', venue: VENUE });
+  await unit.report({ status: 'downloading', progress: 30, message: 'writing the image' });
+  await page.goto('/');
+  const unitCard = card(page, hostname);
+  // A fresh page load, which a busy machine may take seconds over.
+  await expect(unitCard).toContainText('downloading', { timeout: 15_000 });
+  await expect(unitCard.getByRole('status')).toHaveCount(0);
+
+  // Same serial, another MAC: refused, the card warns at once and the unit goes on untouched.
+  const impostorMac = '02:00:5e:00:00:42';
+  const refused = await request.post(`${E2E_DEPLOY_URL}/api/config`, {
+    data: { serial: unit.serial, mac: impostorMac, product: 'KXP2', venue: VENUE },
+  });
+  expect(refused.status(), await refused.text()).toBe(409);
+  const warning = new RegExp(
+    `another device \\(MAC ${impostorMac}, IP [0-9a-f.:]+\\) asked for this unit's configuration at \\d\\d:\\d\\d:\\d\\d and was refused`,
+  );
+  await expect(unitCard.getByRole('status')).toContainText(warning, { timeout: LIVE_WITHIN_MS });
+  await expect(unitCard).toContainText('downloading');
+  await expect(unitCard).toContainText(unit.mac);
+  await expect(unitCard).toContainText('30 %');
+  await savePageScreenshot(page, testInfo, 'dashboard-impersonation');
+
+  await unitCard.getByRole('link', { name: `Details of ${hostname}` }).click();
+  await expect(page.getByRole('heading', { level: 1, name: hostname })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole('status').filter({ hasText: warning })).toBeVisible();
+  const timeline = page.getByRole('list', { name: 'Events, newest first' });
+  await expect(timeline.getByRole('listitem').first()).toContainText('Impersonation refused');
+  await expect(timeline.getByRole('listitem').first()).toContainText(impostorMac);
+
+  await unit.report({ status: 'failed', error: 'test over' });
 });

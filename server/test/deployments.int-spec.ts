@@ -154,9 +154,16 @@ describe.each(testDatabases())('deployments on $name', (database) => {
 
   it('refuses illegal transitions with 409', async () => {
     const deployment = (await config({ ...unit(5), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
+    await status(deployment, { status: 'downloading' });
     await status(deployment, { status: 'verifying' });
     const back = await status(deployment, { status: 'downloading' });
-    expect(back).toMatchObject({ status: 409, body: { message: 'Cannot go from verifying back to downloading' } });
+    expect(back).toMatchObject({
+      status: 409,
+      body: {
+        message:
+          'Cannot go from verifying to downloading: from verifying a unit may report verifying, customizing, failed (phases come in order, none skipped)',
+      },
+    });
     expect((await status(deployment, { status: 'failed', error: 'checksum mismatch at offset 4096' })).status).toBe(
       200,
     );
@@ -343,6 +350,8 @@ describe.each(testDatabases())('deployments on $name', (database) => {
       const deployment = (await config({ ...unit(10), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
       for (let progress = 1; progress <= 40; progress += 1)
         await status(deployment, { status: 'downloading', progress });
+      await status(deployment, { status: 'verifying' });
+      await status(deployment, { status: 'customizing' });
       await status(deployment, { status: 'success' });
       for (let i = 0; i < 40 && !seen.some((v) => v.status === 'success'); i += 1)
         await new Promise((r) => setTimeout(r, 50));
@@ -413,13 +422,14 @@ describe.each(testDatabases())('deployments on $name', (database) => {
   it('carries the open deployments over a restart of the server', async () => {
     const running = (await config({ ...unit(12), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
     const restarted = (await config({ ...unit(13), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
+    await status(running, { status: 'downloading', progress: 80 });
     await status(running, { status: 'verifying', progress: 90 });
     await t.close({ keepData: true });
     t = await bootTestServer(env, t.dataDir);
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
 
     expect((await status(running, { status: 'downloading' })).body).toMatchObject({
-      message: 'Cannot go from verifying back to downloading',
+      message: expect.stringMatching(/^Cannot go from verifying to downloading: /),
     });
     expect((await status(running, { status: 'customizing', progress: 95 })).status).toBe(200);
     await config({ ...unit(13), product: 'KXP2', venue: 'CORO' });

@@ -137,7 +137,9 @@ describe('live updates (socket.io on the management listener)', () => {
           body: { serial: '2000000000000001', mac: '2c:cf:67:00:00:01', product: 'KXP2', venue: 'CORO' },
         });
         deployment = response.body as ConfigResponse;
-        for (let progress = 1; progress <= 10; progress += 1) await status({ status: 'downloading', progress });
+        // Through the phases to the last one before success (none may be skipped).
+        for (const phase of ['downloading', 'verifying']) await status({ status: phase });
+        for (let progress = 1; progress <= 10; progress += 1) await status({ status: 'customizing', progress });
         for (let i = 0; i < 100 && !batches.some((b) => mine(b).some((v) => v.progress === 10)); i += 1)
           await new Promise((r) => setTimeout(r, 10));
 
@@ -145,12 +147,12 @@ describe('live updates (socket.io on the management listener)', () => {
         // Ten reports sent back to back span a tick or two: each batch holds the unit once, the latest view of it.
         expect(progressBatches.every((batch) => mine(batch).length === 1)).toBe(true);
         expect(progressBatches.length).toBeLessThan(5);
-        expect(mine(progressBatches.at(-1)!)[0]).toMatchObject({ status: 'downloading', progress: 10 });
+        expect(mine(progressBatches.at(-1)!)[0]).toMatchObject({ status: 'customizing', progress: 10 });
 
         // A tick has just passed. A progress report now waits for the next one; the final status
         // right after it goes out at once (well before that tick), alone.
         const before = batches.length;
-        await status({ status: 'downloading', progress: 50 });
+        await status({ status: 'customizing', progress: 50 });
         await status({ status: 'success' });
         const acknowledged = Date.now();
         const isFinal = (batch: DeploymentsUpdatedEvent) => mine(batch).some((view) => view.status === 'success');

@@ -14,6 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
 import {
   DEPLOYMENT_STATUSES,
+  allowedNextStatuses,
   isAllowedTransition,
   TERMINAL_DEPLOYMENT_STATUSES,
   type ConfigRequest,
@@ -268,7 +269,7 @@ export class ContractServer {
     if (!isAllowedTransition(deployment.status, report.status)) {
       const reason = TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status)
         ? `deployment already ${deployment.status}`
-        : `cannot go from ${deployment.status} back to ${report.status}`;
+        : `cannot go from ${deployment.status} to ${report.status}: allowed ${allowedNextStatuses(deployment.status).join(', ')}`;
       return answer(409, { statusCode: 409, message: reason });
     }
     deployment.status = report.status;

@@ -11,13 +11,22 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['success', 'failed'];
 
+/** The phases a running deployment passes through, in order (every install reports each one). */
+const PHASES: readonly DeploymentStatus[] = DEPLOYMENT_STATUSES.filter((status) => status !== 'failed');
+
 /**
- * Whether an installer may report `next` while the deployment is `current`: phases only move
- * forward (repeating one carries progress), `failed` may come at any time, and nothing follows
- * `success` or `failed`.
+ * What an installer may report next while the deployment is `current`: the same phase again
+ * (it carries progress), the phase right after it, or `failed`. No phase may be skipped, so a
+ * unit reaches `success` only through `verifying` and `customizing`; nothing follows `success`
+ * or `failed`.
  */
+export function allowedNextStatuses(current: DeploymentStatus): DeploymentStatus[] {
+  if (TERMINAL_DEPLOYMENT_STATUSES.includes(current)) return [];
+  const next = PHASES[PHASES.indexOf(current) + 1];
+  return [current, next, 'failed'];
+}
+
+/** Whether an installer may report `next` while the deployment is `current` (see allowedNextStatuses). */
 export function isAllowedTransition(current: DeploymentStatus, next: DeploymentStatus): boolean {
-  if (TERMINAL_DEPLOYMENT_STATUSES.includes(current)) return false;
-  if (next === 'failed') return true;
-  return DEPLOYMENT_STATUSES.indexOf(next) >= DEPLOYMENT_STATUSES.indexOf(current);
+  return allowedNextStatuses(current).includes(next);
 }

@@ -119,9 +119,32 @@ export interface DeploymentDto {
   startedAt: string;
   lastReportAt: string;
   finishedAt: string | null;
+  /** The latest refused `/api/config` for this unit's serial or MAC from another device, if any. */
+  impersonation: ImpersonationWarning | null;
 }
 
+/**
+ * Another device asked `/api/config` for a unit whose deployment is open, giving the unit's
+ * serial with another MAC (or its MAC with another serial): it was refused (409). What it sent.
+ */
+export interface ImpersonationWarning {
+  serial: string;
+  mac: string;
+  ip: string | null;
+  at: string;
+}
+
+/**
+ * What a timeline entry is: a status (an installer's report, or the server ending the
+ * deployment), or a refused impersonation (the message names the requester).
+ */
+export const DEPLOYMENT_EVENT_KINDS = ['status', 'impersonation'] as const;
+export type DeploymentEventKind = (typeof DEPLOYMENT_EVENT_KINDS)[number];
+
 export interface DeploymentEventDto {
+  /** Increases with time: `before` of the events page. */
+  id: number;
+  kind: DeploymentEventKind;
   at: string;
   status: DeploymentStatus;
   progress: number | null;
@@ -131,8 +154,30 @@ export interface DeploymentEventDto {
   error: string | null;
 }
 
+/**
+ * GET /api/deployments/:id returns the latest `detail` events; older ones come from
+ * GET /api/deployments/:id/events?before=&limit= (`limit` 1-`max`, default `page`).
+ */
+export const DEPLOYMENT_EVENT_PAGING = { detail: 200, page: 100, max: 500 } as const;
+
 export interface DeploymentDetailDto extends DeploymentDto {
+  /** The latest events, oldest first. */
   events: DeploymentEventDto[];
+  /** All events of the deployment: more than `events.length` means there are older ones to page. */
+  eventCount: number;
+}
+
+/** GET /api/deployments/:id/events: events older than `before` (an event id), newest `limit` of them. */
+export interface DeploymentEventQuery {
+  before?: number;
+  limit?: number;
+}
+
+export interface DeploymentEventPage {
+  /** Oldest first. */
+  items: DeploymentEventDto[];
+  /** Whether there are events older than the first item. */
+  hasOlder: boolean;
 }
 
 /** Columns the history can be sorted by (GET /api/deployments?sort=&order=). */

@@ -31,6 +31,14 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
     startedAt: deployment.startedAt.toISOString(),
     lastReportAt: deployment.lastReportAt.toISOString(),
     finishedAt: deployment.finishedAt?.toISOString() ?? null,
+    impersonation: deployment.impersonationAt
+      ? {
+          serial: deployment.impersonationSerial!,
+          mac: deployment.impersonationMac!,
+          ip: deployment.impersonationIp,
+          at: deployment.impersonationAt.toISOString(),
+        }
+      : null,
   };
 }
 
@@ -47,6 +55,8 @@ function transferOf(deployment: Deployment): TransferCounts | null {
 /** One entry of a deployment's timeline, as the detail API returns it. */
 export function toEventDto(event: DeploymentEvent): DeploymentEventDto {
   return {
+    id: event.id,
+    kind: event.kind,
     at: event.createdAt.toISOString(),
     status: event.status,
     progress: event.progress,

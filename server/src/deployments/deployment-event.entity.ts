@@ -1,9 +1,12 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import type { DeploymentStatus } from '@rpi-deploy/contracts';
+import type { DeploymentEventKind, DeploymentStatus } from '@rpi-deploy/contracts';
 import { bigintAsNumber } from '../database/bigint-transformer';
 import type { Deployment } from './deployment.entity';
 
-/** One status report (or server-side decision such as the silence timeout), as it came. */
+/**
+ * One status report (or server-side decision such as the silence timeout), as it came; or a
+ * refused impersonation of the unit (kind `impersonation`, status = the deployment's at the time).
+ */
 @Entity({ name: 'deployment_events' })
 @Index('IDX_deployment_events_deployment', ['deploymentId', 'id'])
 export class DeploymentEvent {
@@ -16,6 +19,9 @@ export class DeploymentEvent {
   @ManyToOne('Deployment', 'events', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'deployment_id' })
   deployment?: Deployment;
+
+  @Column({ type: 'varchar', length: 16, default: 'status' })
+  kind!: DeploymentEventKind;
 
   @Column({ type: 'varchar', length: 12 })
   status!: DeploymentStatus;

@@ -1,12 +1,15 @@
 import { Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Subscription } from 'rxjs';
-import { Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
 import {
+  DEPLOYMENT_EVENT_PAGING,
   SOCKET_EVENTS,
   TERMINAL_DEPLOYMENT_STATUSES,
   type DeploymentDetailDto,
   type DeploymentDto,
+  type DeploymentEventPage,
+  type DeploymentEventQuery,
   type DeploymentPage,
   type DeploymentQuery,
   type DeploymentSortKey,
@@ -102,14 +105,29 @@ export class DeploymentHistoryService implements OnModuleInit, OnModuleDestroy {
       : '(julianday(d.finished_at) - julianday(d.started_at)) * 86400';
   }
 
+  /** The deployment with its latest events only: one unit may have sent thousands (see events()). */
   async get(id: string): Promise<DeploymentDetailDto> {
     const deployment = await this.deployments.findOne({ where: { id }, relations: { venue: true } });
     if (!deployment) throw new NotFoundException(`No deployment ${id}`);
-    const events = await this.deployments.manager.find(DeploymentEvent, {
+    const [latest, eventCount] = await this.deployments.manager.findAndCount(DeploymentEvent, {
       where: { deploymentId: id },
-      order: { id: 'ASC' },
+      order: { id: 'DESC' },
+      take: DEPLOYMENT_EVENT_PAGING.detail,
     });
-    return { ...toDeploymentDto(deployment), events: events.map(toEventDto) };
+    return { ...toDeploymentDto(deployment), events: latest.reverse().map(toEventDto), eventCount };
+  }
+
+  /** A page of the deployment's timeline: the `limit` events before the event `before` (or the latest). */
+  async events(id: string, query: DeploymentEventQuery): Promise<DeploymentEventPage> {
+    if (!(await this.deployments.existsBy({ id }))) throw new NotFoundException(`No deployment ${id}`);
+    const limit = query.limit ?? DEPLOYMENT_EVENT_PAGING.page;
+    // One more than asked tells whether older ones remain.
+    const found = await this.deployments.manager.find(DeploymentEvent, {
+      where: { deploymentId: id, ...(query.before === undefined ? {} : { id: LessThan(query.before) }) },
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    return { items: found.slice(0, limit).reverse().map(toEventDto), hasOlder: found.length > limit };
   }
 
   async stats(now = new Date()): Promise<DeploymentStats> {

@@ -1,4 +1,5 @@
 import {
+  ConflictException,
   Injectable,
   Logger,
   OnModuleDestroy,
@@ -29,9 +30,10 @@ const SILENCE_CHECK_MS = 15_000;
 
 /**
  * A deployment from start to end, as the installer drives it: `/api/config` starts one (and
- * ends the unit's previous one), `/api/status` reports move it on, and the server fails those
- * that fall silent. Every committed change is announced to the dashboards (DeploymentUpdates),
- * to the rest of the server (DeploymentChanges) and to the deployment log.
+ * ends the unit's previous one, or is refused when another device claims an open one's serial
+ * or MAC), `/api/status` reports move it on, and the server fails those that fall silent. Every
+ * committed change is announced to the dashboards (DeploymentUpdates), to the rest of the
+ * server (DeploymentChanges) and to the deployment log.
  */
 @Injectable()
 export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy {
@@ -69,6 +71,10 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
   }
 
   private async configureNow(body: ConfigBody, ip: string | null): Promise<ConfigResponse> {
+    // The deployment records what the requester sent, not the identity of the hostname it gets.
+    const serial = body.serial.toLowerCase();
+    const mac = body.mac.toLowerCase();
+    await this.refuseImpersonation(serial, mac, ip);
     // Refuse before assigning when the product is known and has nothing to install.
     const named = body.product ? await this.images.active(body.product) : null;
     if (body.product && !named) throw noImage(body.product);
@@ -78,10 +84,10 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
 
     const { token, hash } = newStatusToken();
     const now = new Date();
-    const serial = assignment.deviceSerial!;
     const { deployment, superseded } = await this.open.transaction(async (manager, changed) => {
       const venue = await this.venues.find(manager, assignment.venue);
-      const superseded = this.open.openWhere((running) => running.serial === serial);
+      // Only the same device (serial and MAC) is left: refuseImpersonation turned the others away.
+      const superseded = this.open.openWhere((running) => running.serial === serial && running.mac === mac);
       for (const old of superseded) {
         ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
       }
@@ -95,7 +101,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         venueId: venue.id,
         venue,
         serial,
-        mac: assignment.deviceMac!,
+        mac,
         ip,
         model: body.model ?? null,
         storageBytes: body.storageBytes ?? null,
@@ -116,10 +122,15 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         startedAt: now,
         lastReportAt: now,
         finishedAt: null,
+        impersonationSerial: null,
+        impersonationMac: null,
+        impersonationIp: null,
+        impersonationAt: null,
       } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
       await this.rows.insert(manager, created, {
         deploymentId: created.id,
+        kind: 'status',
         status: 'starting',
         progress: 0,
         bytesDone: null,
@@ -154,6 +165,42 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         ...(image.chunkCount === null ? {} : { manifestUrl: `${base}/images/${image.filename}.chunks` }),
       },
     };
+  }
+
+  /**
+   * Another device on the deployment network can send any serial. A request that matches an
+   * open deployment by serial or by MAC but not by both is not that unit restarting: it is
+   * refused (409) before anything is assigned, and the open deployment keeps running untouched
+   * except for a warning naming the requester (on the deployment and in its timeline). A board
+   * really swapped gets its configuration once the open deployment has ended.
+   */
+  private async refuseImpersonation(serial: string, mac: string, ip: string | null): Promise<void> {
+    const at = new Date();
+    const claimed = await this.open.transaction(async (manager, changed) => {
+      const found = this.open.openWhere((running) => (running.serial === serial) !== (running.mac === mac));
+      for (const deployment of found) {
+        Object.assign(deployment, {
+          impersonationSerial: serial,
+          impersonationMac: mac,
+          impersonationIp: ip,
+          impersonationAt: at,
+        });
+      }
+      await this.rows.update(manager, found, found.map(impersonationEvent));
+      found.forEach((deployment) => changed(deployment));
+      return found;
+    });
+    if (claimed.length === 0) return;
+    for (const deployment of claimed) {
+      this.logger.warn(`${impersonationMessage(deployment)} (deployment ${deployment.id}, ${deployment.hostname})`);
+      this.announce(toDeploymentDto(deployment), deployment.status, impersonationMessage(deployment), at);
+    }
+    const timeout = this.config.deployments.silenceTimeoutSeconds;
+    throw new ConflictException(
+      `Serial ${serial} / MAC ${mac}: a deployment for this unit is running on a device with another ` +
+        `${claimed[0].serial === serial ? 'MAC' : 'serial'}; refused, and the operators are warned. A replaced ` +
+        `board gets its configuration once that deployment has ended (it fails after ${timeout} s without a report).`,
+    );
   }
 
   /** `POST /api/status`: one report of the installer holding the deployment's token. */
@@ -195,6 +242,7 @@ function ended(deployment: Deployment, message: string, error: string, at: Date)
 function failureEvent(deployment: Deployment): NewEvent {
   return {
     deploymentId: deployment.id,
+    kind: 'status',
     status: 'failed',
     progress: null,
     bytesDone: null,
@@ -202,6 +250,26 @@ function failureEvent(deployment: Deployment): NewEvent {
     message: deployment.message,
     error: deployment.error,
     createdAt: deployment.lastReportAt,
+  };
+}
+
+function impersonationMessage(deployment: Deployment): string {
+  const { impersonationSerial: serial, impersonationMac: mac, impersonationIp: ip } = deployment;
+  return `another device (serial ${serial}, MAC ${mac}, IP ${ip ?? 'unknown'}) asked for this unit's configuration: refused`;
+}
+
+/** The timeline entry of a refused impersonation; the deployment's status does not change. */
+function impersonationEvent(deployment: Deployment): NewEvent {
+  return {
+    deploymentId: deployment.id,
+    kind: 'impersonation',
+    status: deployment.status,
+    progress: null,
+    bytesDone: null,
+    bytesTotal: null,
+    message: impersonationMessage(deployment),
+    error: null,
+    createdAt: deployment.impersonationAt!,
   };
 }
 

@@ -7,7 +7,7 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { DeploymentEvent } from './deployment-event.entity';
 import { Deployment } from './deployment.entity';
 
-/** The columns of a deployment that a status report (or the server ending it) changes. */
+/** The columns of a deployment that a status report (or the server ending it, or an impersonation) changes. */
 const REPORTED_PROPERTIES = [
   'status',
   'progress',
@@ -25,10 +25,15 @@ const REPORTED_PROPERTIES = [
   'ip',
   'lastReportAt',
   'finishedAt',
+  'impersonationSerial',
+  'impersonationMac',
+  'impersonationIp',
+  'impersonationAt',
 ] as const satisfies ReadonlyArray<keyof Deployment>;
 
 const EVENT_PROPERTIES = [
   'deploymentId',
+  'kind',
   'status',
   'progress',
   'bytesDone',

@@ -102,6 +102,19 @@ export class Deployment {
   @Column({ name: 'finished_at', type: Date, nullable: true })
   finishedAt!: Date | null;
 
+  /** The latest refused `/api/config` of another device for this unit (ImpersonationWarning): what it sent. */
+  @Column({ name: 'impersonation_serial', type: 'varchar', length: 16, nullable: true })
+  impersonationSerial!: string | null;
+
+  @Column({ name: 'impersonation_mac', type: 'varchar', length: 17, nullable: true })
+  impersonationMac!: string | null;
+
+  @Column({ name: 'impersonation_ip', type: 'varchar', length: 45, nullable: true })
+  impersonationIp!: string | null;
+
+  @Column({ name: 'impersonation_at', type: Date, nullable: true })
+  impersonationAt!: Date | null;
+
   @OneToMany(() => DeploymentEvent, (event) => event.deployment)
   events?: DeploymentEvent[];
 }

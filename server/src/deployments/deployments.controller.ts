@@ -1,8 +1,9 @@
 import { Controller, Get, Header, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { DeploymentDetailDto, DeploymentPage, DeploymentStats } from '@rpi-deploy/contracts';
+import type { DeploymentDetailDto, DeploymentEventPage, DeploymentPage, DeploymentStats } from '@rpi-deploy/contracts';
 import { DeploymentHistoryService } from './deployment-history.service';
 import { deploymentsCsv } from './deployments-csv';
+import { DeploymentEventQueryParams } from './dto/deployment-event-query.dto';
 import { DeploymentQueryParams } from './dto/deployment-query.dto';
 
 @ApiTags('deployments')
@@ -33,8 +34,17 @@ export class DeploymentsController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ description: 'The deployment with its event timeline' })
+  @ApiOkResponse({ description: 'The deployment with its latest events and how many there are in all' })
   get(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string): Promise<DeploymentDetailDto> {
     return this.history.get(id);
+  }
+
+  @Get(':id/events')
+  @ApiOkResponse({ description: 'A page of the timeline, oldest first: the `limit` events before `before`' })
+  events(
+    @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
+    @Query() query: DeploymentEventQueryParams,
+  ): Promise<DeploymentEventPage> {
+    return this.history.events(id, query);
   }
 }

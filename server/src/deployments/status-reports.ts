@@ -1,6 +1,11 @@
 import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { isAllowedTransition, TERMINAL_DEPLOYMENT_STATUSES, type DeploymentDto } from '@rpi-deploy/contracts';
+import {
+  allowedNextStatuses,
+  isAllowedTransition,
+  TERMINAL_DEPLOYMENT_STATUSES,
+  type DeploymentDto,
+} from '@rpi-deploy/contracts';
 import { toDeploymentDto } from './deployment-dtos';
 import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import type { Deployment } from './deployment.entity';
@@ -98,7 +103,8 @@ function refuseIfNotAllowed(
     throw new ConflictException(
       TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status)
         ? `Deployment ${deployment.id} has ended (${deployment.status}): a new /api/config starts a new one`
-        : `Cannot go from ${deployment.status} back to ${body.status}`,
+        : `Cannot go from ${deployment.status} to ${body.status}: from ${deployment.status} a unit may report ` +
+            `${allowedNextStatuses(deployment.status).join(', ')} (phases come in order, none skipped)`,
     );
   }
 }
@@ -129,6 +135,7 @@ function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
 function eventOf({ body, at }: Pending): NewEvent {
   return {
     deploymentId: body.deploymentId,
+    kind: 'status',
     status: body.status,
     progress: body.progress === undefined ? null : Math.round(body.progress),
     bytesDone: body.bytesDone ?? null,

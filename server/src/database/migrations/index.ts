@@ -5,6 +5,7 @@ import { CreateDeployments1764400000000 } from './1764400000000-create-deploymen
 import { CreateNetbootUnits1764500000000 } from './1764500000000-create-netboot-units';
 import { CreateChunkStore1764600000000 } from './1764600000000-create-chunk-store';
 import { CreateAuditEntries1764700000000 } from './1764700000000-create-audit-entries';
+import { DeploymentIntegrity1764710000000 } from './1764710000000-deployment-integrity';
 import { AddDeploymentTransfer1764720000000 } from './1764720000000-add-deployment-transfer';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   CreateNetbootUnits1764500000000,
   CreateChunkStore1764600000000,
   CreateAuditEntries1764700000000,
+  DeploymentIntegrity1764710000000,
   AddDeploymentTransfer1764720000000,
 ];

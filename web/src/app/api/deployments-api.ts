@@ -2,6 +2,7 @@ import { HttpClient, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import type {
   DeploymentDetailDto,
+  DeploymentEventPage,
   DeploymentFilter,
   DeploymentPage,
   DeploymentQuery,
@@ -27,6 +28,12 @@ export class DeploymentsApi {
 
   get(id: string): Observable<DeploymentDetailDto> {
     return this.http.get<DeploymentDetailDto>(`/api/deployments/${encodeURIComponent(id)}`);
+  }
+
+  /** The deployment's events older than the event `before`, at most `limit` of them (oldest first). */
+  events(id: string, before: number, limit: number): Observable<DeploymentEventPage> {
+    const params = new HttpParams().set('before', before).set('limit', limit);
+    return this.http.get<DeploymentEventPage>(`/api/deployments/${encodeURIComponent(id)}/events`, { params });
   }
 
   stats(): Observable<DeploymentStats> {

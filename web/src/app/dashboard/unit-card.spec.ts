@@ -52,6 +52,17 @@ describe('UnitCard', () => {
     ]) {
       expect(content).toContain(part);
     }
+    expect(card.querySelector('app-impersonation-warning')).toBeNull();
+  });
+
+  it("warns when another device asked for the unit's configuration", () => {
+    const card = render({
+      impersonation: { serial: '10000000abc12345', mac: '02:00:5e:00:00:09', ip: '192.168.151.66', at: at(60) },
+    });
+    const warning = card.querySelector('app-impersonation-warning [role="status"] > span') as HTMLElement;
+    expect(text(warning)).toMatch(
+      /^ ?Warning: another device \(MAC 02:00:5e:00:00:09, IP 192\.168\.151\.66\) asked for this unit's configuration at \d\d:01:00 and was refused ?$/,
+    );
   });
 
   it('makes a failed unit stand out with its error instead of the last message', () => {

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
+import { ImpersonationWarningNote } from '../deployments/impersonation-warning';
 import { formatDuration, formatRate, formatSize } from '../format/units';
 import { StatusChip } from '../shared/status-chip';
 import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
@@ -9,7 +10,7 @@ import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
 /** One unit on the dashboard: who it is, where it is, how fast, how long, and what went wrong. */
 @Component({
   selector: 'app-unit-card',
-  imports: [MatIconModule, MatProgressBarModule, RouterLink, StatusChip],
+  imports: [ImpersonationWarningNote, MatIconModule, MatProgressBarModule, RouterLink, StatusChip],
   templateUrl: './unit-card.html',
   styleUrl: './unit-card.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,

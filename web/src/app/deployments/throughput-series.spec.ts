@@ -7,6 +7,8 @@ const event = (
   status: DeploymentEventDto['status'],
   bytesDone: number | null,
 ): DeploymentEventDto => ({
+  id: seconds + 1,
+  kind: 'status',
   at: new Date(Date.parse(START) + seconds * 1000).toISOString(),
   status,
   progress: null,

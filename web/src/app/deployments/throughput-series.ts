@@ -17,7 +17,8 @@ export function throughputSeries(
 ): Partial<Record<DeploymentStatus, ThroughputPoint[]>> {
   const start = Date.parse(startedAt);
   const series: Partial<Record<DeploymentStatus, ThroughputPoint[]>> = {};
-  const ordered = [...events].sort((a, b) => a.at.localeCompare(b.at));
+  // An impersonation entry carries no bytes: it must not split two reports of a phase.
+  const ordered = events.filter((event) => event.kind === 'status').sort((a, b) => a.at.localeCompare(b.at));
   for (let index = 1; index < ordered.length; index++) {
     const [before, after] = [ordered[index - 1], ordered[index]];
     if (before.status !== after.status || before.bytesDone === null || after.bytesDone === null) continue;

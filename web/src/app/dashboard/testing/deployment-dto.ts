@@ -29,6 +29,7 @@ export function deploymentDto(overrides: Partial<DeploymentDto> = {}): Deploymen
     startedAt: at(0),
     lastReportAt: at(0),
     finishedAt: null,
+    impersonation: null,
     ...overrides,
   };
 }

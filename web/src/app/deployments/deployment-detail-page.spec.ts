@@ -1,0 +1,117 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { signal } from '@angular/core';
+import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
+import {
+  SOCKET_EVENTS,
+  type DeploymentDetailDto,
+  type DeploymentEventDto,
+  type DeploymentEventPage,
+} from '@rpi-deploy/contracts';
+import { filter, map, Subject } from 'rxjs';
+import { storedSession, storeSession } from '../auth/session.testing';
+import { deploymentDto, at } from '../dashboard/testing/deployment-dto';
+import { LiveSocket } from '../live/live-socket';
+import { DeploymentDetailPage } from './deployment-detail-page';
+
+/** Stands in for the socket: the test announces updates by hand. */
+class FakeLiveSocket {
+  readonly events = new Subject<{ name: string; payload: unknown }>();
+  readonly state = signal<'connected'>('connected');
+  on<T>(name: string) {
+    return this.events.pipe(
+      filter((event) => event.name === name),
+      map((event) => event.payload as T),
+    );
+  }
+}
+
+const event = (id: number): DeploymentEventDto => ({
+  id,
+  kind: 'status',
+  at: at(id),
+  status: 'downloading',
+  progress: id,
+  bytesDone: null,
+  bytesTotal: null,
+  message: `report ${id}`,
+  error: null,
+});
+const detail = (ids: number[], eventCount: number): DeploymentDetailDto => ({
+  ...deploymentDto({ id: 'd1', status: 'downloading' }),
+  events: ids.map(event),
+  eventCount,
+});
+
+// Material renders slowly in jsdom on a busy machine.
+jest.setTimeout(30_000);
+
+describe('DeploymentDetailPage', () => {
+  let fixture: ComponentFixture<DeploymentDetailPage>;
+  let backend: HttpTestingController;
+  let live: FakeLiveSocket;
+  const page = () => fixture.nativeElement as HTMLElement;
+  const shown = () =>
+    Array.from(page().querySelectorAll('.timeline li')).map((li) => /report (\d+)/.exec(li.textContent!)![1]);
+
+  beforeEach(async () => {
+    localStorage.clear();
+    storeSession(storedSession({ role: 'viewer' }));
+    live = new FakeLiveSocket();
+    TestBed.configureTestingModule({
+      imports: [DeploymentDetailPage],
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        provideRouter([]),
+        { provide: LiveSocket, useValue: live },
+      ],
+    });
+    backend = TestBed.inject(HttpTestingController);
+    fixture = TestBed.createComponent(DeploymentDetailPage);
+    fixture.componentRef.setInput('id', 'd1');
+    await fixture.whenStable();
+  });
+
+  afterEach(() => backend.verify());
+
+  it('pages older events in, and keeps them when live reports move the latest ones on', async () => {
+    backend.expectOne('/api/deployments/d1').flush(detail([4, 5], 5));
+    await fixture.whenStable();
+    expect(shown()).toEqual(['5', '4']);
+    expect(page().textContent).toContain('3 older not shown');
+
+    page().querySelector<HTMLButtonElement>('.older button')!.click();
+    const older = backend.expectOne((request) => request.url === '/api/deployments/d1/events');
+    expect(older.request.params.get('before')).toBe('4');
+    expect(older.request.params.get('limit')).toBe('100');
+    older.flush({ items: [1, 2, 3].map(event), hasOlder: false } satisfies DeploymentEventPage);
+    await fixture.whenStable();
+    expect(shown()).toEqual(['5', '4', '3', '2', '1']);
+    expect(page().querySelector('.older')).toBeNull();
+
+    // A new report: the latest window is now 5-6, yet 4 and the paged ones stay.
+    live.events.next({ name: SOCKET_EVENTS.deploymentsUpdated, payload: [{ id: 'd1' }] });
+    backend.expectOne('/api/deployments/d1').flush(detail([5, 6], 6));
+    await fixture.whenStable();
+    expect(shown()).toEqual(['6', '5', '4', '3', '2', '1']);
+  });
+
+  it('shows the impersonation warning and marks the refused request in the timeline', async () => {
+    backend.expectOne('/api/deployments/d1').flush({
+      ...detail([1], 2),
+      events: [
+        event(1),
+        { ...event(2), kind: 'impersonation', progress: null, message: 'report 2: another device asked' },
+      ],
+      impersonation: { serial: '10000000abc12345', mac: '02:00:5e:00:00:09', ip: '10.0.0.66', at: at(2) },
+    });
+    await fixture.whenStable();
+    const warning = page().querySelector('app-impersonation-warning')!;
+    expect(warning.textContent).toContain('MAC 02:00:5e:00:00:09');
+    expect(warning.textContent).toContain('IP 10.0.0.66');
+    expect(page().querySelector('.timeline li.impersonation')!.textContent).toContain('Impersonation refused');
+    expect(page().querySelector('.older')).toBeNull();
+  });
+});
