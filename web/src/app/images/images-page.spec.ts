@@ -40,6 +40,7 @@ const IMAGE: ImageDto = {
   active: false,
   activatedAt: null,
   chunks: null,
+  conversion: null,
 };
 
 /** Longer than the page's debounce of the reloads. */
