@@ -24,6 +24,8 @@ import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './s
 import { testDatabases } from './support/test-databases';
 
 const BLOCK = 4096;
+// Each test uploads and converts 96 MiB images, on a machine other test suites share.
+jest.setTimeout(240_000);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Mapped (not all-zero) 4 KiB blocks of an image, computed the plain way. */
@@ -52,6 +54,7 @@ describe.each(testDatabases())('converting images stored before the chunk store,
   let v1Path: string;
   /** Another image: different random file contents, so chunks of its own. */
   let otherPath: string;
+  let databaseUrl: string | undefined;
 
   const manage = (path: string, method = 'GET', body?: unknown) => api(t.management, path, { method, token, body });
 
@@ -67,6 +70,9 @@ describe.each(testDatabases())('converting images stored before the chunk store,
       token,
       fields: { product: 'KXP2', version },
       filePath,
+    }).catch((error: Error) => {
+      const logged = t.logger.lines.filter((line) => /^(error|warn)/.test(line)).slice(-5);
+      throw new Error(`upload of ${version} failed (${error.message}); the server logged: ${logged.join(' | ')}`);
     });
     expect(answer.status).toBe(201);
     const { id } = answer.body as ImageDto;
@@ -110,10 +116,8 @@ describe.each(testDatabases())('converting images stored before the chunk store,
     work = mkdtempSync(join(tmpdir(), 'convert-test-'));
     v1Path = buildPiOsImage(work, { name: 'v1.img', sizeMiB: 96 }).path;
     otherPath = buildPiOsImage(work, { name: 'other.img', sizeMiB: 96 }).path;
-    t = await bootTestServer({
-      DATABASE_URL: await database.create(),
-      DEPLOY_PUBLIC_URL: 'http://deploy.example:5001/',
-    });
+    databaseUrl = await database.create();
+    t = await bootTestServer({ DATABASE_URL: databaseUrl, DEPLOY_PUBLIC_URL: 'http://deploy.example:5001/' });
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
   });
 
@@ -275,6 +279,34 @@ describe.each(testDatabases())('converting images stored before the chunk store,
     expect(noWait.code).toBe(0);
     expect(noWait.stdout).toMatch(new RegExp(`^Image ${started.id}: conversion (queued|running)\\n$`));
     expect((await conversionEnds(started.id)).conversion?.state).toBe('done');
+  });
+
+  it('frees the chunks of a conversion cut short by a server stop; it can be started again after', async () => {
+    const freshPath = join(work, 'fresh.img');
+    randomizeRoot(v1Path, freshPath);
+    const old = await uploadTheOldWay(freshPath, '5.0.0');
+    const inUse = await digestsInUse();
+    expect((await manage(`/api/images/${old.id}/chunks`, 'POST')).status).toBe(202);
+    for (let tries = 0; tries < 600; tries += 1) {
+      const { conversion } = (await manage(`/api/images/${old.id}`)).body as ImageDto;
+      if (conversion?.state !== 'queued' && conversion?.state !== 'running') throw new Error('it ended too soon');
+      if (conversion.doneBytes > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const dataDir = t.dataDir;
+    const logged = t.logger.lines;
+    await t.close({ keepData: true });
+    expect(logged.join('\n')).toContain(
+      `Converting image ${old.id} failed: the server stopped: start the conversion again`,
+    );
+    // Only the chunks of converted images are left (checked before a restart's sweep could hide it).
+    expect(storedChunks(dataDir)).toEqual(inUse);
+
+    t = await bootTestServer({ DATABASE_URL: databaseUrl, DEPLOY_PUBLIC_URL: 'http://deploy.example:5001/' }, dataDir);
+    token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
+    expect((await manage(`/api/images/${old.id}`)).body).toMatchObject({ chunks: null, conversion: null });
+    expect((await manage(`/api/images/${old.id}/chunks`, 'POST')).status).toBe(202);
+    expect((await conversionEnds(old.id)).conversion?.state).toBe('done');
   });
 });
 
