@@ -1,8 +1,14 @@
 import { expect, test } from '@playwright/test';
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { ImageDto } from '@rpi-deploy/contracts';
 import { savePageScreenshot } from './support/screenshot';
 import { apiLogin, signIn } from './support/session';
 import { tinyDiskImage } from './support/tiny-image';
+
+/** The shared e2e server's data folder (playwright.config.ts), whose SQLite database a test edits. */
+const E2E_DATA_DIR = join(__dirname, '../..', `tmp/e2e-data-${process.env['E2E_MGMT_PORT'] ?? 5310}`);
 
 test('uploads an image with progress, activates it, rolls back and deletes with confirmation', async ({
   page,
@@ -114,4 +120,39 @@ test('the upload progress bar moves with the bytes of a real multi-MB upload', a
     downloadThroughput: -1,
     uploadThroughput: -1,
   });
+});
+
+test('converts a version stored before the chunk store from its row, then shows its chunk figures', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(60_000);
+  const session = await apiLogin(request);
+  const version = `0.9.${Date.now()}`;
+  const uploaded = await request.post('/api/images', {
+    headers: { authorization: `Bearer ${session.accessToken}` },
+    multipart: {
+      product: 'KXP2',
+      version,
+      file: { name: 'old.img', mimeType: 'application/octet-stream', buffer: tinyDiskImage(8) },
+    },
+  });
+  expect(uploaded.status(), await uploaded.text()).toBe(201);
+  const { id } = (await uploaded.json()) as ImageDto;
+  // As a server from before the chunk store left it: its file and block map, no chunks recorded.
+  const database = new Database(join(E2E_DATA_DIR, 'rpi-deploy.sqlite'));
+  database.prepare('DELETE FROM image_chunks WHERE image_id = ?').run(id);
+  database.prepare('UPDATE images SET chunk_count = NULL WHERE id = ?').run(id);
+  database.close();
+
+  await signIn(page, session);
+  await page.goto('/images');
+  const row = page
+    .getByRole('table', { name: 'KXP2 images' })
+    .getByRole('row', { name: new RegExp(version.replace(/\./g, '\\.')) });
+  await expect(row).toContainText('not chunked');
+  await row.getByRole('button', { name: `Convert KXP2 ${version} into chunks` }).click();
+  await expect(row).toContainText(/ mapped, [\d.]+ (B|KiB|MiB) stored \([\d.]+×\)/);
+  await expect(row).not.toContainText('not chunked');
+  await expect(row.getByRole('button', { name: /^Convert/ })).toHaveCount(0);
 });

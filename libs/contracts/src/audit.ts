@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'image.activate',
   'image.rollback',
   'image.delete',
+  'image.convert',
   'netboot.dnsmasq_apply',
   'netboot.tftp_sync',
   'netboot.unit_set',

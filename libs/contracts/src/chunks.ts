@@ -38,3 +38,18 @@ export interface ImageChunkStats {
   /** Of mappedBytes, how much is in chunks the previous version of the product also has. */
   sharedWithPreviousBytes: number | null;
 }
+
+/**
+ * Converting an image stored before the chunk store (`POST /api/images/:id/chunks`): its mapped
+ * data read back from the stored file, checked against the block map and cut into chunks.
+ * One conversion runs at a time; others wait `queued`.
+ */
+export interface ImageConversionDto {
+  imageId: number;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  /** Mapped bytes read and checked so far, of all the image's mapped bytes. */
+  doneBytes: number;
+  totalBytes: number;
+  /** Why it failed (state `failed`). */
+  error?: string;
+}

@@ -1,4 +1,4 @@
-import type { ImageChunkStats } from './chunks';
+import type { ImageChunkStats, ImageConversionDto } from './chunks';
 import type { ImageCompression } from './deployments';
 import type { ProductCode } from './products';
 
@@ -45,6 +45,8 @@ export interface ImageDto {
   activatedAt: string | null;
   /** What the chunk store holds for it; null for an image stored before the chunk store (served the old way). */
   chunks: ImageChunkStats | null;
+  /** The latest conversion into chunks since the server started, if any (null otherwise). */
+  conversion: ImageConversionDto | null;
 }
 
 export interface ImageUploadFields {

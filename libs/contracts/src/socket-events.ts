@@ -22,6 +22,8 @@ export const SOCKET_EVENTS = {
   imageProgress: 'image.progress',
   /** The image list changed (upload finished, activation, deletion). */
   imagesChanged: 'images.changed',
+  /** Converting a stored image into chunks: its progress (an ImageConversionDto). */
+  imageConversion: 'image.conversion',
 } as const;
 export type SocketEventName = (typeof SOCKET_EVENTS)[keyof typeof SOCKET_EVENTS];
 

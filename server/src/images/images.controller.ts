@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
@@ -10,11 +11,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { IMAGE_VERSION_PATTERN, PRODUCT_CODES, type ImageDto } from '@rpi-deploy/contracts';
+import { IMAGE_VERSION_PATTERN, PRODUCT_CODES, type ImageConversionDto, type ImageDto } from '@rpi-deploy/contracts';
 import { CurrentUser, type AuthenticatedUser } from '../auth/authenticated-user';
 import { Audited, fromBody, fromParam, fromResult, type StateReader } from '../audit/audited.decorator';
 import { RequireRole } from '../auth/require-role.decorator';
-import { ImageQuery, ImageResponse, RollbackBody } from './dto/image.dto';
+import { ImageConversionResponse, ImageQuery, ImageResponse, RollbackBody } from './dto/image.dto';
+import { ImageConversions } from './convert/image-conversions';
 import { ImagesService } from './images.service';
 import { ParseRowIdPipe } from '../validation/parse-row-id.pipe';
 
@@ -24,7 +26,10 @@ const imageState: StateReader = (resolve, id) => resolve(ImagesService).get(Numb
 @ApiBearerAuth()
 @Controller('api/images')
 export class ImagesController {
-  constructor(private readonly images: ImagesService) {}
+  constructor(
+    private readonly images: ImagesService,
+    private readonly conversions: ImageConversions,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: [ImageResponse], description: 'Newest first' })
@@ -90,11 +95,24 @@ export class ImagesController {
     return this.images.activate(id);
   }
 
+  @Post(':id/chunks')
+  @RequireRole('operator')
+  @Audited('image.convert', { targetType: 'image', targetId: fromParam('id') })
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: ImageConversionResponse,
+    description: 'Conversion queued; progress comes as image.conversion events and in GET /api/images/:id',
+  })
+  @ApiConflictResponse({ description: 'The image has chunks already or is being converted' })
+  convert(@Param('id', ParseRowIdPipe) id: number): Promise<ImageConversionDto> {
+    return this.conversions.start(id);
+  }
+
   @Delete(':id')
   @RequireRole('operator')
   @Audited('image.delete', { targetType: 'image', targetId: fromParam('id'), state: imageState })
   @HttpCode(204)
-  @ApiConflictResponse({ description: 'The image is active' })
+  @ApiConflictResponse({ description: 'The image is active, being installed or being converted' })
   async remove(@Param('id', ParseRowIdPipe) id: number): Promise<void> {
     await this.images.remove(id);
   }

@@ -4,6 +4,7 @@ import { ChunkCatalogue } from './chunks/chunk-catalogue';
 import { Chunk, ImageChunkRow } from './chunks/chunk.entity';
 import { ChunkStore } from './chunks/chunk-store';
 import { CompressPool } from './chunks/compress-pool';
+import { ImageConversions } from './convert/image-conversions';
 import { ChunkFilesController } from './download/chunk-files.controller';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
@@ -32,6 +33,7 @@ import { ImagesService } from './images.service';
     ChunkCatalogue,
     CompressPool,
     ImageInstalls,
+    ImageConversions,
   ],
   exports: [ImagesService, ImageChanges, ImageInstalls],
 })

@@ -7,6 +7,7 @@ import {
   formatBytes,
   SOCKET_EVENTS,
   type ImageChunkStats,
+  type ImageConversionDto,
   type ImageDto,
   type ProductCode,
 } from '@rpi-deploy/contracts';
@@ -16,6 +17,7 @@ import { isUniqueViolation } from '../database/unique-violation';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
 import { ChunkCutter } from './chunks/chunk-cutter';
 import { ChunkStore } from './chunks/chunk-store';
+import { ImageConversions } from './convert/image-conversions';
 import { Image } from './image.entity';
 import { ImageChanges, type ImageChange } from './image-changes';
 import { ImageInstalls } from './image-installs';
@@ -39,6 +41,7 @@ export class ImagesService implements OnModuleInit {
     private readonly chunkStore: ChunkStore,
     private readonly chunks: ChunkCatalogue,
     private readonly installs: ImageInstalls,
+    private readonly conversions: ImageConversions,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -78,7 +81,11 @@ export class ImagesService implements OnModuleInit {
       previousOf,
     );
     return images.map((image) =>
-      toImageDto(image, image.chunkCount === null ? null : (stats.get(image.id) ?? noChunks())),
+      toImageDto(
+        image,
+        image.chunkCount === null ? null : (stats.get(image.id) ?? noChunks()),
+        this.conversions.stateOf(image.id),
+      ),
     );
   }
 
@@ -210,6 +217,11 @@ export class ImagesService implements OnModuleInit {
   }
 
   async remove(id: number): Promise<void> {
+    if (this.conversions.isConverting(id)) {
+      throw new ConflictException(
+        `Image ${id} is being converted into chunks: delete it once the conversion has finished (the Images page shows it)`,
+      );
+    }
     const image = await this.transactions.run(async (manager) => {
       const found = await this.find(manager, id, true);
       if (found.active) {
@@ -265,7 +277,7 @@ function noChunks(): ImageChunkStats {
   return { chunkCount: 0, storedBytes: 0, sharedWithPreviousBytes: null };
 }
 
-function toImageDto(image: Image, chunks: ImageChunkStats | null): ImageDto {
+function toImageDto(image: Image, chunks: ImageChunkStats | null, conversion: ImageConversionDto | null): ImageDto {
   return {
     id: image.id,
     product: image.product,
@@ -283,5 +295,6 @@ function toImageDto(image: Image, chunks: ImageChunkStats | null): ImageDto {
     active: image.active,
     activatedAt: image.activatedAt?.toISOString() ?? null,
     chunks,
+    conversion,
   };
 }

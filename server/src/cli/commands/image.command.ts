@@ -1,12 +1,14 @@
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatBytes, PRODUCT_CODES, type ImageDto } from '@rpi-deploy/contracts';
+import { formatBytes, PRODUCT_CODES, type ImageConversionDto, type ImageDto } from '@rpi-deploy/contracts';
 import { CliError } from '../api-client';
 import type { ContextFactory } from '../context';
 import { uploadMultipart } from '../multipart-upload';
 import { printRows } from '../output';
 
 const MB = 1024 * 1024;
+/** How often `image convert` asks how far the conversion has come (the server publishes every 500 ms). */
+const CONVERT_POLL_MS = 500;
 
 function imageId(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected an image id (a whole number)');
@@ -152,6 +154,50 @@ export function imageCommand(context: ContextFactory): Command {
       const { api, output } = context(command);
       const activated = await api.post<ImageDto>('/api/images/rollback', { product: options.product });
       output.out(`Rolled back: ${activated.product} ${activated.version} (image ${activated.id}) is active again`);
+    });
+
+  image
+    .command('convert')
+    .description('put an image stored before the chunk store into it (waits, with a progress bar)')
+    .argument('<id>', 'image id', imageId)
+    .option('--no-wait', 'only start the conversion')
+    .action(async (id: number, options: { wait: boolean }, command: Command) => {
+      const { api, output, json } = context(command);
+      let state = await api.post<ImageConversionDto>(`/api/images/${id}/chunks`);
+      if (!options.wait) {
+        output.out(json ? JSON.stringify(state, null, 2) : `Image ${id}: conversion ${state.state}`);
+        return;
+      }
+      const bar = new SingleBar({
+        format: 'Converting [{bar}] {percentage}% | {doneText} of {totalText}',
+        stream: process.stderr,
+        hideCursor: true,
+        noTTYOutput: false,
+      });
+      const figures = (conversion: ImageConversionDto) => ({
+        doneText: formatBytes(conversion.doneBytes),
+        totalText: formatBytes(conversion.totalBytes),
+      });
+      if (!json) bar.start(state.totalBytes, state.doneBytes, figures(state));
+      try {
+        while (state.state === 'queued' || state.state === 'running') {
+          await new Promise((resolve) => setTimeout(resolve, CONVERT_POLL_MS));
+          const image = await api.get<ImageDto>(`/api/images/${id}`);
+          if (!image.conversion) throw new CliError(`The conversion of image ${id} is gone: did the server restart?`);
+          state = image.conversion;
+          if (!json) bar.update(state.doneBytes, figures(state));
+        }
+      } finally {
+        if (!json) bar.stop();
+      }
+      if (state.state === 'failed') throw new CliError(state.error ?? `Converting image ${id} failed`);
+      const converted = await api.get<ImageDto>(`/api/images/${id}`);
+      output.out(
+        json
+          ? JSON.stringify(converted, null, 2)
+          : `Image ${id}: ${converted.product} ${converted.version} is in the chunk store, ` +
+              `${converted.chunks?.chunkCount} chunks, ${formatBytes(converted.chunks?.storedBytes ?? 0)} stored`,
+      );
     });
 
   image

@@ -6,6 +6,7 @@ import {
   PRODUCT_CODES,
   type ImageChunkStats,
   type ImageCompression,
+  type ImageConversionDto,
   type ImageDto,
   type ImageUploadFields,
   type PartitionTableDto,
@@ -54,6 +55,14 @@ export class ImageChunkStatsResponse implements ImageChunkStats {
   sharedWithPreviousBytes!: number | null;
 }
 
+export class ImageConversionResponse implements ImageConversionDto {
+  @ApiProperty() imageId!: number;
+  @ApiProperty({ enum: ['queued', 'running', 'done', 'failed'] }) state!: ImageConversionDto['state'];
+  @ApiProperty({ description: 'mapped bytes read and checked so far' }) doneBytes!: number;
+  @ApiProperty({ description: 'mapped bytes of the image' }) totalBytes!: number;
+  @ApiPropertyOptional({ description: 'why it failed' }) error?: string;
+}
+
 export class ImageResponse implements ImageDto {
   @ApiProperty() id!: number;
   @ApiProperty({ enum: PRODUCT_CODES }) product!: ProductCode;
@@ -76,4 +85,10 @@ export class ImageResponse implements ImageDto {
     description: 'the chunk store; null for an image stored before it (served the old way)',
   })
   chunks!: ImageChunkStats | null;
+  @ApiProperty({
+    nullable: true,
+    type: ImageConversionResponse,
+    description: 'its latest conversion into chunks since the server started (POST /api/images/:id/chunks)',
+  })
+  conversion!: ImageConversionDto | null;
 }

@@ -106,3 +106,22 @@ function renderBmap(imageSize: number, ranges: MappedRange[], mappedBlocks: numb
   const sha256 = createHash('sha256').update(render(ZERO_CHECKSUM)).digest('hex');
   return { xml: render(sha256), sha256 };
 }
+
+/** One mapped range of a stored block map: blocks `first`..`last` and their SHA-256. */
+export type BlockMapRange = MappedRange;
+
+/**
+ * Reads back a block map this server wrote (renderBmap's layout, one `<Range>` a line). Plain
+ * matching suffices: the XML is our own, never a user's. Throws if it is not such a map.
+ */
+export function readBlockMap(xml: string): { imageSize: number; ranges: BlockMapRange[] } {
+  const imageSize = /<ImageSize>\s*(\d+)\s*<\/ImageSize>/.exec(xml)?.[1];
+  const blockSize = /<BlockSize>\s*(\d+)\s*<\/BlockSize>/.exec(xml)?.[1];
+  if (imageSize === undefined || Number(blockSize) !== IMAGE_BLOCK_SIZE) {
+    throw new Error(`not a block map of ${IMAGE_BLOCK_SIZE}-byte blocks written by rpi-deploy`);
+  }
+  const ranges = [...xml.matchAll(/<Range chksum="([0-9a-f]{64})">\s*(\d+)(?:-(\d+))?\s*<\/Range>/g)].map(
+    ([, sha256, first, last]) => ({ first: Number(first), last: Number(last ?? first), sha256: sha256 as string }),
+  );
+  return { imageSize: Number(imageSize), ranges };
+}

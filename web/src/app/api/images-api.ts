@@ -1,6 +1,6 @@
 import { HttpClient, HttpEventType, type HttpEvent } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import type { ImageDto, ImageUploadFields, ProductCode } from '@rpi-deploy/contracts';
+import type { ImageConversionDto, ImageDto, ImageUploadFields, ProductCode } from '@rpi-deploy/contracts';
 import { filter, map, type Observable } from 'rxjs';
 
 /** Where an upload stands: bytes sent so far, or the stored image once the server answered. */
@@ -42,6 +42,11 @@ export class ImagesApi {
 
   rollback(product: ProductCode): Observable<ImageDto> {
     return this.http.post<ImageDto>('/api/images/rollback', { product });
+  }
+
+  /** Starts putting an image stored before the chunk store into it; progress comes as image.conversion. */
+  convert(id: number): Observable<ImageConversionDto> {
+    return this.http.post<ImageConversionDto>(`/api/images/${id}/chunks`, {});
   }
 
   remove(id: number): Observable<void> {

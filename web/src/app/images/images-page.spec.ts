@@ -2,7 +2,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting, type TestRequest } from '@angular/common/http/testing';
 import { signal } from '@angular/core';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
-import { SOCKET_EVENTS, type ImageDto } from '@rpi-deploy/contracts';
+import { SOCKET_EVENTS, type ImageConversionDto, type ImageDto } from '@rpi-deploy/contracts';
 import { filter, map, Subject } from 'rxjs';
 import { storedSession, storeSession } from '../auth/session.testing';
 import { LiveSocket } from '../live/live-socket';
@@ -17,6 +17,9 @@ class FakeLiveSocket {
       filter((event) => event.name === name),
       map((event) => event.payload as T),
     );
+  }
+  emit(name: string, payload: unknown): void {
+    this.events.next({ name, payload });
   }
   imagesChanged(id: number): void {
     this.events.next({ name: SOCKET_EVENTS.imagesChanged, payload: { id } });
@@ -40,6 +43,7 @@ const IMAGE: ImageDto = {
   active: false,
   activatedAt: null,
   chunks: null,
+  conversion: null,
 };
 
 /** Longer than the page's debounce of the reloads. */
@@ -86,6 +90,30 @@ describe('ImagesPage', () => {
     reloads[0].flush([{ ...IMAGE, active: true }]);
     await fixture.whenStable();
     expect(page.querySelector('[aria-label="Activate RXP2 1.4.0"]')).toBeNull();
+  });
+
+  it('converts a version that is not chunked, following its progress live, then shows its figures', async () => {
+    const page: HTMLElement = fixture.nativeElement;
+    expect(page.textContent).toContain('not chunked');
+    page.querySelector<HTMLButtonElement>('[aria-label="Convert RXP2 1.4.0 into chunks"]')!.click();
+    const queued: ImageConversionDto = { imageId: 7, state: 'queued', doneBytes: 0, totalBytes: IMAGE.mappedBytes };
+    backend.expectOne({ method: 'POST', url: '/api/images/7/chunks' }).flush(queued);
+    live.emit(SOCKET_EVENTS.imageConversion, { ...queued, state: 'running', doneBytes: IMAGE.mappedBytes / 4 });
+    await fixture.whenStable();
+    const bar = page.querySelector('[aria-label="Converting RXP2 1.4.0"]');
+    expect(bar?.getAttribute('aria-valuenow')).toBe('25');
+    expect(page.textContent).toContain('256.0 KiB of 1.00 MiB');
+    expect(page.querySelector('[aria-label="Convert RXP2 1.4.0 into chunks"]')).toBeNull();
+
+    live.emit(SOCKET_EVENTS.imageConversion, { ...queued, state: 'done', doneBytes: IMAGE.mappedBytes });
+    live.imagesChanged(7);
+    await settle();
+    listRequests()[0]!.flush([
+      { ...IMAGE, chunks: { chunkCount: 1, storedBytes: 256 * 1024, sharedWithPreviousBytes: null } },
+    ]);
+    await fixture.whenStable();
+    expect(page.textContent).toContain('1.00 MiB mapped, 256.0 KiB stored (4.0×)');
+    expect(page.textContent).not.toContain('not chunked');
   });
 
   it("reloads once for another user's change", async () => {

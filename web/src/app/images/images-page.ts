@@ -8,6 +8,7 @@ import {
   PRODUCT_CODES,
   PRODUCT_NAMES,
   SOCKET_EVENTS,
+  type ImageConversionDto,
   type ImageDto,
   type ImageProgressEvent,
   type ProductCode,
@@ -49,6 +50,8 @@ export class ImagesPage {
   protected readonly incoming = signal<ReadonlyMap<string, ImageProgressEvent>>(new Map());
   protected readonly incomingList = computed(() => [...this.incoming().values()]);
   protected readonly bytes = formatSize;
+  /** Conversions into chunks, from the live events, by image id. */
+  protected readonly conversions = signal<ReadonlyMap<number, ImageConversionDto>>(new Map());
 
   constructor() {
     this.images.reload();
@@ -70,6 +73,10 @@ export class ImagesPage {
           return next;
         }),
       );
+    live
+      .on<ImageConversionDto>(SOCKET_EVENTS.imageConversion)
+      .pipe(takeUntilDestroyed())
+      .subscribe((event) => this.conversions.update((conversions) => new Map(conversions).set(event.imageId, event)));
   }
 
   protected imagesOf(product: ProductCode): ImageDto[] {
@@ -82,6 +89,21 @@ export class ImagesPage {
 
   protected act({ image, action }: ImageAction): void {
     const name = `${image.product} ${image.version}`;
+    if (action === 'convert') {
+      this.api.convert(image.id).subscribe({
+        next: (conversion) => {
+          this.actionError.set(null);
+          // A live event may have overtaken this answer: keep the newer state it brought.
+          this.conversions.update((conversions) =>
+            ['queued', 'running'].includes(conversions.get(image.id)?.state ?? '')
+              ? conversions
+              : new Map(conversions).set(image.id, conversion),
+          );
+        },
+        error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
+      });
+      return;
+    }
     if (action === 'activate') {
       this.api.activate(image.id).subscribe({
         next: () => this.done(`${name} is now active: new units get it`),
