@@ -63,6 +63,15 @@ describe('install-server.sh', () => {
     expect(env).toMatch(/^NETBOOT_SERVER_IP=10\.151\.0\.1$/m);
     expect(env).toMatch(/^NETBOOT_NETMASK=255\.255\.0\.0$/m);
     expect(env).toMatch(/^DEPLOY_PUBLIC_URL=http:\/\/10\.151\.0\.1:5001$/m);
+    // Behind nginx: the server on loopback, nginx on the VLAN address (production-install.system-spec.ts runs it).
+    expect(env).toMatch(/^DEPLOY_HOST=127\.0\.0\.1$/m);
+    expect(env).toMatch(/^DEPLOY_PORT=5002$/m);
+    expect(readFileSync(join(root, 'etc/nginx/conf.d/rpi-deploy-deployment.conf'), 'utf8')).toMatch(
+      /^\s*listen 10\.151\.0\.1:5001;$/m,
+    );
+    expect(readFileSync(join(root, 'etc/nginx/conf.d/rpi-deploy-management.conf'), 'utf8')).toMatch(
+      /^\s*listen 0\.0\.0\.0:443 ssl http2;$/m,
+    );
     expect(statSync(join(root, 'etc/rpi-deploy/rpi-deploy.env')).mode & 0o777).toBe(0o640);
 
     const conf = join(root, 'var/lib/rpi-deploy/netboot/dnsmasq.conf');
