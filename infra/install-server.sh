@@ -192,6 +192,7 @@ DEPLOY_HOST=127.0.0.1
 DEPLOY_PORT=$SERVER_DEPLOY_PORT
 DEPLOY_PUBLIC_URL=http://$SERVER_IP:5001
 IMAGES_ACCEL_REDIRECT=/_images/
+CHUNKS_ACCEL_REDIRECT=/_chunks/
 NETBOOT_INTERFACE=$DEPLOY_IF
 NETBOOT_SERVER_IP=$SERVER_IP
 NETBOOT_NETMASK=$(prefix_to_netmask() { local p=$1 m=() i; for i in 1 2 3 4; do local b=$((p >= 8 ? 8 : (p > 0 ? p : 0))); m+=($((256 - 2 ** (8 - b)))); p=$((p - 8)); done; local IFS=.; echo "${m[*]}"; }; prefix_to_netmask "$PREFIX")

@@ -11,7 +11,7 @@ const ROOT = resolve(__dirname, '../../..');
 const SCRIPT = join(ROOT, 'infra/install-server.sh');
 
 function install(root: string, ...args: string[]): { code: number; output: string } {
-  const result = spawnSync('bash', [SCRIPT, '--root', root, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync('bash', [SCRIPT, '--root', root, ...args], { encoding: 'utf8', timeout: 300_000 });
   return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }
 

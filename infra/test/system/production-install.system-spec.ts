@@ -241,6 +241,8 @@ describe('the shipped production install (install-server.sh, systemd unit, nginx
     expect(env).toMatch(/^DEPLOY_HOST=127\.0\.0\.1$/m);
     expect(env).toMatch(/^DEPLOY_PORT=5002$/m);
     expect(env).toMatch(/^DEPLOY_PUBLIC_URL=http:\/\/10\.151\.77\.1:5001$/m);
+    expect(env).toMatch(/^IMAGES_ACCEL_REDIRECT=\/_images\/$/m);
+    expect(env).toMatch(/^CHUNKS_ACCEL_REDIRECT=\/_chunks\/$/m);
     expect(readFileSync('/etc/nginx/conf.d/rpi-deploy-deployment.conf', 'utf8')).toMatch(
       /^\s*listen 10\.151\.77\.1:5001;$/m,
     );
