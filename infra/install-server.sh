@@ -229,10 +229,10 @@ put "$SOURCE/infra/systemd/rpi-deploy-dnsmasq.service" "$SYSTEMD/rpi-deploy-dnsm
 # or else from the installed site, so a later run without the options changes nothing.
 site_ip=$SERVER_IP
 [ -f "$ETC/rpi-deploy.env" ] && site_ip=$(sed -n 's/^NETBOOT_SERVER_IP=//p' "$ETC/rpi-deploy.env" | tail -1)
-if [ -z "$MGMT_HOST" ]; then
-  MGMT_HOST=$(sed -n 's/^ *listen \([0-9.]*\):443 .*/\1/p' "$NGINX/rpi-deploy-management.conf" 2>/dev/null | head -1)
-  MGMT_HOST=${MGMT_HOST:-0.0.0.0}
+if [ -z "$MGMT_HOST" ] && [ -f "$NGINX/rpi-deploy-management.conf" ]; then
+  MGMT_HOST=$(sed -n 's/^ *listen \([0-9.]*\):443 .*/\1/p' "$NGINX/rpi-deploy-management.conf" | head -1)
 fi
+MGMT_HOST=${MGMT_HOST:-0.0.0.0}
 site=$(mktemp)
 sed -e "s/^\( *listen \)80;/\1$MGMT_HOST:80;/" -e "s/^\( *listen \)443 /\1$MGMT_HOST:443 /" \
   "$SOURCE/infra/nginx/rpi-deploy-management.conf" >"$site"
