@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ImageDto } from '@rpi-deploy/contracts';
+import type { ChunkManifest, ImageDto } from '@rpi-deploy/contracts';
 import { startDeploymentNginx, type RunningNginx } from '@rpi-deploy/test-kit';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { buildMbrImage } from './support/mbr-image';
@@ -20,7 +20,7 @@ describe('image downloads through the shipped nginx config', () => {
     work = mkdtempSync(join(tmpdir(), 'nginx-test-'));
     const built = buildMbrImage(work);
     bytes = readFileSync(built.path);
-    t = await bootTestServer({ IMAGES_ACCEL_REDIRECT: '/_images/' });
+    t = await bootTestServer({ IMAGES_ACCEL_REDIRECT: '/_images/', CHUNKS_ACCEL_REDIRECT: '/_chunks/' });
     nginx = await startDeploymentNginx(Number(new URL(t.deployment).port), join(t.dataDir, 'images'));
     const { accessToken } = await login(t.management, 'admin', ADMIN_PASSWORD);
     const response = await uploadMultipart({
@@ -54,6 +54,19 @@ describe('image downloads through the shipped nginx config', () => {
 
     const bmap = await fetch(`${nginx.url}/images/${image.filename}.bmap`);
     expect(await bmap.text()).toMatch(/<ImageSize> 100663296 <\/ImageSize>/);
+  });
+
+  it('lets nginx send the chunk frames too, as the store holds them', async () => {
+    const manifest = (await (await fetch(`${nginx.url}/images/${image.filename}.chunks`)).json()) as ChunkManifest;
+    const [first] = manifest.chunks;
+    const frame = await fetch(`${nginx.url}/chunks/${first!.sha256}.zst`);
+    expect(frame.status).toBe(200);
+    expect(frame.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const stored = readFileSync(join(t.dataDir, 'chunks', first!.sha256.slice(0, 2), `${first!.sha256}.zst`));
+    expect(Buffer.from(await frame.arrayBuffer()).equals(stored)).toBe(true);
+    const direct = await fetch(`${t.deployment}/chunks/${first!.sha256}.zst`);
+    expect(direct.headers.get('x-accel-redirect')).toBe(`/_chunks/${first!.sha256.slice(0, 2)}/${first!.sha256}.zst`);
+    expect((await fetch(`${nginx.url}/_chunks/${first!.sha256.slice(0, 2)}/${first!.sha256}.zst`)).status).toBe(404);
   });
 
   it('answers the API through nginx and hides the internal location', async () => {

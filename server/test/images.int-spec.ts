@@ -131,12 +131,15 @@ describe.each(testDatabases())('images on $name', (database) => {
     });
   });
 
-  it('stores the image sparse, private, under a name of its own', () => {
+  it("stores the image sparse, readable by the owner and the folder's group only, under a name of its own", () => {
     const folder = join(t.dataDir, 'images');
     const stored = statSync(join(folder, uploaded['xz'].filename));
     expect(stored.size).toBe(image.size);
     expect(stored.blocks * 512).toBeLessThan(image.size / 2);
-    expect(stored.mode & 0o777).toBe(0o600);
+    // nginx's worker reads them through the folder's group (install-server.sh), others never.
+    expect(stored.mode & 0o777).toBe(0o640);
+    expect(statSync(join(folder, `${uploaded['xz'].filename}.bmap`)).mode & 0o777).toBe(0o640);
+    expect(statSync(folder).mode & 0o777).toBe(0o750);
     expect(readFileSync(join(folder, uploaded['xz'].filename)).equals(imageBytes)).toBe(true);
     expect(readdirSync(folder).filter((name) => name.startsWith('.upload-'))).toEqual([]);
   });

@@ -41,10 +41,17 @@ export abstract class AppConfig {
      * and let nginx send the bytes (sendfile) from an internal location aliased to DATA_DIR/images.
      */
     readonly accelRedirectPrefix?: string;
+    /**
+     * The same for chunk downloads (CHUNKS_ACCEL_REDIRECT): `X-Accel-Redirect: <prefix><ab>/<sha256>.zst`
+     * to an internal location aliased to DATA_DIR/chunks.
+     */
+    readonly chunksAccelRedirectPrefix?: string;
     /** zstd level the chunk store compresses new chunks with (1-19). */
     readonly chunkZstdLevel: number;
   };
   abstract readonly netboot: NetbootConfig;
+  /** nginx's configuration folder (NGINX_CONF_DIR): the pre-flight checks the layout in front of the server. */
+  abstract readonly nginxConfDir: string;
   /** Proxmox VE holding this server's own VM (PROXMOX_*); the API answers 503 until it is complete. */
   abstract readonly proxmox: ProxmoxSettings;
 }

@@ -117,10 +117,15 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`LOG_FORMAT must be json or pretty, got "${logFormat}"`);
   }
 
-  const accelPrefix = value('IMAGES_ACCEL_REDIRECT');
-  if (accelPrefix !== undefined && !/^\/[A-Za-z0-9_/-]*\/$/.test(accelPrefix)) {
-    problems.push(`IMAGES_ACCEL_REDIRECT must be a location path like /_images/, got "${accelPrefix}"`);
-  }
+  const accelLocation = (name: string, example: string): string | undefined => {
+    const location = value(name);
+    if (location !== undefined && !/^\/[A-Za-z0-9_/-]*\/$/.test(location)) {
+      problems.push(`${name} must be a location path like ${example}, got "${location}"`);
+    }
+    return location;
+  };
+  const accelPrefix = accelLocation('IMAGES_ACCEL_REDIRECT', '/_images/');
+  const chunksAccelPrefix = accelLocation('CHUNKS_ACCEL_REDIRECT', '/_chunks/');
 
   const tlsCert = value('TLS_CERT');
   const tlsKey = value('TLS_KEY');
@@ -211,6 +216,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       maxImageBytes,
       diskReserveBytes: byteSize('IMAGE_DISK_RESERVE_BYTES', 2 ** 30),
       accelRedirectPrefix: accelPrefix,
+      chunksAccelRedirectPrefix: chunksAccelPrefix,
       chunkZstdLevel: /^\d+$/.test(chunkZstdLevel) ? Number(chunkZstdLevel) : DEFAULT_CHUNK_ZSTD_LEVEL,
     },
     netboot: {
@@ -230,6 +236,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       ),
       templateDir: resolve(cwd, value('NETBOOT_TEMPLATES') ?? options.defaultTemplateDir ?? './tftpboot'),
     },
+    nginxConfDir: resolve(cwd, value('NGINX_CONF_DIR') ?? '/etc/nginx'),
     proxmox: {
       url: proxmoxUrl,
       node: value('PROXMOX_NODE'),

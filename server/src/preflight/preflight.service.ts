@@ -9,6 +9,7 @@ import { PRODUCT_CODES, type PreflightCheckDto, type PreflightReportDto } from '
 import { AppConfig } from '../config/app-config';
 import { ImagesService } from '../images/images.service';
 import { probeDhcpServers, type DhcpOffer } from './dhcp-probe';
+import { nginxLayoutChecks } from './nginx-layout';
 import { checkDnsmasqConfig } from '../netboot/dnsmasq/dnsmasq-check';
 import { dnsmasqSettingsProblems } from '../netboot/dnsmasq/dnsmasq-config';
 import { DnsmasqConfigService } from '../netboot/dnsmasq/dnsmasq-config.service';
@@ -51,6 +52,7 @@ export class PreflightService {
       this.publicUrlCheck(),
       this.clockCheck(),
     ]);
+    checks.push(...(await this.nginxChecks()));
     return { ok: checks.every((check) => check.ok), checkedAt: new Date().toISOString(), checks };
   }
 
@@ -307,6 +309,17 @@ export class PreflightService {
         fix: 'Check DATABASE_URL and that the database server runs',
       };
     }
+  }
+
+  /** nginx in front (the production layout): ports, proxy targets, and the files its worker sends. */
+  private nginxChecks(): Promise<PreflightCheckDto[]> {
+    const { management, deployment, dataDir, images, nginxConfDir } = this.config;
+    return nginxLayoutChecks(nginxConfDir, {
+      management,
+      deployment,
+      dataDir,
+      accel: { images: images.accelRedirectPrefix, chunks: images.chunksAccelRedirectPrefix },
+    });
   }
 
   /** Pis fetch images from DEPLOY_PUBLIC_URL: it must point at this server's deployment address. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { workspaceRoot } from '../workspace-root';
 import { freePort } from './free-port';
 
@@ -69,7 +69,7 @@ export function startStaticNginx(root: string): Promise<RunningNginx> {
 
 /**
  * The shipped production config (infra/nginx/rpi-deploy-deployment.conf) in front of a running
- * server, with its ports and images folder swapped for the test's.
+ * server, with its ports and images and chunks folders (siblings) swapped for the test's.
  */
 export function startDeploymentNginx(apiPort: number, imagesDir: string): Promise<RunningNginx> {
   const shipped = readFileSync(join(workspaceRoot(), 'infra/nginx/rpi-deploy-deployment.conf'), 'utf8');
@@ -77,6 +77,7 @@ export function startDeploymentNginx(apiPort: number, imagesDir: string): Promis
     shipped
       .replace('server 127.0.0.1:5002;', `server 127.0.0.1:${apiPort};`)
       .replace(/^\s*listen 5001;/m, `    listen 127.0.0.1:${port};`)
-      .replace('alias /var/lib/rpi-deploy/images/;', `alias ${imagesDir}/;`),
+      .replace('alias /var/lib/rpi-deploy/images/;', `alias ${imagesDir}/;`)
+      .replace('alias /var/lib/rpi-deploy/chunks/;', `alias ${join(dirname(imagesDir), 'chunks')}/;`),
   );
 }

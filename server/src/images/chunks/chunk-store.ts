@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '../../config/app-config';
+import { STORED_FOLDER_MODE } from '../image-store';
 import { CompressPool } from './compress-pool';
 
 /** A chunk's name: the SHA-256 (lower-case hex) of its uncompressed bytes. */
@@ -34,7 +35,7 @@ export class ChunkStore {
   }
 
   async prepare(): Promise<void> {
-    await mkdir(this.folder, { recursive: true, mode: 0o700 });
+    await mkdir(this.folder, { recursive: true, mode: STORED_FOLDER_MODE });
     // Frames half-written when the server stopped: never renamed into place, never referenced.
     for (const entry of await readdir(this.folder, { withFileTypes: true, recursive: true })) {
       if (entry.isFile() && entry.name.startsWith(TEMPORARY_PREFIX)) {

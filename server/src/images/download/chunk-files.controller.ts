@@ -1,6 +1,8 @@
 import { Controller, Get, Head, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { relative } from 'node:path';
+import { AppConfig } from '../../config/app-config';
 import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
 import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { CHUNK_DIGEST, ChunkStore } from '../chunks/chunk-store';
@@ -20,6 +22,7 @@ export class ChunkFilesController {
     private readonly chunks: ChunkCatalogue,
     private readonly store: ChunkStore,
     private readonly pool: DownloadPool,
+    private readonly config: AppConfig,
   ) {}
 
   @Get(':file')
@@ -40,8 +43,15 @@ export class ChunkFilesController {
     if (!sha256 || !CHUNK_DIGEST.test(sha256) || !(await this.chunks.isStored(sha256))) {
       throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
     }
-    // Sent by the download workers even behind nginx (IMAGES_ACCEL_REDIRECT): nginx has no
-    // location for DATA_DIR/chunks yet (issue 16, left for the nginx site).
+    const accel = this.config.images.chunksAccelRedirectPrefix;
+    if (accel) {
+      // nginx sends the frame (sendfile, ranges) from its internal location; it keeps these two headers.
+      response.setHeader('Content-Type', 'application/zstd');
+      response.setHeader('Cache-Control', IMMUTABLE);
+      response.setHeader('X-Accel-Redirect', `${accel}${relative(this.store.folder, this.store.chunkPath(sha256))}`);
+      response.end();
+      return;
+    }
     const served = {
       path: this.store.chunkPath(sha256),
       etag: sha256,
