@@ -7,6 +7,7 @@ import { CompressPool } from './chunks/compress-pool';
 import { ChunkFilesController } from './download/chunk-files.controller';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
+import { ImageTraffic } from './download/image-traffic';
 import { ImageChanges } from './image-changes';
 import { ImageStore } from './image-store';
 import { Image } from './image.entity';
@@ -22,7 +23,16 @@ import { ImagesService } from './images.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow])],
   controllers: [ImagesController, ImageFilesController, ChunkFilesController],
-  providers: [ImagesService, ImageChanges, ImageStore, DownloadPool, ChunkStore, ChunkCatalogue, CompressPool],
-  exports: [ImagesService, ImageChanges],
+  providers: [
+    ImagesService,
+    ImageChanges,
+    ImageTraffic,
+    ImageStore,
+    DownloadPool,
+    ChunkStore,
+    ChunkCatalogue,
+    CompressPool,
+  ],
+  exports: [ImagesService, ImageChanges, ImageTraffic],
 })
 export class ImagesModule {}
