@@ -12,6 +12,7 @@ import { DeploymentRowWriter } from './deployment-row-writer';
 import { DeploymentUpdates } from './deployment-updates';
 import { Deployment } from './deployment.entity';
 import { DeploymentsController } from './deployments.controller';
+import { ImageInstallsAnswer } from './image-installs-answer';
 import { InstallerApiController } from './installer-api.controller';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
@@ -34,6 +35,7 @@ import { StatusReports } from './status-reports';
     StatusReports,
     DeploymentRowWriter,
     DeploymentProbes,
+    ImageInstallsAnswer,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })

@@ -4,7 +4,7 @@ import { DEPLOYMENT_STATUSES, TERMINAL_DEPLOYMENT_STATUSES, type DeploymentStatu
 import { Transactions } from '../database/transactions';
 import { Deployment } from './deployment.entity';
 
-const OPEN_STATUSES = DEPLOYMENT_STATUSES.filter((status) => !TERMINAL_DEPLOYMENT_STATUSES.includes(status));
+export const OPEN_STATUSES = DEPLOYMENT_STATUSES.filter((status) => !TERMINAL_DEPLOYMENT_STATUSES.includes(status));
 
 /**
  * The deployments still running, kept in memory, and the turn every write to deployments and

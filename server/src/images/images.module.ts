@@ -9,6 +9,7 @@ import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
 import { ImageTraffic } from './download/image-traffic';
 import { ImageChanges } from './image-changes';
+import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
 import { Image } from './image.entity';
 import { ImagesController } from './images.controller';
@@ -32,7 +33,8 @@ import { ImagesService } from './images.service';
     ChunkStore,
     ChunkCatalogue,
     CompressPool,
+    ImageInstalls,
   ],
-  exports: [ImagesService, ImageChanges, ImageTraffic],
+  exports: [ImagesService, ImageChanges, ImageInstalls, ImageTraffic],
 })
 export class ImagesModule {}

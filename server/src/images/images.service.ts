@@ -18,6 +18,7 @@ import { ChunkCutter } from './chunks/chunk-cutter';
 import { ChunkStore } from './chunks/chunk-store';
 import { Image } from './image.entity';
 import { ImageChanges, type ImageChange } from './image-changes';
+import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
 import { receiveImageUpload } from './upload/receive-image-upload';
 import { UploadProgressAnnouncer } from './upload/upload-progress';
@@ -36,6 +37,7 @@ export class ImagesService implements OnModuleInit {
     private readonly changes: ImageChanges,
     private readonly chunkStore: ChunkStore,
     private readonly chunks: ChunkCatalogue,
+    private readonly installs: ImageInstalls,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -210,6 +212,13 @@ export class ImagesService implements OnModuleInit {
       if (found.active) {
         throw new ConflictException(
           `Image ${id} is the active ${found.product} image: activate another one (or roll back) before deleting it`,
+        );
+      }
+      const installing = await this.installs.count(manager, id);
+      if (installing > 0) {
+        throw new ConflictException(
+          `${found.product} ${found.version} is being installed by ${installing} unit${installing === 1 ? '' : 's'} right now: ` +
+            'delete it once they have finished (the dashboard shows them)',
         );
       }
       await manager.delete(Image, { id });
