@@ -18,6 +18,7 @@ import { ProxmoxModule } from '../proxmox/proxmox.module';
 import { ListenerGuard } from '../listeners/listener.guard';
 import { ListenersModule } from '../listeners/listeners.module';
 import { LiveModule } from '../live/live.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { UsersModule } from '../users/users.module';
 
 @Module({})
@@ -39,6 +40,7 @@ export class AppModule {
         NetbootModule,
         PreflightModule,
         ProxmoxModule,
+        MetricsModule,
       ],
       controllers: [DeploymentHealthController, ManagementHealthController],
       providers: [

@@ -21,6 +21,8 @@ export abstract class AppConfig {
   /** Signing secret for access tokens; generated and kept in dataDir when not given. */
   abstract readonly jwtSecret?: string;
   abstract readonly tokenTtlSeconds: number;
+  /** Bearer token Prometheus scrapes `/metrics` with (METRICS_TOKEN); without it only admins may. */
+  abstract readonly metricsToken?: string;
   /** Failed login attempts allowed per minute for one client address and user name. */
   abstract readonly loginAttemptsPerMinute: number;
   /** Audit entries older than this many days are deleted (checked at start and hourly). */

@@ -163,6 +163,14 @@ describe('loadConfig', () => {
     expect(load({ ADMIN_PASSWORD: 'correct horse battery' }).admin.password).toBe('correct horse battery');
   });
 
+  it('takes METRICS_TOKEN of 16 characters or more, and no token by default', () => {
+    expect(load({}).metricsToken).toBeUndefined();
+    expect(load({ METRICS_TOKEN: 'a-long-enough-token' }).metricsToken).toBe('a-long-enough-token');
+    expect(problemsOf({ METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN must be at least 16 characters long (or unset: then only admins may read /metrics)',
+    ]);
+  });
+
   it('refuses the same port for both listeners', () => {
     expect(problemsOf({ MGMT_PORT: '6000', DEPLOY_PORT: '6000' })).toEqual([
       'MGMT_PORT and DEPLOY_PORT must differ (both are 6000)',

@@ -153,6 +153,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push('JWT_SECRET must be at least 32 characters long (or unset to generate one)');
   }
 
+  const metricsToken = value('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 characters long (or unset: then only admins may read /metrics)');
+  }
+
   const dataDir = resolve(cwd, value('DATA_DIR') ?? './data');
   const ipv4 = (name: string, fallback: string): string => {
     const raw = value(name) ?? fallback;
@@ -208,6 +213,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     webRoot: resolve(cwd, value('WEB_ROOT') ?? options.defaultWebRoot ?? './dist/web/browser'),
     jwtSecret,
     tokenTtlSeconds: positiveInt('TOKEN_TTL_HOURS', 12) * 3600,
+    metricsToken,
     loginAttemptsPerMinute: positiveInt('LOGIN_ATTEMPTS_PER_MINUTE', 10),
     auditRetentionDays: positiveInt('AUDIT_RETENTION_DAYS', 365),
     deployments: { silenceTimeoutSeconds: positiveInt('DEPLOYMENT_SILENCE_TIMEOUT_SECONDS', 600) },

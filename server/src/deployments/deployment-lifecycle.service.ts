@@ -8,14 +8,14 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { ConfigResponse, DeploymentDto, DeploymentStatus } from '@rpi-deploy/contracts';
+import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { HostnamesService } from '../hostnames/hostnames.service';
 import { VenuesService } from '../hostnames/venues/venues.service';
 import { ImagesService } from '../images/images.service';
 import { DeploymentListener } from '../listeners/deployment-listener';
 import { ConfigTurns } from './config-turns';
-import { DeploymentChanges } from './deployment-changes';
+import { DeploymentChanges, type DeploymentTransition } from './deployment-changes';
 import { toDeploymentDto } from './deployment-dtos';
 import { DeploymentLog } from './deployment-log';
 import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
@@ -88,6 +88,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
       const venue = await this.venues.find(manager, assignment.venue);
       // Only the same device (serial and MAC) is left: refuseImpersonation turned the others away.
       const superseded = this.open.openWhere((running) => running.serial === serial && running.mac === mac);
+      const previous = new Map(superseded.map((old) => [old.id, old.status]));
       for (const old of superseded) {
         ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
       }
@@ -140,11 +141,13 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         createdAt: now,
       });
       [...superseded, created].forEach((one) => changed(one));
-      return { deployment: created, superseded };
+      return { deployment: created, superseded: superseded.map((old) => ({ old, previous: previous.get(old.id)! })) };
     });
     // Announced only now that they are committed.
-    for (const old of superseded) this.announce(toDeploymentDto(old), 'failed', old.error, now);
-    this.announce(toDeploymentDto(deployment), 'starting', deployment.message, now);
+    for (const { old, previous } of superseded) {
+      this.announce({ view: toDeploymentDto(old), previous, cause: 'restarted' }, old.error, now);
+    }
+    this.announce({ view: toDeploymentDto(deployment), previous: null }, deployment.message, now);
     const base = this.listener.publicUrl();
     return {
       deploymentId: deployment.id,
@@ -193,7 +196,9 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     if (claimed.length === 0) return;
     for (const deployment of claimed) {
       this.logger.warn(`${impersonationMessage(deployment)} (deployment ${deployment.id}, ${deployment.hostname})`);
-      this.announce(toDeploymentDto(deployment), deployment.status, impersonationMessage(deployment), at);
+      // Not a transition: the victim's deployment keeps its phase, only its warning is new.
+      const view = toDeploymentDto(deployment);
+      this.announce({ view, previous: view.status }, impersonationMessage(deployment), at);
     }
     const timeout = this.config.deployments.silenceTimeoutSeconds;
     throw new ConflictException(
@@ -207,8 +212,9 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
   async report(body: StatusBody, token: string | undefined, ip: string | null): Promise<void> {
     if (!token)
       throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
-    const { view, at } = await this.reports.submit(body, token, ip);
-    this.announce(view, body.status, body.message ?? body.error ?? null, at);
+    const { view, previous, at } = await this.reports.submit(body, token, ip);
+    const cause = body.status === 'failed' ? 'installer' : undefined;
+    this.announce({ view, previous, cause }, body.message ?? body.error ?? null, at);
   }
 
   /** Marks deployments without a report for the configured time as failed ("no report"). */
@@ -218,19 +224,23 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     // In a transaction's turn every accepted report is in the cache: nothing newer is in flight.
     const silent = await this.open.transaction(async (manager, changed) => {
       const found = this.open.openWhere((running) => running.lastReportAt.getTime() < cutoff);
+      const previous = found.map((deployment) => deployment.status);
       for (const deployment of found) ended(deployment, 'no report', `no report for ${timeout} s`, now);
       await this.rows.update(manager, found, found.map(failureEvent));
       found.forEach((deployment) => changed(deployment));
-      return found;
+      return found.map((deployment, i) => ({ deployment, previous: previous[i] }));
     });
-    for (const deployment of silent) this.announce(toDeploymentDto(deployment), 'failed', deployment.error, now);
+    for (const { deployment, previous } of silent) {
+      this.announce({ view: toDeploymentDto(deployment), previous, cause: 'no_report' }, deployment.error, now);
+    }
     return silent.length;
   }
 
-  private announce(view: DeploymentDto, status: DeploymentStatus, message: string | null, at: Date): void {
+  private announce(change: DeploymentTransition, message: string | null, at: Date): void {
+    const { view } = change;
     this.updates.queue(view);
-    this.changes.announce(view);
-    this.log.append({ at, ip: view.ip, hostname: view.hostname, serial: view.serial, status, message });
+    this.changes.announce(change);
+    this.log.append({ at, ip: view.ip, hostname: view.hostname, serial: view.serial, status: view.status, message });
   }
 }
 

@@ -7,6 +7,7 @@ import { DeploymentEvent } from './deployment-event.entity';
 import { DeploymentHistoryService } from './deployment-history.service';
 import { DeploymentLifecycleService } from './deployment-lifecycle.service';
 import { DeploymentLog } from './deployment-log';
+import { DeploymentProbes } from './deployment-probes';
 import { DeploymentRowWriter } from './deployment-row-writer';
 import { DeploymentUpdates } from './deployment-updates';
 import { Deployment } from './deployment.entity';
@@ -19,7 +20,7 @@ import { StatusReports } from './status-reports';
 /**
  * The installer API (config, status: DeploymentLifecycleService) and the deployment history
  * (DeploymentHistoryService); uses Hostnames and Images. Other modules learn of deployment
- * changes through DeploymentChanges, the one thing exported.
+ * changes through DeploymentChanges and measure it through DeploymentProbes, the two things exported.
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent]), HostnamesModule, ImagesModule],
@@ -33,8 +34,9 @@ import { StatusReports } from './status-reports';
     OpenDeployments,
     StatusReports,
     DeploymentRowWriter,
+    DeploymentProbes,
     ImageInstallsAnswer,
   ],
-  exports: [DeploymentChanges],
+  exports: [DeploymentChanges, DeploymentProbes],
 })
 export class DeploymentsModule {}

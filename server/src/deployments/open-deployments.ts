@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
-import { DEPLOYMENT_STATUSES, TERMINAL_DEPLOYMENT_STATUSES } from '@rpi-deploy/contracts';
+import { DEPLOYMENT_STATUSES, TERMINAL_DEPLOYMENT_STATUSES, type DeploymentStatus } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { Deployment } from './deployment.entity';
 
@@ -56,6 +56,18 @@ export class OpenDeployments {
   /** Copies of the open deployments that match. */
   openWhere(matches: (deployment: Deployment) => boolean): Deployment[] {
     return [...this.cache().values()].filter(matches).map(copy);
+  }
+
+  /**
+   * How many open deployments are in each status, as committed. Read outside a transaction's
+   * turn: the cache only changes in one synchronous step after each commit.
+   */
+  async countByStatus(): Promise<Map<DeploymentStatus, number>> {
+    // The first transaction loads the cache; a server that has written nothing yet runs an empty one.
+    if (!this.open) await this.transaction(async () => undefined);
+    const counts = new Map<DeploymentStatus, number>();
+    for (const { status } of this.cache().values()) counts.set(status, (counts.get(status) ?? 0) + 1);
+    return counts;
   }
 
   /** After a commit: the deployment as the database now holds it. Finished ones leave the cache. */

@@ -5,17 +5,20 @@ import {
   isAllowedTransition,
   TERMINAL_DEPLOYMENT_STATUSES,
   type DeploymentDto,
+  type DeploymentStatus,
 } from '@rpi-deploy/contracts';
 import { toDeploymentDto } from './deployment-dtos';
+import { DeploymentProbes } from './deployment-probes';
 import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import type { Deployment } from './deployment.entity';
 import type { StatusBody } from './dto/installer.dto';
 import { OpenDeployments } from './open-deployments';
 import { tokenMatches } from './status-token';
 
-/** A report accepted and committed: the deployment's view right after it, and when it came. */
+/** A report accepted and committed: the deployment's view right after it, its status before, and when it came. */
 export interface StoredReport {
   view: DeploymentDto;
+  previous: DeploymentStatus;
   at: Date;
 }
 
@@ -43,6 +46,7 @@ export class StatusReports {
   constructor(
     private readonly open: OpenDeployments,
     private readonly rows: DeploymentRowWriter,
+    private readonly probes: DeploymentProbes,
   ) {}
 
   submit(body: StatusBody, token: string, ip: string | null): Promise<StoredReport> {
@@ -61,8 +65,13 @@ export class StatusReports {
       return batch;
     };
     try {
-      const accepted = await this.open.transaction((manager, changed) => this.store(manager, take(), changed));
-      for (const { report, view } of accepted) report.resolve({ view, at: report.at });
+      let began = 0;
+      const accepted = await this.open.transaction((manager, changed) => {
+        began = performance.now();
+        return this.store(manager, take(), changed);
+      });
+      this.probes.statusCommitted({ reports: accepted.length, seconds: (performance.now() - began) / 1000 });
+      for (const { report, view, previous } of accepted) report.resolve({ view, previous, at: report.at });
     } catch (error) {
       // Nothing of the batch was committed: every report in it fails (500) and may be sent again.
       for (const report of batch ?? take()) report.reject(error);
@@ -72,16 +81,17 @@ export class StatusReports {
   private async store(manager: EntityManager, batch: Pending[], changed: (deployment: Deployment) => void) {
     const deployments = new Map<string, Deployment>();
     const events: NewEvent[] = [];
-    const accepted: Array<{ report: Pending; view: DeploymentDto }> = [];
+    const accepted: Array<{ report: Pending; view: DeploymentDto; previous: DeploymentStatus }> = [];
     for (const report of batch) {
       const { deploymentId: id } = report.body;
       try {
         const deployment = deployments.get(id) ?? (await this.open.current(manager, id));
         refuseIfNotAllowed(deployment, report);
+        const previous = deployment.status;
         applyReport(deployment, report);
         deployments.set(id, deployment);
         events.push(eventOf(report));
-        accepted.push({ report, view: toDeploymentDto(deployment) });
+        accepted.push({ report, view: toDeploymentDto(deployment), previous });
       } catch (error) {
         report.reject(error);
       }

@@ -8,6 +8,7 @@ import { ImageConversions } from './convert/image-conversions';
 import { ChunkFilesController } from './download/chunk-files.controller';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
+import { ImageTraffic } from './download/image-traffic';
 import { ImageChanges } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
@@ -27,6 +28,7 @@ import { ImagesService } from './images.service';
   providers: [
     ImagesService,
     ImageChanges,
+    ImageTraffic,
     ImageStore,
     DownloadPool,
     ChunkStore,
@@ -35,6 +37,6 @@ import { ImagesService } from './images.service';
     ImageInstalls,
     ImageConversions,
   ],
-  exports: [ImagesService, ImageChanges, ImageInstalls],
+  exports: [ImagesService, ImageChanges, ImageInstalls, ImageTraffic],
 })
 export class ImagesModule {}

@@ -2,8 +2,8 @@ import express, { Router, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Paths the SPA fallback must leave alone: the API and the live socket. */
-const SERVER_PATHS = /^\/(api|socket\.io)(\/|$)/;
+/** Paths the SPA fallback must leave alone: the API, the live socket and the metrics (Prometheus accepts any type). */
+const SERVER_PATHS = /^\/(api|socket\.io|metrics)(\/|$)/;
 
 /**
  * Serves the built dashboard. Hashed assets are cached for a year; index.html is never cached

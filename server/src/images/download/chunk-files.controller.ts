@@ -7,6 +7,7 @@ import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
 import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { CHUNK_DIGEST, ChunkStore } from '../chunks/chunk-store';
 import { DownloadPool } from './download-pool';
+import { ImageTraffic } from './image-traffic';
 import { serveFile } from './serve-file';
 
 /** A chunk never changes under its name: caches may keep it for a year without asking. */
@@ -23,6 +24,7 @@ export class ChunkFilesController {
     private readonly store: ChunkStore,
     private readonly pool: DownloadPool,
     private readonly config: AppConfig,
+    private readonly traffic: ImageTraffic,
   ) {}
 
   @Get(':file')
@@ -58,11 +60,12 @@ export class ChunkFilesController {
       contentType: 'application/zstd',
       cacheControl: IMMUTABLE,
     };
-    await serveFile(request, response, served, this.pool).catch((error: NodeJS.ErrnoException) => {
+    const sent = await serveFile(request, response, served, this.pool).catch((error: NodeJS.ErrnoException) => {
       // Freed between the lookup and the read.
       if (error.code === 'ENOENT' && !response.headersSent)
         throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
       throw error;
     });
+    this.traffic.served('chunk', sent);
   }
 }

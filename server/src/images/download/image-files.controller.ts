@@ -7,6 +7,7 @@ import { DeploymentListener } from '../../listeners/deployment-listener';
 import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
 import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { DownloadPool } from './download-pool';
+import { ImageTraffic } from './image-traffic';
 import { STORED_IMAGE_NAME } from '../image-store';
 import { ImagesService } from '../images.service';
 import { serveFile, type ServedFile } from './serve-file';
@@ -24,6 +25,7 @@ export class ImageFilesController {
     private readonly pool: DownloadPool,
     private readonly chunks: ChunkCatalogue,
     private readonly listener: DeploymentListener,
+    private readonly traffic: ImageTraffic,
   ) {}
 
   @Get(':file')
@@ -60,12 +62,13 @@ export class ImageFilesController {
       response.end();
       return;
     }
-    await serveFile(request, response, served, this.pool).catch((error: NodeJS.ErrnoException) => {
+    const sent = await serveFile(request, response, served, this.pool).catch((error: NodeJS.ErrnoException) => {
       // Deleted between the lookup and the read.
       if (error.code === 'ENOENT' && !response.headersSent)
         throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
       throw error;
     });
+    this.traffic.served(isBmap ? 'block_map' : 'image', sent);
   }
 
   /** The chunk manifest of a chunked image; 404 for one stored before the chunk store (served the old way). */

@@ -29,13 +29,15 @@ const buffers = new ChunkBuffers();
  * ETag, Accept-Ranges, 206 for one range (If-Range honoured), 416 for unsatisfiable ones.
  * Several ranges at once are answered with the whole file (allowed by RFC 9110).
  * Status and headers are decided here; the bytes go through `pool` when it takes them.
+ * Resolves with the body bytes sent; 0 when the body was not sent in full (a Pi that dropped
+ * the connection asks for the rest with a Range, and that body counts then).
  */
 export async function serveFile(
   request: Request,
   response: Response,
   file: ServedFile,
   pool?: DownloadPool,
-): Promise<void> {
+): Promise<number> {
   const { size, mtime } = await stat(file.path);
   const etag = `"${file.etag}"`;
   response.setHeader('Accept-Ranges', 'bytes');
@@ -53,7 +55,7 @@ export async function serveFile(
     if (ranges === -1) {
       response.status(416).setHeader('Content-Range', `bytes */${size}`);
       response.end();
-      return;
+      return 0;
     }
     if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
       ({ start, end } = ranges[0]);
@@ -64,7 +66,7 @@ export async function serveFile(
   response.setHeader('Content-Length', String(length));
   if (request.method === 'HEAD' || length === 0) {
     response.end();
-    return;
+    return 0;
   }
   if (pool && length >= WORKER_MIN_BYTES && canHandOver(request, response)) {
     const started = Date.now();
@@ -74,19 +76,21 @@ export async function serveFile(
       logger.debug(
         `${request.method} ${request.originalUrl} ${response.statusCode} by download worker, ${outcome}, ${Date.now() - started}ms`,
       );
-      return;
+      return done.error ? 0 : (done.bytes ?? 0);
     }
   }
   try {
-    await sendFileRange(response, file.path, start, end, buffers);
+    const sent = await sendFileRange(response, file.path, start, end, buffers);
     response.end();
+    return sent;
   } catch (error) {
     // A Pi that drops the connection is normal (it resumes with a Range request).
-    if (response.destroyed) return;
+    if (response.destroyed) return 0;
     // Nothing sent yet (the file was deleted since the lookup, say): the caller answers.
     if (!response.headersSent) throw error;
     response.destroy();
     logger.error(`${request.method} ${request.originalUrl} stopped half-way: ${(error as Error).message}`);
+    return 0;
   }
 }
 
