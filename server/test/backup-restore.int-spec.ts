@@ -81,6 +81,8 @@ describe.each(testDatabases())('rpi-deploy backup and restore on $name', (databa
     // History: a success, a failure, a released and a retired hostname, one deployment in flight.
     const done = await config({ ...unit(1), product: 'KXP2', venue: 'CORO' });
     await report(done, { status: 'downloading', progress: 50, bytesDone: 50, bytesTotal: 100 });
+    await report(done, { status: 'verifying', progress: 90 });
+    await report(done, { status: 'customizing', progress: 95 });
     await report(done, { status: 'success', message: 'ready' });
     const failed = await config({ ...unit(2), product: 'KXP2', venue: 'CORO' });
     await report(failed, { status: 'failed', error: 'card write error' });
