@@ -123,11 +123,14 @@ describe('rpi-deploy as a process: images, users, hostnames, venues, deployments
       deployed.push(answer.body as ConfigResponse);
     }
     const [done, other] = deployed as [ConfigResponse, ConfigResponse];
-    await api(t.deployment, '/api/status', {
-      method: 'POST',
-      body: { deploymentId: done.deploymentId, status: 'success', message: 'ready' },
-      headers: { authorization: `Bearer ${done.statusToken}` },
-    });
+    for (const status of ['downloading', 'verifying', 'customizing', 'success']) {
+      const answer = await api(t.deployment, '/api/status', {
+        method: 'POST',
+        body: { deploymentId: done.deploymentId, status, message: status === 'success' ? 'ready' : undefined },
+        headers: { authorization: `Bearer ${done.statusToken}` },
+      });
+      expect(answer.status).toBe(200);
+    }
 
     const assigned = await json('hostname', 'list', '--venue', 'CORO', '--status', 'assigned');
     expect(assigned.map((h: { hostname: string }) => h.hostname)).toEqual([done.hostname, other.hostname]);
@@ -146,7 +149,13 @@ describe('rpi-deploy as a process: images, users, hostnames, venues, deployments
     );
     expect(shown.stdout).toMatch(/│ success +│ +│ +│ ready/);
     const detail = await json('deployments', 'show', done.deploymentId);
-    expect(detail.events.map((e: { status: string }) => e.status)).toEqual(['starting', 'success']);
+    expect(detail.events.map((e: { status: string }) => e.status)).toEqual([
+      'starting',
+      'downloading',
+      'verifying',
+      'customizing',
+      'success',
+    ]);
 
     const stats = await json('deployments', 'stats');
     expect(stats.today).toEqual({ total: 2, success: 1, failed: 0, inProgress: 1 });
