@@ -129,7 +129,7 @@ describe('rpi-deploy as a process: images, users, hostnames, venues, deployments
         body: { deploymentId: done.deploymentId, status, message: status === 'success' ? 'ready' : undefined },
         headers: { authorization: `Bearer ${done.statusToken}` },
       });
-      expect(answer.status).toBe(200);
+      expect([status, answer.status, answer.body]).toEqual([status, 200, { received: true }]);
     }
 
     const assigned = await json('hostname', 'list', '--venue', 'CORO', '--status', 'assigned');
