@@ -29,14 +29,16 @@ describe('StatusReporter', () => {
     const { reporter, config } = await reporterFor(server);
     reporter.report({ status: 'starting', progress: 0 });
     reporter.report({ status: 'downloading', progress: 1, bytesDone: 0, bytesTotal: 10 });
+    reporter.report({ status: 'verifying', progress: 85 });
+    reporter.report({ status: 'customizing', progress: 95 });
     reporter.report({ status: 'success', progress: 100 });
     await reporter.flush();
     expect(server.reports.map((received) => [received.status, received.report.status, received.authorization])).toEqual(
-      [
-        [200, 'starting', `Bearer ${config.statusToken}`],
-        [200, 'downloading', `Bearer ${config.statusToken}`],
-        [200, 'success', `Bearer ${config.statusToken}`],
-      ],
+      ['starting', 'downloading', 'verifying', 'customizing', 'success'].map((status) => [
+        200,
+        status,
+        `Bearer ${config.statusToken}`,
+      ]),
     );
   });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './support/run-cli';
@@ -27,7 +27,14 @@ describe('rpi-deploy netboot, validate and deployments', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'rpi-deploy-cli-netboot-'));
-    t = await bootTestServer({ NETBOOT_INTERFACE: 'lo', TFTP_ROOT: join(work, 'tftp', 'root') });
+    // No nginx in front (an empty configuration folder): one nginx check, whether or not this
+    // machine has nginx installed.
+    mkdirSync(join(work, 'nginx'));
+    t = await bootTestServer({
+      NETBOOT_INTERFACE: 'lo',
+      TFTP_ROOT: join(work, 'tftp', 'root'),
+      NGINX_CONF_DIR: join(work, 'nginx'),
+    });
     env = { RPI_DEPLOY_URL: t.management, RPI_DEPLOY_PASSWORD: ADMIN_PASSWORD };
   });
   afterAll(async () => {
@@ -87,9 +94,9 @@ describe('rpi-deploy netboot, validate and deployments', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ok {4}Database answers: SQLite in /));
     expect(lines).toContainEqual(expect.stringMatching(/^FAIL {2}TFTP root holds everything a Pi 5 boots: /));
     expect(lines).toContainEqual(expect.stringMatching(/^ {6}fix: rpi-deploy netboot sync-tftp/));
-    expect(result.stderr).toMatch(/^rpi-deploy: \d+ of 14 checks failed\n$/);
+    expect(result.stderr).toMatch(/^rpi-deploy: \d+ of 15 checks failed\n$/);
     const json = await run('--json', 'validate');
-    expect(JSON.parse(json.stdout).checks).toHaveLength(14);
+    expect(JSON.parse(json.stdout).checks).toHaveLength(15);
   });
 
   it('validate fails clearly when the server does not answer', async () => {
