@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chunkStore } from './chunk-store';
 import { deploymentsLoad } from './deployments-load';
 import { imagesDownload } from './images-download';
 import { installerWrite } from './installer-write';
@@ -22,6 +23,7 @@ const SUITES: Record<string, (work: string) => Promise<BenchRow[]>> = {
   'images-download': imagesDownload,
   'deployments-load': deploymentsLoad,
   'installer-write': installerWrite,
+  'chunk-store': chunkStore,
 };
 
 async function main(): Promise<void> {

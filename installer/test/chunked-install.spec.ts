@@ -1,6 +1,6 @@
 /**
  * The chunked install (issue 16) with the real bundle run by a Node that has zstd (Node 24 LTS,
- * packed from the npm registry: support/zstd-node.ts), against the contract stand-in server
+ * packed from the npm registry: the test-kit's zstdNode), against the contract stand-in server
  * serving a manifest and zstd chunks cut from a real Pi-OS-shaped image: fresh installs, damaged
  * and missing chunks, a manifest that disagrees with the configuration, delta re-imaging from one
  * version to the next, and the fallback on a Node without zstd.
@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
-import { readExt4File, sha256File, writeBlockMap, type PiOsImage } from '@rpi-deploy/test-kit';
+import { readExt4File, sha256File, writeBlockMap, zstdNode, type PiOsImage } from '@rpi-deploy/test-kit';
 import type { ImageChunk } from '@rpi-deploy/contracts';
 import { differingBlocks, expectSuccessfulTrail } from './support/card-checks';
 import { buildChunkStore, type ChunkStore } from './support/chunk-store';
@@ -22,7 +22,6 @@ import {
   type InstallFixture,
 } from './support/install-fixture';
 import { expectExit, runInstaller, type InstallerRun } from './support/run-installer';
-import { zstdNode } from './support/zstd-node';
 
 jest.setTimeout(180_000);
 

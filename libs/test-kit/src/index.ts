@@ -14,4 +14,5 @@ export * from './network/free-port';
 export * from './network/nginx';
 export * from './network/upload';
 export * from './network/wait-for';
+export * from './runtime/zstd-node';
 export * from './workspace-root';

