@@ -1,6 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, Max, Min } from 'class-validator';
+import { IsIn, IsISO8601 } from 'class-validator';
 import {
   DEPLOYMENT_SORT_KEYS,
   DEPLOYMENT_STATUSES,
@@ -14,12 +13,10 @@ import {
 } from '@rpi-deploy/contracts';
 import { IsProductCode, IsVenueCode } from '../../validation/domain-validators';
 import { IsOmittable } from '../../validation/is-omittable';
-
-/** Far beyond any real history (500 a page), small enough that the row offset stays an integer. */
-const PAGE_MAX = 1_000_000;
+import { PageQueryParams } from '../../validation/page-query.dto';
 
 /** The query string of GET /api/deployments and its CSV export, checked. */
-export class DeploymentQueryParams implements DeploymentQuery {
+export class DeploymentQueryParams extends PageQueryParams implements DeploymentQuery {
   @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
   @IsOmittable()
   @IsIn(DEPLOYMENT_STATUSES, { message: `status must be one of ${DEPLOYMENT_STATUSES.join(', ')}` })
@@ -44,22 +41,6 @@ export class DeploymentQueryParams implements DeploymentQuery {
   @IsOmittable()
   @IsISO8601({}, { message: 'to must be an ISO 8601 date or time' })
   to?: string;
-
-  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: PAGE_MAX })
-  @IsOmittable()
-  @Type(() => Number)
-  @IsInt({ message: `page must be a whole number from 1 to ${PAGE_MAX}` })
-  @Min(1, { message: `page must be a whole number from 1 to ${PAGE_MAX}` })
-  @Max(PAGE_MAX, { message: `page must be a whole number from 1 to ${PAGE_MAX}` })
-  page?: number;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 500 })
-  @IsOmittable()
-  @Type(() => Number)
-  @IsInt({ message: 'pageSize must be a whole number from 1 to 500' })
-  @Min(1, { message: 'pageSize must be a whole number from 1 to 500' })
-  @Max(500, { message: 'pageSize must be a whole number from 1 to 500' })
-  pageSize?: number;
 
   @ApiPropertyOptional({ enum: DEPLOYMENT_SORT_KEYS, default: 'startedAt' })
   @IsOmittable()
