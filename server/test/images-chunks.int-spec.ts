@@ -4,7 +4,6 @@ import {
   copyFileSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   rmSync,
   truncateSync,
@@ -18,29 +17,10 @@ import { decompress } from 'zstd-napi';
 import { CHUNK_GRID_BYTES, type ChunkManifest, type ConfigResponse, type ImageDto } from '@rpi-deploy/contracts';
 import { buildPiOsImage, uploadFile } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
+import { BLOCK, mappedBlocks, storedChunks } from './support/image-blocks';
 import { testDatabases } from './support/test-databases';
 
-const BLOCK = 4096;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** Mapped (not all-zero) 4 KiB blocks of an image, computed the plain way. */
-function mappedBlocks(bytes: Buffer): number[] {
-  const zero = Buffer.alloc(BLOCK);
-  const mapped: number[] = [];
-  for (let block = 0; block * BLOCK < bytes.length; block += 1) {
-    const data = bytes.subarray(block * BLOCK, (block + 1) * BLOCK);
-    if (!data.equals(zero.subarray(0, data.length))) mapped.push(block);
-  }
-  return mapped;
-}
-
-/** Every chunk file in the store, by digest. */
-function storedChunks(dataDir: string): string[] {
-  return readdirSync(join(dataDir, 'chunks'), { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.zst'))
-    .map((name) => name.slice(-'0'.repeat(64).length - '.zst'.length, -'.zst'.length))
-    .sort();
-}
 
 describe.each(testDatabases())('the chunk store on $name', (database) => {
   let t: TestServer;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -21,31 +21,12 @@ import { ImageChunkRow } from '../src/images/chunks/chunk.entity';
 import { Image } from '../src/images/image.entity';
 import { cli } from './support/run-cli';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
+import { BLOCK, mappedBlocks, storedChunks } from './support/image-blocks';
 import { testDatabases } from './support/test-databases';
 
-const BLOCK = 4096;
 // Each test uploads and converts 96 MiB images, on a machine other test suites share.
 jest.setTimeout(240_000);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** Mapped (not all-zero) 4 KiB blocks of an image, computed the plain way. */
-function mappedBlocks(bytes: Buffer): number[] {
-  const zero = Buffer.alloc(BLOCK);
-  const mapped: number[] = [];
-  for (let block = 0; block * BLOCK < bytes.length; block += 1) {
-    const data = bytes.subarray(block * BLOCK, (block + 1) * BLOCK);
-    if (!data.equals(zero.subarray(0, data.length))) mapped.push(block);
-  }
-  return mapped;
-}
-
-/** Every chunk file in the store, by digest. */
-function storedChunks(dataDir: string): string[] {
-  return readdirSync(join(dataDir, 'chunks'), { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.zst'))
-    .map((name) => name.slice(-64 - '.zst'.length, -'.zst'.length))
-    .sort();
-}
 
 describe.each(testDatabases())('converting images stored before the chunk store, on $name', (database) => {
   let t: TestServer;
