@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ChunkManifest, DeploymentDto, ImageDto, TransferCounts } from '@rpi-deploy/contracts';
 import { buildPiOsImage, deriveNextVersion, uploadImage, writeBlockMap, zstdNode } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
-import { ROOT, run, startServer, type BenchServer } from './support';
+import { median, ROOT, run, startServer, type BenchServer } from './support';
 
 const MiB = 1024 ** 2;
 /** Rounds of our fresh install and of bmaptool's (BENCH_CHUNK_ROUNDS overrides). */
@@ -204,10 +204,4 @@ function folderBytes(folder: string): number {
     if (entry.isFile()) total += statSync(join(entry.parentPath, entry.name)).blocks * 512;
   }
   return total;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

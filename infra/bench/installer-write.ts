@@ -3,7 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStaticNginx, uploadImage } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
-import { ROOT, run, startServer } from './support';
+import { median, ROOT, run, startServer } from './support';
 
 const GiB = 1024 ** 3;
 /** Rounds of the three contenders (BENCH_INSTALLER_ROUNDS overrides). */
@@ -106,12 +106,6 @@ export async function installerWrite(work: string): Promise<BenchRow[]> {
     await nginx.stop();
     await server.stop();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {

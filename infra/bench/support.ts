@@ -65,3 +65,10 @@ export function run(command: string, args: string[]): Promise<string> {
     ),
   );
 }
+
+/** The middle of several rounds, as the benchmarks report them (this machine is shared). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
