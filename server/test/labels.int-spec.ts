@@ -89,6 +89,13 @@ describe.each(testDatabases())('labels and user preferences on $name', (database
     expect(pages.map((page) => page.qr)).toEqual(expected.map((label) => [labelQrText(label)]));
   });
 
+  it("gives the same labels as data for the dashboard's printable page", async () => {
+    const response = await manage(`/api/labels?batch=${batchId}`, 'GET', undefined, viewerToken);
+    expect(response).toMatchObject({ status: 200, body: expectedLabels([1, 2, 3]) });
+    expect((await manage('/api/labels?deploymentIds=')).status).toBe(400);
+    expect((await manage(`/api/labels?batch=${emptyBatchId}`)).status).toBe(404);
+  });
+
   it('prints the labels of chosen deployments', async () => {
     const ids = [configs[2]!.deploymentId, configs[0]!.deploymentId].join(',');
     const response = await fetchPdf(`deploymentIds=${ids}`);
