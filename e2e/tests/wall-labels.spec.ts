@@ -169,3 +169,77 @@ test('the wall shows 50 units on one laptop screen, failed first, filters, opens
     await server.dispose();
   }
 });
+
+test('the wall follows 100 units reporting at once, redrawing only the tiles that changed', async ({
+  page,
+  playwright,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  const FLEET = 100;
+  const ROUNDS = 5;
+  const server = await OwnServer.create();
+  try {
+    await server.start();
+    const request = await playwright.request.newContext({ baseURL: server.origin });
+    const admin = await apiLogin(request);
+    await prepareVenueWithImage(request, admin, VENUE);
+    const headers = bearer(admin);
+    await request.post(`/api/venues/${VENUE}/karts`, { headers, data: { from: 31, to: FLEET } });
+    await request.put('/api/users/me/preferences', { headers, data: { dashboardView: 'wall' } });
+    const units: SimulatedUnit[] = [];
+    for (let index = 0; index < FLEET; index++) {
+      const unit = new SimulatedUnit(request, uniqueSerial(index), uniqueMac(index), server.deployUrl);
+      await unit.askForConfig({ product: 'KXP2', venue: VENUE });
+      units.push(unit);
+    }
+
+    await page.setViewportSize(LAPTOP);
+    await signIn(page, admin, server.origin);
+    await page.goto(`${server.origin}/dashboard`);
+    await expect(tiles(page)).toHaveCount(FLEET);
+    await page.evaluate(() => {
+      document.querySelectorAll('[data-testid="wall-tile"]').forEach((tile) => ((tile as any).kept = true));
+      const longTasks: number[] = [];
+      (window as any).longTasks = longTasks;
+      new PerformanceObserver((list) => list.getEntries().forEach((entry) => longTasks.push(entry.duration))).observe({
+        type: 'longtask',
+      });
+    });
+
+    // Every unit reports ROUNDS times, all at once: the server batches them per 250 ms tick.
+    const started = Date.now();
+    for (let round = 1; round <= ROUNDS; round++) {
+      await Promise.all(
+        units.map((unit, index) =>
+          unit.report({
+            status: 'downloading',
+            progress: round * 10 + (index % 10),
+            bytesDone: round,
+            bytesTotal: 100,
+          }),
+        ),
+      );
+    }
+    const last = units[FLEET - 1]!;
+    await expect(tiles(page).filter({ hasText: last.config!.hostname })).toContainText(`${ROUNDS * 10 + 9} %`);
+    const settledMs = Date.now() - started;
+
+    const { kept, longTasks } = await page.evaluate(() => ({
+      kept: [...document.querySelectorAll('[data-testid="wall-tile"]')].filter((tile) => (tile as any).kept).length,
+      longTasks: (window as any).longTasks as number[],
+    }));
+    expect(kept).toBe(FLEET);
+    const figures = {
+      units: FLEET,
+      reports: FLEET * ROUNDS,
+      settledMs,
+      longTasks: longTasks.length,
+      longestTaskMs: Math.round(Math.max(0, ...longTasks)),
+    };
+    await testInfo.attach('wall-100-units.json', { body: JSON.stringify(figures), contentType: 'application/json' });
+    console.log(`wall with ${FLEET} units: ${JSON.stringify(figures)}`);
+    await request.dispose();
+  } finally {
+    await server.dispose();
+  }
+});

@@ -135,6 +135,9 @@ describe.each(testDatabases())('labels and user preferences on $name', (database
     const unknown = await cli(['labels', '--batch', '999999', '--out', out], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No batch 999999/);
+    const help = await cli(['labels', '--help'], {});
+    expect(help.stdout).toMatch(/Usage: rpi-deploy labels \[options\]/);
+    expect(help.stdout).toMatch(/--batch <id> +every unit handed a hostname through this batch/);
     const neither = await cli(['labels', '--out', out], env);
     expect(neither).toMatchObject({
       code: 1,
