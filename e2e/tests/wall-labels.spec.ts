@@ -164,13 +164,20 @@ test('the wall shows 50 units on one laptop screen, failed first, filters, opens
     await page.getByRole('button', { name: /PDF/ }).click();
     const file = await download;
     expect(file.suggestedFilename()).toBe(`labels-batch-${batch.id}.pdf`);
+
+    // Nothing chosen, or a batch that does not exist: the page says what to do.
+    await page.goto(`${server.origin}/labels`);
+    await expect(page.getByRole('alert')).toContainText('Choose units first');
+    await page.goto(`${server.origin}/labels?batch=999999`);
+    await expect(page.getByRole('alert')).toContainText('No batch 999999');
+    await expect(page.getByTestId('unit-label')).toHaveCount(0);
     await request.dispose();
   } finally {
     await server.dispose();
   }
 });
 
-test('the wall follows 100 units reporting at once, redrawing only the tiles that changed', async ({
+test('the wall follows 100 units reporting at once, updating its tiles in place (no full re-render)', async ({
   page,
   playwright,
 }, testInfo) => {

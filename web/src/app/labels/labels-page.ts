@@ -1,12 +1,10 @@
 import { DOCUMENT } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
-import { toSignal } from '@angular/core/rxjs-interop';
+import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { MatIconModule } from '@angular/material/icon';
-import { ActivatedRoute } from '@angular/router';
+import { ActivatedRoute, type ParamMap } from '@angular/router';
 import { LABEL_SIZE_MM, labelQrText, type UnitLabel } from '@rpi-deploy/contracts';
 import { toDataURL } from 'qrcode';
-import { map } from 'rxjs';
 import { LabelsApi, type LabelSelection } from '../api/labels-api';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Notice } from '../shared/notice';
@@ -34,27 +32,18 @@ export class LabelsPage {
   private readonly document = inject(DOCUMENT);
 
   protected readonly size = LABEL_SIZE_MM;
-  protected readonly selection = toSignal(
-    inject(ActivatedRoute).queryParamMap.pipe(
-      map((params): LabelSelection | null => {
-        const batch = params.get('batch');
-        if (batch) return { batch: Number(batch) };
-        const ids = (params.get('deployments') ?? '').split(',').filter((id) => id !== '');
-        return ids.length > 0 ? { deploymentIds: ids } : null;
-      }),
-    ),
-    { initialValue: null },
-  );
-  protected readonly title = computed(() => {
-    const selection = this.selection();
-    if (!selection) return 'Labels';
-    return 'batch' in selection ? `Labels of batch ${selection.batch}` : 'Labels of the chosen units';
-  });
+  /** Read once: the links here come from other pages (Batches, the wall), each opening it anew. */
+  private readonly selection = selectionOf(inject(ActivatedRoute).snapshot.queryParamMap);
+  protected readonly title = !this.selection
+    ? 'Labels'
+    : 'batch' in this.selection
+      ? `Labels of batch ${this.selection.batch}`
+      : 'Labels of the chosen units';
   protected readonly labels = signal<ShownLabel[] | null>(null);
   protected readonly error = signal<string | null>(null);
 
   constructor() {
-    const selection = this.selection();
+    const selection = this.selection;
     if (!selection) {
       this.error.set('Choose units first: open the labels of a batch on the Batches page, or of units on the wall.');
       return;
@@ -70,7 +59,7 @@ export class LabelsPage {
   }
 
   protected downloadPdf(): void {
-    const selection = this.selection();
+    const selection = this.selection;
     if (!selection) return;
     const name = 'batch' in selection ? `labels-batch-${selection.batch}.pdf` : 'labels.pdf';
     this.api.pdf(selection).subscribe({
@@ -89,4 +78,12 @@ export class LabelsPage {
     );
     this.labels.set(shown);
   }
+}
+
+/** `?batch=ID` or `?deployments=ID,ID` (what the Batches page and the wall link to). */
+function selectionOf(params: ParamMap): LabelSelection | null {
+  const batch = params.get('batch');
+  if (batch) return { batch: Number(batch) };
+  const ids = (params.get('deployments') ?? '').split(',').filter((id) => id !== '');
+  return ids.length > 0 ? { deploymentIds: ids } : null;
 }
