@@ -121,6 +121,8 @@ export interface DeploymentDto {
   finishedAt: string | null;
   /** The latest refused `/api/config` for this unit's serial or MAC from another device, if any. */
   impersonation: ImpersonationWarning | null;
+  /** The batch the unit's hostname was handed out through, if any (wall filters, labels). */
+  batchId: number | null;
 }
 
 /**

@@ -8,6 +8,7 @@ import { deploymentsCommand } from './commands/deployments.command';
 import { hostnameCommand } from './commands/hostname.command';
 import { imageCommand } from './commands/image.command';
 import { kartsCommand } from './commands/karts.command';
+import { labelsCommand } from './commands/labels.command';
 import { netbootCommand } from './commands/netboot.command';
 import { proxmoxCommand } from './commands/proxmox.command';
 import { userCommand } from './commands/user.command';
@@ -62,6 +63,7 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(auditCommand(context));
   program.addCommand(userCommand(context, env));
   program.addCommand(hostnameCommand(context));
+  program.addCommand(labelsCommand(context));
   for (const command of backupCommands(context, env)) program.addCommand(command);
 
   // Subcommands print where the program prints and report errors by exception instead of

@@ -39,6 +39,7 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
           at: deployment.impersonationAt.toISOString(),
         }
       : null,
+    batchId: deployment.batchId,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { HostnamesService } from '../hostnames/hostnames.service';
@@ -93,6 +94,8 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
       }
       await this.rows.update(manager, superseded, superseded.map(failureEvent));
+      const batchId =
+        assignment.batchId ?? (assignment.reused ? await earlierBatch(manager, assignment.hostname, serial) : null);
       const created = Object.assign(new Deployment(), {
         id: randomUUID(),
         tokenHash: hash,
@@ -127,6 +130,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         impersonationMac: null,
         impersonationIp: null,
         impersonationAt: null,
+        batchId,
       } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
       await this.rows.insert(manager, created, {
@@ -285,4 +289,17 @@ function impersonationEvent(deployment: Deployment): NewEvent {
 
 function noImage(product: string): ServiceUnavailableException {
   return new ServiceUnavailableException(`No active ${product} image: upload one and activate it`);
+}
+
+/**
+ * A unit that asks again keeps its hostname, and with it the batch it was handed out through
+ * (the assignment counts towards a batch only the first time): the batch of its latest deployment.
+ */
+async function earlierBatch(manager: EntityManager, hostname: string, serial: string): Promise<number | null> {
+  const latest = await manager.getRepository(Deployment).findOne({
+    select: { id: true, batchId: true },
+    where: { hostname, serial },
+    order: { startedAt: 'DESC' },
+  });
+  return latest?.batchId ?? null;
 }

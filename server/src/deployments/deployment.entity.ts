@@ -9,6 +9,7 @@ import { DeploymentEvent } from './deployment-event.entity';
 @Index('IDX_deployments_status', ['status'])
 @Index('IDX_deployments_started', ['startedAt'])
 @Index('IDX_deployments_serial', ['serial'])
+@Index('IDX_deployments_batch', ['batchId'])
 export class Deployment {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
@@ -114,6 +115,13 @@ export class Deployment {
 
   @Column({ name: 'impersonation_at', type: Date, nullable: true })
   impersonationAt!: Date | null;
+
+  /**
+   * The batch the unit's hostname was handed out through (kept when the unit asks again), or
+   * null: the wall view filters by it and labels are printed per batch.
+   */
+  @Column({ name: 'batch_id', type: 'integer', nullable: true })
+  batchId!: number | null;
 
   @OneToMany(() => DeploymentEvent, (event) => event.deployment)
   events?: DeploymentEvent[];

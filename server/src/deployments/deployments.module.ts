@@ -14,6 +14,8 @@ import { Deployment } from './deployment.entity';
 import { DeploymentsController } from './deployments.controller';
 import { ImageInstallsAnswer } from './image-installs-answer';
 import { InstallerApiController } from './installer-api.controller';
+import { LabelsController } from './labels/labels.controller';
+import { LabelsService } from './labels/labels.service';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
 
@@ -24,7 +26,7 @@ import { StatusReports } from './status-reports';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent]), HostnamesModule, ImagesModule],
-  controllers: [InstallerApiController, DeploymentsController],
+  controllers: [InstallerApiController, DeploymentsController, LabelsController],
   providers: [
     DeploymentLifecycleService,
     DeploymentHistoryService,
@@ -36,6 +38,7 @@ import { StatusReports } from './status-reports';
     DeploymentRowWriter,
     DeploymentProbes,
     ImageInstallsAnswer,
+    LabelsService,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })

@@ -41,6 +41,11 @@ export const routes: Routes = [
         loadComponent: () => import('./batches/batches-page').then((m) => m.BatchesPage),
       },
       {
+        path: 'labels',
+        title: 'Labels',
+        loadComponent: () => import('./labels/labels-page').then((m) => m.LabelsPage),
+      },
+      {
         path: 'images',
         title: 'Images',
         loadComponent: () => import('./images/images-page').then((m) => m.ImagesPage),

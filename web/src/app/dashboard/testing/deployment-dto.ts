@@ -30,6 +30,7 @@ export function deploymentDto(overrides: Partial<DeploymentDto> = {}): Deploymen
     lastReportAt: at(0),
     finishedAt: null,
     impersonation: null,
+    batchId: null,
     ...overrides,
   };
 }
