@@ -1,4 +1,9 @@
-import type { DeploymentDto, DeploymentEventDto, TransferCounts } from '@rpi-deploy/contracts';
+import {
+  failureClassOf,
+  type DeploymentDto,
+  type DeploymentEventDto,
+  type TransferCounts,
+} from '@rpi-deploy/contracts';
 import type { DeploymentEvent } from './deployment-event.entity';
 import type { Deployment } from './deployment.entity';
 
@@ -39,6 +44,8 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
           at: deployment.impersonationAt.toISOString(),
         }
       : null,
+    failureCode: deployment.failureCode,
+    failureClass: deployment.failureCode ? failureClassOf(deployment.failureCode) : null,
   };
 }
 

@@ -127,6 +127,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         impersonationMac: null,
         impersonationIp: null,
         impersonationAt: null,
+        failureCode: null,
       } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
       await this.rows.insert(manager, created, {

@@ -16,6 +16,10 @@ import { ImageInstallsAnswer } from './image-installs-answer';
 import { InstallerApiController } from './installer-api.controller';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
+import { UnitCommand } from './unit-commands/unit-command.entity';
+import { UnitCommandsController } from './unit-commands/unit-commands.controller';
+import { UnitCommandsService } from './unit-commands/unit-commands.service';
+import { UnitPollController } from './unit-commands/unit-poll.controller';
 
 /**
  * The installer API (config, status: DeploymentLifecycleService) and the deployment history
@@ -23,8 +27,8 @@ import { StatusReports } from './status-reports';
  * changes through DeploymentChanges and measure it through DeploymentProbes, the two things exported.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent]), HostnamesModule, ImagesModule],
-  controllers: [InstallerApiController, DeploymentsController],
+  imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent, UnitCommand]), HostnamesModule, ImagesModule],
+  controllers: [InstallerApiController, DeploymentsController, UnitCommandsController, UnitPollController],
   providers: [
     DeploymentLifecycleService,
     DeploymentHistoryService,
@@ -36,6 +40,7 @@ import { StatusReports } from './status-reports';
     DeploymentRowWriter,
     DeploymentProbes,
     ImageInstallsAnswer,
+    UnitCommandsService,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })
