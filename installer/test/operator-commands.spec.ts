@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { DeploymentDto, UnitCommandDto } from '@rpi-deploy/contracts';
 import { UNIT_POLL_SECONDS } from '@rpi-deploy/contracts';
-import { uploadMultipart } from '../../server/src/cli/multipart-upload';
+import { uploadImage } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../server/test/support/test-server';
 import { installerArgs, makeCard, UNIT } from './support/install-fixture';
 import { expectExit, runInstaller, type InstallerRun } from './support/run-installer';
@@ -35,13 +35,7 @@ describe('operator commands reach the real installer', () => {
     await manage('/api/venues', 'POST', { code: 'CORO', name: 'Corona' });
     const image = join(work.path, 'one-mib.img');
     writeFileSync(image, randomBytes(1 << 20));
-    const uploaded = await uploadMultipart({
-      url: `${t.management}/api/images`,
-      token,
-      fields: { product: 'RXP2', version: '1.0.0' },
-      filePath: image,
-    });
-    await manage(`/api/images/${(uploaded.body as { id: number }).id}/activate`, 'POST');
+    await uploadImage(t.management, token, { filePath: image, product: 'RXP2', version: '1.0.0', activate: true });
   });
 
   afterAll(async () => {
