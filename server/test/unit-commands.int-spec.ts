@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigResponse, UnitCommandDto } from '@rpi-deploy/contracts';
 import { uploadMultipart } from '../src/cli/multipart-upload';
+import { cli } from './support/run-cli';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 import { testDatabases } from './support/test-databases';
 
@@ -171,5 +172,35 @@ describe.each(testDatabases())('unit failures and operator commands on $name', (
     expect((await poll(failed, [-1])).status).toBe(400);
     // The poll route is the deployment listener's only: the management listener does not know it.
     expect((await api(t.management, '/api/commands', { method: 'POST', body: {} })).status).toBe(404);
+  });
+
+  it('rpi-deploy unit identify SERIAL reaches the waiting unit and waits for its acknowledgement; refusals exit 1', async () => {
+    const env = { RPI_DEPLOY_URL: t.management, RPI_DEPLOY_PASSWORD: ADMIN_PASSWORD };
+    const d = await failedUnit(9);
+    await poll(d);
+    // The unit: polls every 200 ms and acknowledges what it received.
+    let stop = false;
+    const unitLoop = (async () => {
+      let done: number[] = [];
+      while (!stop) {
+        const answer = (await poll(d, done.length > 0 ? done : undefined)).body as { commands: Array<{ id: number }> };
+        done = answer.commands.map((c) => c.id);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    const run = await cli(['--user', 'admin', 'unit', 'identify', unit(9).serial], env);
+    stop = true;
+    await unitLoop;
+    expect(run).toMatchObject({ code: 0, stdout: `identify for deployment ${d.deploymentId}: done\n` });
+    expect((await commands(d))[0]).toMatchObject({ command: 'identify', state: 'done' });
+
+    const running = await start(10);
+    const refused = await cli(['--user', 'admin', 'unit', 'retry', running.deploymentId], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is not waiting for an operator');
+    const unknown = await cli(['--user', 'admin', 'unit', 'poweroff', 'ffffffffffffffff'], env);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.stderr).toContain('no failed deployment of a unit with serial or hostname ffffffffffffffff');
+    expect(await commands(running)).toEqual([]);
   });
 });
