@@ -55,7 +55,7 @@ export async function install(settings: InstallerSettings, log: (line: string) =
   } catch (error) {
     if (!(error instanceof ConfigUnavailableError)) throw error;
     log(`failed: ${error.message}; nothing was written`);
-    leds.show({ kind: 'failure', code: 'network' });
+    leds.show({ kind: 'failure', code: error.code });
     return EXIT.noConfiguration;
   }
   log(
