@@ -24,7 +24,6 @@ export class UnitFailures1764740000000 implements MigrationInterface {
         indices: [new TableIndex({ name: 'IDX_unit_commands_deployment', columnNames: ['deployment_id'] })],
         foreignKeys: [
           new TableForeignKey({
-            name: 'FK_unit_commands_deployment',
             columnNames: ['deployment_id'],
             referencedTableName: 'deployments',
             referencedColumnNames: ['id'],

@@ -1,5 +1,6 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import type { UnitCommandName, UnitCommandState } from '@rpi-deploy/contracts';
+import { Deployment } from '../deployment.entity';
 
 /** An operator's command for a failed unit that waits: queued, delivered in a poll's answer, done when acknowledged. */
 @Entity({ name: 'unit_commands' })
@@ -10,6 +11,11 @@ export class UnitCommand {
 
   @Column({ name: 'deployment_id', type: 'varchar', length: 36 })
   deploymentId!: string;
+
+  /** Deleting a deployment deletes its commands. */
+  @ManyToOne(() => Deployment, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'deployment_id' })
+  deployment?: Deployment;
 
   @Column({ type: 'varchar', length: 12 })
   command!: UnitCommandName;
