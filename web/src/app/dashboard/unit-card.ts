@@ -2,17 +2,25 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
+import { FailureCodeNote } from '../deployments/failure-code-note';
 import { ImpersonationWarningNote } from '../deployments/impersonation-warning';
+import { UnitActions } from '../deployments/unit-actions';
 import { formatDuration, formatRate, formatSize } from '../format/units';
 import { StatusChip } from '../shared/status-chip';
-import { FAILURE_CODES } from '@rpi-deploy/contracts';
 import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
-import { UnitActions } from './unit-actions';
 
 /** One unit on the dashboard: who it is, where it is, how fast, how long, and what went wrong. */
 @Component({
   selector: 'app-unit-card',
-  imports: [ImpersonationWarningNote, MatIconModule, MatProgressBarModule, RouterLink, StatusChip, UnitActions],
+  imports: [
+    FailureCodeNote,
+    ImpersonationWarningNote,
+    MatIconModule,
+    MatProgressBarModule,
+    RouterLink,
+    StatusChip,
+    UnitActions,
+  ],
   templateUrl: './unit-card.html',
   styleUrl: './unit-card.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -30,13 +38,6 @@ export class UnitCard {
   protected readonly eta = computed(() =>
     this.unit().etaSeconds === null ? null : formatDuration(this.unit().etaSeconds),
   );
-  /** Why it failed, as the installer classified it, with the blink count its LEDs show. */
-  protected readonly failure = computed(() => {
-    const code = this.deployment().failureCode;
-    if (!code) return null;
-    const { title, blinks, failureClass } = FAILURE_CODES[code];
-    return { title, blinks, transient: failureClass === 'transient' };
-  });
   /** Bytes of the current phase; once finished they only describe the last phase, so they are left out. */
   protected readonly bytes = computed(() => {
     const { bytesDone, bytesTotal } = this.deployment();

@@ -4,7 +4,7 @@ import { TestBed, type ComponentFixture } from '@angular/core/testing';
 import { provideNoopAnimations } from '@angular/platform-browser/animations';
 import type { DeploymentDto, UnitCommandDto } from '@rpi-deploy/contracts';
 import { storedSession, storeSession } from '../auth/session.testing';
-import { deploymentDto } from './testing/deployment-dto';
+import { deploymentDto } from '../dashboard/testing/deployment-dto';
 import { UnitActions } from './unit-actions';
 
 jest.setTimeout(30_000);
