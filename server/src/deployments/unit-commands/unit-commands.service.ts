@@ -20,6 +20,10 @@ import { UnitCommand } from './unit-command.entity';
  * A command is stored `queued`, handed out `delivered` in the next poll's answer, and `done` when
  * the unit acknowledges it in a later poll.
  */
+const GRACE_MS = Math.max(UNIT_WAITING_GRACE_SECONDS, 3 * UNIT_POLL_SECONDS) * 1000;
+/** Looking for silent units costs a pass over the map: only once it has grown. */
+const FORGET_ABOVE = 200;
+
 @Injectable()
 export class UnitCommandsService {
   private readonly lastPoll = new Map<string, Date>();
@@ -75,6 +79,7 @@ export class UnitCommandsService {
       );
     }
     const now = new Date();
+    this.forgetSilent(now);
     this.lastPoll.set(deploymentId, now);
     const pending = await this.commands.find({
       where: { deploymentId, state: In(['queued', ...(done.length > 0 ? ['delivered'] : [])]) },
@@ -94,8 +99,13 @@ export class UnitCommandsService {
 
   private isWaiting(deployment: Deployment): boolean {
     const last = this.lastPoll.get(deployment.id);
-    const graceMs = Math.max(UNIT_WAITING_GRACE_SECONDS, 3 * UNIT_POLL_SECONDS) * 1000;
-    return deployment.status === 'failed' && last !== undefined && Date.now() - last.getTime() <= graceMs;
+    return deployment.status === 'failed' && last !== undefined && Date.now() - last.getTime() <= GRACE_MS;
+  }
+
+  /** Units that stopped polling (retried, switched off) are forgotten, so the map holds only the waiting ones. */
+  private forgetSilent(now: Date): void {
+    if (this.lastPoll.size < FORGET_ABOVE) return;
+    for (const [id, last] of this.lastPoll) if (now.getTime() - last.getTime() > GRACE_MS) this.lastPoll.delete(id);
   }
 }
 
