@@ -110,7 +110,7 @@ export async function downloadAndWriteChunks(install: {
   try {
     const surveyStarted = Date.now();
     const survey = await surveyCard(card, manifest.chunks, hasher, HEAD_BYTES).catch((error: Error) => {
-      throw new InstallError(`reading the card before writing failed: ${error.message}`);
+      throw new InstallError(`reading the card before writing failed: ${error.message}`, 'card_faulty');
     });
     counts.chunksReused = survey.present.size;
     counts.bytesSurveyed = survey.bytesRead;
@@ -198,7 +198,7 @@ async function writeCard<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (error instanceof InstallError) throw error;
-    throw new InstallError(`writing the card failed: ${(error as Error).message}`);
+    throw new InstallError(`writing the card failed: ${(error as Error).message}`, 'card_faulty');
   }
 }
 

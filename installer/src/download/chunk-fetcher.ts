@@ -92,6 +92,7 @@ async function fetchChunk(
   throw new InstallError(
     `${name} is damaged: after ${CHUNK_ATTEMPTS} downloads it still ${problem}; none of it was written to the card. ` +
       'The stored chunk is corrupt: upload the image again',
+    'image_corrupt',
   );
 }
 
@@ -131,6 +132,7 @@ async function fetchFrame(url: string, size: number, options: DownloadOptions, n
     throw new InstallError(
       `${name} could not be fetched: ${(error as Error).message}; the server's chunk store lacks it or is unreachable: ` +
         'check the image on the server (upload it again if it is damaged) and install again',
+      'network',
     );
   }
   return Buffer.concat(pieces);

@@ -1,5 +1,6 @@
 import type { DeploymentStatus } from './deployment-status';
 import type { ProductCode } from './products';
+import type { FailureClass, FailureCode } from './unit-failures';
 
 /** How an image travels to the Pi; the installer decompresses on the fly. */
 export const IMAGE_COMPRESSIONS = ['none', 'gzip', 'xz', 'zstd'] as const;
@@ -88,6 +89,8 @@ export interface StatusReport {
   transfer?: TransferCounts;
   message?: string;
   error?: string;
+  /** With `failed`: why, classified by the installer (FAILURE_CODES); the server derives the class. */
+  failureCode?: FailureCode;
 }
 
 export interface StatusAck {
@@ -123,6 +126,9 @@ export interface DeploymentDto {
   impersonation: ImpersonationWarning | null;
   /** The batch the unit's hostname was handed out through, if any (wall filters, labels). */
   batchId: number | null;
+  /** Why it failed, as the installer classified it (null otherwise, and for failures the server decided). */
+  failureCode: FailureCode | null;
+  failureClass: FailureClass | null;
 }
 
 /**

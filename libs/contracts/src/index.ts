@@ -15,3 +15,4 @@ export * from './products';
 export * from './proxmox';
 export * from './roles';
 export * from './socket-events';
+export * from './unit-failures';

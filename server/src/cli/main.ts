@@ -11,6 +11,7 @@ import { kartsCommand } from './commands/karts.command';
 import { labelsCommand } from './commands/labels.command';
 import { netbootCommand } from './commands/netboot.command';
 import { proxmoxCommand } from './commands/proxmox.command';
+import { unitCommand } from './commands/unit.command';
 import { userCommand } from './commands/user.command';
 import { validateCommand } from './commands/validate.command';
 import { venueCommand } from './commands/venue.command';
@@ -64,6 +65,7 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(userCommand(context, env));
   program.addCommand(hostnameCommand(context));
   program.addCommand(labelsCommand(context));
+  program.addCommand(unitCommand(context));
   for (const command of backupCommands(context, env)) program.addCommand(command);
 
   // Subcommands print where the program prints and report errors by exception instead of

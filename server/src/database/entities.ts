@@ -1,6 +1,7 @@
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { DeploymentEvent } from '../deployments/deployment-event.entity';
 import { Deployment } from '../deployments/deployment.entity';
+import { UnitCommand } from '../deployments/unit-commands/unit-command.entity';
 import { Batch } from '../hostnames/batches/batch.entity';
 import { HostnameRecord } from '../hostnames/hostname-record.entity';
 import { Venue } from '../hostnames/venues/venue.entity';
@@ -23,4 +24,5 @@ export const ENTITIES = [
   DeploymentEvent,
   NetbootUnit,
   AuditEntry,
+  UnitCommand,
 ];

@@ -1,4 +1,9 @@
-import type { DeploymentDto, DeploymentEventDto, TransferCounts } from '@rpi-deploy/contracts';
+import {
+  failureClassOf,
+  type DeploymentDto,
+  type DeploymentEventDto,
+  type TransferCounts,
+} from '@rpi-deploy/contracts';
 import type { DeploymentEvent } from './deployment-event.entity';
 import type { Deployment } from './deployment.entity';
 
@@ -40,6 +45,8 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
         }
       : null,
     batchId: deployment.batchId,
+    failureCode: deployment.failureCode,
+    failureClass: deployment.failureCode ? failureClassOf(deployment.failureCode) : null,
   };
 }
 

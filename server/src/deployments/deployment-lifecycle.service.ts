@@ -131,6 +131,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         impersonationIp: null,
         impersonationAt: null,
         batchId,
+        failureCode: null,
       } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
       await this.rows.insert(manager, created, {

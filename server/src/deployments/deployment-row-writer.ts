@@ -29,6 +29,7 @@ const REPORTED_PROPERTIES = [
   'impersonationMac',
   'impersonationIp',
   'impersonationAt',
+  'failureCode',
 ] as const satisfies ReadonlyArray<keyof Deployment>;
 
 const EVENT_PROPERTIES = [

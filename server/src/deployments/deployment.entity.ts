@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn } from 'typeorm';
-import type { DeploymentStatus, ProductCode } from '@rpi-deploy/contracts';
+import type { DeploymentStatus, FailureCode, ProductCode } from '@rpi-deploy/contracts';
 import { bigintAsNumber } from '../database/bigint-transformer';
 import { Venue } from '../hostnames/venues/venue.entity';
 import { DeploymentEvent } from './deployment-event.entity';
@@ -93,6 +93,10 @@ export class Deployment {
 
   @Column({ type: 'varchar', length: 1000, nullable: true })
   error!: string | null;
+
+  /** Why it failed, as the installer classified it (FAILURE_CODES); null for failures the server decided. */
+  @Column({ name: 'failure_code', type: 'varchar', length: 24, nullable: true })
+  failureCode!: FailureCode | null;
 
   @CreateDateColumn({ name: 'started_at' })
   startedAt!: Date;

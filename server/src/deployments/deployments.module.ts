@@ -18,6 +18,10 @@ import { LabelsController } from './labels/labels.controller';
 import { LabelsService } from './labels/labels.service';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
+import { UnitCommand } from './unit-commands/unit-command.entity';
+import { UnitCommandsController } from './unit-commands/unit-commands.controller';
+import { UnitCommandsService } from './unit-commands/unit-commands.service';
+import { UnitPollController } from './unit-commands/unit-poll.controller';
 
 /**
  * The installer API (config, status: DeploymentLifecycleService) and the deployment history
@@ -25,8 +29,14 @@ import { StatusReports } from './status-reports';
  * changes through DeploymentChanges and measure it through DeploymentProbes, the two things exported.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent]), HostnamesModule, ImagesModule],
-  controllers: [InstallerApiController, DeploymentsController, LabelsController],
+  imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent, UnitCommand]), HostnamesModule, ImagesModule],
+  controllers: [
+    InstallerApiController,
+    DeploymentsController,
+    LabelsController,
+    UnitCommandsController,
+    UnitPollController,
+  ],
   providers: [
     DeploymentLifecycleService,
     DeploymentHistoryService,
@@ -39,6 +49,7 @@ import { StatusReports } from './status-reports';
     DeploymentProbes,
     ImageInstallsAnswer,
     LabelsService,
+    UnitCommandsService,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })

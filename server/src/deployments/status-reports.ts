@@ -138,6 +138,7 @@ function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
   }
   if (body.message !== undefined) deployment.message = body.message;
   if (body.error !== undefined) deployment.error = body.error;
+  if (body.status === 'failed') deployment.failureCode = body.failureCode ?? null;
   if (ip) deployment.ip = ip;
   if (TERMINAL_DEPLOYMENT_STATUSES.includes(body.status)) deployment.finishedAt = at;
 }

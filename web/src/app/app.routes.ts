@@ -56,6 +56,11 @@ export const routes: Routes = [
         loadComponent: () => import('./deployments/deployments-page').then((m) => m.DeploymentsPage),
       },
       {
+        path: 'led-codes',
+        title: 'LED codes',
+        loadComponent: () => import('./led-codes/led-codes-page').then((m) => m.LedCodesPage),
+      },
+      {
         path: 'deployments/:id',
         title: 'Deployment',
         loadComponent: () => import('./deployments/deployment-detail-page').then((m) => m.DeploymentDetailPage),

@@ -3,7 +3,9 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import {
   DEPLOYMENT_STATUSES,
+  FAILURE_CODE_NAMES,
   STATUS_TEXT_LIMITS,
+  type FailureCode,
   type ConfigRequest,
   type DeploymentStatus,
   type StageThroughput,
@@ -118,4 +120,9 @@ export class StatusBody implements StatusReport {
   @IsString()
   @MaxLength(STATUS_TEXT_LIMITS.error)
   error?: string;
+
+  @ApiPropertyOptional({ enum: FAILURE_CODE_NAMES, description: 'with failed: why, classified by the installer' })
+  @IsOmittable()
+  @IsIn(FAILURE_CODE_NAMES, { message: `failureCode must be one of ${FAILURE_CODE_NAMES.join(', ')}` })
+  failureCode?: FailureCode;
 }

@@ -78,4 +78,22 @@ describe('UnitCard', () => {
     expect(text(card)).not.toContain('ETA');
     expect(text(card)).toContain('30 s');
   });
+
+  it('names the failure class and its LED code, linking to the LED codes card', () => {
+    const card = render({
+      status: 'failed',
+      error: 'card too small: /dev/mmcblk0 holds 7.5 GiB < image 16 GiB',
+      failureCode: 'card_too_small',
+      failureClass: 'permanent',
+      finishedAt: at(30),
+    });
+    const line = card.querySelector('.failure-code > span') as HTMLElement;
+    expect(text(line).trim()).toBe('SD card too small · stopped, waits · LED code 5 red blinks');
+    expect(line.querySelector('a')?.getAttribute('href')).toBe('/led-codes');
+  });
+
+  it('shows no failure code for failures the server decided (silence, restart)', () => {
+    const card = render({ status: 'failed', error: 'no report for 600 s', failureCode: null });
+    expect(card.querySelector('.failure-code')).toBeNull();
+  });
 });

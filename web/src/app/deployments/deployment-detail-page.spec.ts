@@ -114,4 +114,19 @@ describe('DeploymentDetailPage', () => {
     expect(page().querySelector('.timeline li.impersonation')!.textContent).toContain('Impersonation refused');
     expect(page().querySelector('.older')).toBeNull();
   });
+
+  it('names the failure and its LED code; a viewer gets no unit actions', async () => {
+    backend.expectOne('/api/deployments/d1').flush({
+      ...detail([1], 1),
+      status: 'failed',
+      error: 'the card does not keep zeros; the card is faulty',
+      failureCode: 'card_faulty',
+      failureClass: 'permanent',
+    });
+    await fixture.whenStable();
+    expect(page().querySelector('app-failure-code-note')!.textContent).toContain(
+      'SD card faulty · stopped, waits · LED code 6 red blinks',
+    );
+    expect(page().querySelector('app-unit-actions button')).toBeNull();
+  });
 });

@@ -31,6 +31,8 @@ export function deploymentDto(overrides: Partial<DeploymentDto> = {}): Deploymen
     finishedAt: null,
     impersonation: null,
     batchId: null,
+    failureCode: null,
+    failureClass: null,
     ...overrides,
   };
 }
