@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
+import { BootConfirmations } from './boot-confirmations.service';
 import { DeploymentChanges } from './deployment-changes';
 import { DeploymentEvent } from './deployment-event.entity';
 import { DeploymentHistoryService } from './deployment-history.service';
@@ -36,6 +37,7 @@ import { StatusReports } from './status-reports';
     DeploymentRowWriter,
     DeploymentProbes,
     ImageInstallsAnswer,
+    BootConfirmations,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })

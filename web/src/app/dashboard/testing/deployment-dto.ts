@@ -30,6 +30,8 @@ export function deploymentDto(overrides: Partial<DeploymentDto> = {}): Deploymen
     lastReportAt: at(0),
     finishedAt: null,
     impersonation: null,
+    bootedAt: null,
+    boot: null,
     ...overrides,
   };
 }
