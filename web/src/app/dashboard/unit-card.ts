@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
+import { BootConfirmationNote } from '../deployments/boot-confirmation-note';
 import { ImpersonationWarningNote } from '../deployments/impersonation-warning';
 import { formatDuration, formatRate, formatSize } from '../format/units';
 import { StatusChip } from '../shared/status-chip';
@@ -10,7 +11,14 @@ import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
 /** One unit on the dashboard: who it is, where it is, how fast, how long, and what went wrong. */
 @Component({
   selector: 'app-unit-card',
-  imports: [ImpersonationWarningNote, MatIconModule, MatProgressBarModule, RouterLink, StatusChip],
+  imports: [
+    BootConfirmationNote,
+    ImpersonationWarningNote,
+    MatIconModule,
+    MatProgressBarModule,
+    RouterLink,
+    StatusChip,
+  ],
   templateUrl: './unit-card.html',
   styleUrl: './unit-card.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,

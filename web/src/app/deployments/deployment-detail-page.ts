@@ -34,6 +34,7 @@ import { ChartPaletteService } from '../shared/chart-palette';
 import { Notice } from '../shared/notice';
 import { StatusChip } from '../shared/status-chip';
 import { durationSeconds } from './deployment-duration';
+import { BootConfirmationNote } from './boot-confirmation-note';
 import { ImpersonationWarningNote } from './impersonation-warning';
 import { throughputSeries } from './throughput-series';
 import { transferSummary } from './transfer-summary';
@@ -47,6 +48,7 @@ import { transferSummary } from './transfer-summary';
   imports: [
     ChartCanvas,
     DatePipe,
+    BootConfirmationNote,
     ImpersonationWarningNote,
     MatButtonModule,
     MatIconModule,
