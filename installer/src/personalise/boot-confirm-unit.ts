@@ -142,6 +142,7 @@ post() {
       curl -s -o /dev/null -w '%{http_code}' --connect-timeout 10 -m 20 -H @- \\
         -H 'content-type: application/json' --data "$body" "$SERVER/api/status"
   else
+    # wget reads headers only from its command line: the token is visible there while it runs.
     wget -q -S -O /dev/null -T 20 --header "authorization: Bearer $STATUS_TOKEN" \\
       --header 'content-type: application/json' --post-data "$body" "$SERVER/api/status" 2>&1 |
       sed -n 's|.*HTTP/[0-9.]* \\([0-9][0-9][0-9]\\).*|\\1|p' | tail -n 1 | grep . || echo 000
