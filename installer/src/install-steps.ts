@@ -90,6 +90,7 @@ export async function runInstallSteps(
       partitions: imagePartitions(written.head, image.size),
       hostname: config.hostname,
       instanceId: `rpi-deploy-${config.deploymentId}`,
+      bootConfirm: { server: settings.server, deploymentId: config.deploymentId, statusToken: config.statusToken },
       log,
     };
     // Reading what personalisation depends on only reads the card: it runs while the card is verified.

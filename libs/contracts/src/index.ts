@@ -1,6 +1,7 @@
 export * from './audit';
 export * from './auth';
 export * from './batches';
+export * from './boot-confirmation';
 export * from './byte-units';
 export * from './chunks';
 export * from './deployment-status';

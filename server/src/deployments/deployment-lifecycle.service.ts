@@ -22,7 +22,8 @@ import { DeploymentLog } from './deployment-log';
 import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import { DeploymentUpdates } from './deployment-updates';
 import { Deployment } from './deployment.entity';
-import type { ConfigBody, StatusBody } from './dto/installer.dto';
+import { BootConfirmations, refuseMixedReport } from './boot-confirmations.service';
+import type { BootedReportBody, ConfigBody, InstallReportBody, StatusBody } from './dto/installer.dto';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
 import { newStatusToken } from './status-token';
@@ -54,6 +55,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     private readonly changes: DeploymentChanges,
     private readonly config: AppConfig,
     private readonly listener: DeploymentListener,
+    private readonly boots: BootConfirmations,
   ) {}
 
   onModuleInit(): void {
@@ -132,6 +134,13 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         impersonationAt: null,
         batchId,
         failureCode: null,
+        bootState: null,
+        bootedAt: null,
+        bootHostname: null,
+        bootMachineId: null,
+        bootImageVersion: null,
+        bootKernel: null,
+        bootAddress: null,
       } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
       await this.rows.insert(manager, created, {
@@ -213,11 +222,16 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     );
   }
 
-  /** `POST /api/status`: one report of the installer holding the deployment's token. */
+  /**
+   * `POST /api/status`: one report of the installer holding the deployment's token, or the
+   * product's first boot confirming it (`booted`, see BootConfirmations).
+   */
   async report(body: StatusBody, token: string | undefined, ip: string | null): Promise<void> {
     if (!token)
       throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
-    const { view, previous, at } = await this.reports.submit(body, token, ip);
+    refuseMixedReport(body);
+    if (body.status === 'booted') return this.boots.confirm(body as BootedReportBody, token, ip);
+    const { view, previous, at } = await this.reports.submit(body as InstallReportBody, token, ip);
     const cause = body.status === 'failed' ? 'installer' : undefined;
     this.announce({ view, previous, cause }, body.message ?? body.error ?? null, at);
   }

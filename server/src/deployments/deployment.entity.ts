@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn } from 'typeorm';
-import type { DeploymentStatus, FailureCode, ProductCode } from '@rpi-deploy/contracts';
+import type { BootState, DeploymentStatus, FailureCode, ProductCode } from '@rpi-deploy/contracts';
 import { bigintAsNumber } from '../database/bigint-transformer';
 import { Venue } from '../hostnames/venues/venue.entity';
 import { DeploymentEvent } from './deployment-event.entity';
@@ -10,6 +10,7 @@ import { DeploymentEvent } from './deployment-event.entity';
 @Index('IDX_deployments_started', ['startedAt'])
 @Index('IDX_deployments_serial', ['serial'])
 @Index('IDX_deployments_batch', ['batchId'])
+@Index('IDX_deployments_boot_state', ['bootState'])
 export class Deployment {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
@@ -126,6 +127,28 @@ export class Deployment {
    */
   @Column({ name: 'batch_id', type: 'integer', nullable: true })
   batchId!: number | null;
+  /** The first boot after success (BootConfirmation): null before success and for installs older than it. */
+  @Column({ name: 'boot_state', type: 'varchar', length: 12, nullable: true })
+  bootState!: BootState | null;
+
+  @Column({ name: 'booted_at', type: Date, nullable: true })
+  bootedAt!: Date | null;
+
+  /** What the unit said about itself when it confirmed its boot (BootedUnitFacts). */
+  @Column({ name: 'boot_hostname', type: 'varchar', length: 253, nullable: true })
+  bootHostname!: string | null;
+
+  @Column({ name: 'boot_machine_id', type: 'varchar', length: 64, nullable: true })
+  bootMachineId!: string | null;
+
+  @Column({ name: 'boot_image_version', type: 'varchar', length: 200, nullable: true })
+  bootImageVersion!: string | null;
+
+  @Column({ name: 'boot_kernel', type: 'varchar', length: 200, nullable: true })
+  bootKernel!: string | null;
+
+  @Column({ name: 'boot_address', type: 'varchar', length: 45, nullable: true })
+  bootAddress!: string | null;
 
   @OneToMany(() => DeploymentEvent, (event) => event.deployment)
   events?: DeploymentEvent[];

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
+import { BootConfirmations } from './boot-confirmations.service';
 import { DeploymentChanges } from './deployment-changes';
 import { DeploymentEvent } from './deployment-event.entity';
 import { DeploymentHistoryService } from './deployment-history.service';
@@ -50,6 +51,7 @@ import { UnitPollController } from './unit-commands/unit-poll.controller';
     ImageInstallsAnswer,
     LabelsService,
     UnitCommandsService,
+    BootConfirmations,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })

@@ -3,6 +3,7 @@ import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
 import { FailureCodeNote } from '../deployments/failure-code-note';
+import { BootConfirmationNote } from '../deployments/boot-confirmation-note';
 import { ImpersonationWarningNote } from '../deployments/impersonation-warning';
 import { UnitActions } from '../deployments/unit-actions';
 import { formatDuration, formatRate, formatSize } from '../format/units';
@@ -14,6 +15,7 @@ import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
   selector: 'app-unit-card',
   imports: [
     FailureCodeNote,
+    BootConfirmationNote,
     ImpersonationWarningNote,
     MatIconModule,
     MatProgressBarModule,

@@ -129,4 +129,44 @@ describe('DeploymentDetailPage', () => {
     );
     expect(page().querySelector('app-unit-actions button')).toBeNull();
   });
+
+  it('shows the first boot and marks the boot confirmation and its absence in the timeline', async () => {
+    const mismatch = 'the unit booted as raspberrypi, but was assigned KXP2-CORO-001';
+    backend.expectOne('/api/deployments/d1').flush({
+      ...detail([1], 3),
+      status: 'success',
+      events: [
+        event(1),
+        { ...event(2), kind: 'boot_unconfirmed', status: 'success', progress: null, message: 'no boot confirmation' },
+        {
+          ...event(3),
+          kind: 'booted',
+          status: 'success',
+          progress: null,
+          message: 'booted as raspberrypi',
+          error: mismatch,
+        },
+      ],
+      bootedAt: at(3),
+      boot: {
+        state: 'booted',
+        bootedAt: at(3),
+        secondsToBoot: 2,
+        hostname: 'raspberrypi',
+        machineId: null,
+        imageVersion: null,
+        kernel: null,
+        address: null,
+        hostnameMismatch: mismatch,
+      },
+    });
+    await fixture.whenStable();
+    const note = page().querySelector('app-boot-confirmation')!.textContent!.replace(/\s+/g, ' ');
+    expect(note).toContain('(2 s after install)');
+    expect(note).toContain(`Warning: ${mismatch}`);
+    const timeline = page().querySelector('.timeline')!.textContent!;
+    expect(timeline).toContain('Booted');
+    expect(timeline).toContain('Boot not confirmed');
+    expect(timeline).toContain(mismatch);
+  });
 });

@@ -35,6 +35,7 @@ import { Notice } from '../shared/notice';
 import { StatusChip } from '../shared/status-chip';
 import { durationSeconds } from './deployment-duration';
 import { FailureCodeNote } from './failure-code-note';
+import { BootConfirmationNote } from './boot-confirmation-note';
 import { ImpersonationWarningNote } from './impersonation-warning';
 import { throughputSeries } from './throughput-series';
 import { transferSummary } from './transfer-summary';
@@ -50,6 +51,7 @@ import { UnitActions } from './unit-actions';
     ChartCanvas,
     DatePipe,
     FailureCodeNote,
+    BootConfirmationNote,
     ImpersonationWarningNote,
     MatButtonModule,
     MatIconModule,

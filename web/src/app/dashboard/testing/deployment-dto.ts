@@ -33,6 +33,8 @@ export function deploymentDto(overrides: Partial<DeploymentDto> = {}): Deploymen
     batchId: null,
     failureCode: null,
     failureClass: null,
+    bootedAt: null,
+    boot: null,
     ...overrides,
   };
 }
