@@ -5,12 +5,11 @@ import { deploymentDto } from '../testing/deployment-dto';
 import { WallTile } from './wall-tile';
 import type { WallState } from './wall-units';
 
-function render(overrides: Partial<DeploymentDto>, state: WallState, ledCode?: string) {
+function render(overrides: Partial<DeploymentDto>, state: WallState) {
   const deployment = deploymentDto({ id: 'd-1', hostname: 'KXP2-CORO-007', progress: 42, ...overrides });
   const fixture = TestBed.createComponent(WallTile);
   fixture.componentRef.setInput('unit', applyUpdates(new Map(), [deployment]).get('d-1'));
   fixture.componentRef.setInput('state', state);
-  if (ledCode !== undefined) fixture.componentRef.setInput('ledCode', ledCode);
   fixture.detectChanges();
   const opened: string[] = [];
   fixture.componentInstance.opened.subscribe((id) => opened.push(id));
@@ -26,10 +25,11 @@ describe('WallTile', () => {
     expect(button.getAttribute('aria-label')).toBe('KXP2-CORO-007: working, 42 %, downloading');
   });
 
-  it("shows a failed unit's cause, or its LED code once it has one", () => {
+  it("shows a failed unit's LED code, or the cause of a failure the server decided", () => {
     const failed = { status: 'failed' as const, error: 'card too small: 8 GB < 16 GB' };
     expect(render(failed, 'failed').button.querySelector('.detail')?.textContent).toBe('card too small: 8 GB < 16 GB');
-    expect(render(failed, 'failed', '3').button.querySelector('.detail')?.textContent).toBe('LED 3');
+    const classified = { ...failed, failureCode: 'card_too_small' as const, failureClass: 'permanent' as const };
+    expect(render(classified, 'failed').button.querySelector('.detail')?.textContent).toBe('LED 5 red');
   });
 
   it('says a silent unit is silent, and in which phase', () => {

@@ -1,4 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, input, output } from '@angular/core';
+import { FAILURE_CODES } from '@rpi-deploy/contracts';
 import type { LiveUnit } from '../live-units';
 import type { WallState } from './wall-units';
 
@@ -16,15 +17,17 @@ import type { WallState } from './wall-units';
 export class WallTile {
   readonly unit = input.required<LiveUnit>();
   readonly state = input.required<WallState>();
-  /**
-   * The failure's LED code, as the unit blinks it and the printed card explains it. Set by the
-   * wall once failures carry a class (issue 18, failure classes); until then the tile shows the
-   * failure's cause instead.
-   */
-  readonly ledCode = input<string | null>(null);
   readonly opened = output<string>();
 
   protected readonly deployment = computed(() => this.unit().deployment);
+  /**
+   * The failure's LED code as the unit blinks it (the LED codes page explains it); failures the
+   * server decided (silence, a restart) have none, and the tile shows their cause instead.
+   */
+  private readonly ledCode = computed(() => {
+    const code = this.deployment().failureCode;
+    return code ? `${FAILURE_CODES[code].blinks} red` : null;
+  });
   protected readonly detail = computed(() => {
     const deployment = this.deployment();
     if (this.state() === 'failed') return this.ledCode() ? `LED ${this.ledCode()}` : (deployment.error ?? 'failed');
