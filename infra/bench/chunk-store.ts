@@ -16,8 +16,9 @@ const ROUNDS = Number(process.env['BENCH_CHUNK_ROUNDS'] ?? 3);
  * and its next version with 5% of those files changed in place. Both are uploaded to the real
  * server (zstd level 19 chunks) and installed by the real installer bundle under Node 24 (zstd in
  * zlib) onto files standing for cards: on the wire against `zstd -19 --long` of the whole image
- * and against the mapped bytes, a re-image N -> N+1 against a fresh N+1, the store of both
- * versions against N alone, and our install against `bmaptool copy` of the local image.
+ * and against the mapped bytes, a re-image N -> N+1 (by patches against the card's N where it has
+ * them) against a fresh N+1, the store of both versions (patches included) against N alone, and
+ * our install against `bmaptool copy` of the local image.
  */
 export async function chunkStore(work: string): Promise<BenchRow[]> {
   const node = zstdNode();
@@ -43,7 +44,7 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
     const card = join(work, 'card.img');
     const install = async (
       serial: number,
-    ): Promise<{ seconds: number; peakRssKiB: number; transfer: TransferCounts }> => {
+    ): Promise<{ seconds: number; peakRssKiB: number; transfer: TransferCounts; patched: number }> => {
       const started = performance.now();
       const timing = join(work, 'installer-time.txt');
       const output = await run('/usr/bin/time', [
@@ -72,7 +73,12 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
       const seconds = (performance.now() - started) / 1000;
       const deployment = await latestSuccess(server);
       if (!deployment.transfer?.chunksTotal) throw new Error('the install did not go by chunks: ' + output.slice(-400));
-      return { seconds, peakRssKiB: Number(readFileSync(timing, 'utf8').trim()), transfer: deployment.transfer };
+      return {
+        seconds,
+        peakRssKiB: Number(readFileSync(timing, 'utf8').trim()),
+        transfer: deployment.transfer,
+        patched: Number(/, (\d+) patched/.exec(output)?.[1] ?? 0),
+      };
     };
     const freshCard = () => {
       execFileSync('rm', ['-f', card]);
@@ -84,7 +90,12 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
     writeBlockMap(versionN.path, bmap);
     const ours: number[] = [];
     const bmaptool: number[] = [];
-    let fresh = { seconds: 0, peakRssKiB: 0, transfer: { bytesFetched: 0, bytesWritten: 0 } as TransferCounts };
+    let fresh = {
+      seconds: 0,
+      peakRssKiB: 0,
+      transfer: { bytesFetched: 0, bytesWritten: 0 } as TransferCounts,
+      patched: 0,
+    };
     for (let round = 0; round < ROUNDS; round += 1) {
       freshCard();
       fresh = await install(round + 1);
@@ -134,7 +145,9 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
       {
         suite: 'chunk store',
         case: `re-image N -> N+1 (5% of the system files changed) vs a fresh N+1`,
-        ours: `${mib(delta.transfer.bytesFetched)} fetched, ${delta.transfer.chunksReused} of ${delta.transfer.chunksTotal} chunks reused`,
+        ours:
+          `${mib(delta.transfer.bytesFetched)} fetched, ${delta.transfer.chunksReused} of ` +
+          `${delta.transfer.chunksTotal} chunks reused, ${delta.patched} patched`,
         baseline: mib(wireN1),
         ratio: (0.15 * wireN1) / delta.transfer.bytesFetched,
         target: 'wire <= 0.15x fresh (ratio >= 1)',
