@@ -1,4 +1,5 @@
 import { formatBytes, type ChunkManifest, type ConfigResponse, type ImageDescriptor } from '@rpi-deploy/contracts';
+import { readCardRange } from './card/card-reader';
 import { surveyCard } from './card/card-survey';
 import { HEAD_BYTES, openCard, type WrittenImage } from './card/card-writer';
 import { ChunkWriter } from './card/chunk-writer';
@@ -20,6 +21,8 @@ export interface ChunkCounts {
   chunksTotal: number;
   /** Chunks the card already held: neither fetched nor written. */
   chunksReused: number;
+  /** Chunks rebuilt from a patch against what the card held at their range. */
+  chunksPatched: number;
   /** Compressed bytes received from the network, refetches included. */
   bytesFetched: number;
   /** Bytes written to the card, the partition table region included once it is written. */
@@ -51,7 +54,8 @@ export function chunkDecoder(image: ImageDescriptor, map: ImageMap, log: (line: 
 
 /**
  * The chunked download and write: the manifest, checked; one read pass over the card to find the
- * chunks it already holds; then the others fetched, decoded, checked and written in place. A card
+ * chunks it already holds (and those whose range holds an earlier version's chunk, for which a
+ * patch will do); then the others fetched, decoded, checked and written in place. A card
  * that holds none of them is prepared as for a fresh install (emptied, discarded or zeroed); one
  * that holds some keeps them, and its unmapped blocks are checked for zeros after writing.
  */
@@ -77,6 +81,7 @@ export async function downloadAndWriteChunks(install: {
   const counts: ChunkCounts = {
     chunksTotal: manifest.chunks.length,
     chunksReused: 0,
+    chunksPatched: 0,
     bytesFetched: 0,
     bytesWritten: () => 0,
     bytesSurveyed: 0,
@@ -105,20 +110,28 @@ export async function downloadAndWriteChunks(install: {
   try {
     const surveyStarted = Date.now();
     const survey = await surveyCard(card, manifest.chunks, hasher, HEAD_BYTES).catch((error: Error) => {
-      throw new InstallError(`reading the card before writing failed: ${error.message}`);
+      throw new InstallError(`reading the card before writing failed: ${error.message}`, 'card_faulty');
     });
     counts.chunksReused = survey.present.size;
     counts.bytesSurveyed = survey.bytesRead;
     counts.surveySeconds = (Date.now() - surveyStarted) / 1000;
     const missing = manifest.chunks.map((_, index) => index).filter((index) => !survey.present.has(index));
-    const toFetch = missing.reduce((sum, index) => sum + manifest.chunks[index].storedSize, 0);
+    const frameSize = (index: number) => {
+      const chunk = manifest.chunks[index];
+      const base = survey.bases.get(index);
+      return chunk.patches?.find((patch) => patch.base === base)?.storedSize ?? chunk.storedSize;
+    };
+    const toFetch = missing.reduce((sum, index) => sum + frameSize(index), 0);
+    const patched = survey.bases.size > 0 ? `, ${survey.bases.size} of them as patches against what it holds` : '';
     const message =
       `image ${image.version}: ${manifest.chunks.length} chunks, ${formatBytes(mapped)} of data; the card holds ` +
       `${survey.present.size} already (read ${formatBytes(survey.bytesRead)} in ${counts.surveySeconds.toFixed(1)} s); ` +
-      `fetching ${missing.length} (${formatBytes(toFetch)} compressed of ${formatBytes(stored)})`;
+      `fetching ${missing.length}${patched} (${formatBytes(toFetch)} compressed of ${formatBytes(stored)})`;
     log(`writing ${card.path}: ${message}`);
 
-    const opened = await openCard(card, map.imageSize, log, { keepCard: survey.present.size > 0 });
+    // A card holding chunks or patch bases keeps its contents: preparing it would wipe them.
+    const keepCard = survey.present.size > 0 || survey.bases.size > 0;
+    const opened = await openCard(card, map.imageSize, log, { keepCard });
     const writer = new ChunkWriter(
       opened,
       map,
@@ -128,7 +141,9 @@ export async function downloadAndWriteChunks(install: {
     );
     install.opened(writer);
     counts.bytesWritten = () => writer.bytesWritten;
-    for (const [index, bytes] of survey.kept) bytes.copy(writer.head, manifest.chunks[index].offset);
+    for (const [index, bytes] of survey.kept) {
+      if (survey.present.has(index)) bytes.copy(writer.head, manifest.chunks[index].offset);
+    }
     delivered = mapped - missing.reduce((sum, index) => sum + manifest.chunks[index].length, 0);
     reporter.report({
       status: 'downloading',
@@ -138,15 +153,30 @@ export async function downloadAndWriteChunks(install: {
       message,
     });
 
-    const chunks = fetchChunks(manifest, missing, install, {
-      retries: settings.downloadRetries,
-      retryDelayMs: settings.retryDelayMs,
-      stallTimeoutMs: settings.stallTimeoutMs,
-      log,
-      onBytes: (count) => (counts.bytesFetched += count),
-    });
+    // A patch's base is read from the card just before its chunk is fetched: the writer, behind
+    // the fetcher, has not reached that range yet (the held-back head's bases were kept).
+    const patchBase = (index: number) => {
+      const base = survey.bases.get(index);
+      if (!base) return undefined;
+      const { offset, length } = manifest.chunks[index];
+      const kept = survey.kept.get(index);
+      return { base, bytes: async () => kept ?? (await readCardRange(card.path, offset, length)) };
+    };
+    const chunks = fetchChunks(
+      manifest,
+      missing,
+      { ...install, patchBase },
+      {
+        retries: settings.downloadRetries,
+        retryDelayMs: settings.retryDelayMs,
+        stallTimeoutMs: settings.stallTimeoutMs,
+        log,
+        onBytes: (count) => (counts.bytesFetched += count),
+      },
+    );
     let next = 0;
-    for await (const { index, data } of chunks) {
+    for await (const { index, data, patched } of chunks) {
+      if (patched) counts.chunksPatched += 1;
       for (; next < index; next += 1) keepChunk(writer, manifest, next);
       next = index + 1;
       await writeCard(() => writer.write(manifest.chunks[index].offset, data));
@@ -168,7 +198,7 @@ async function writeCard<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (error instanceof InstallError) throw error;
-    throw new InstallError(`writing the card failed: ${(error as Error).message}`);
+    throw new InstallError(`writing the card failed: ${(error as Error).message}`, 'card_faulty');
   }
 }
 
@@ -176,6 +206,7 @@ async function writeCard<T>(run: () => Promise<T>): Promise<T> {
 export function describeCounts(counts: ChunkCounts): string {
   return (
     `${describeBytes(counts.bytesFetched)} fetched, ${describeBytes(counts.bytesWritten())} written, ` +
-    `${counts.chunksReused} of ${counts.chunksTotal} chunks reused from the card`
+    `${counts.chunksReused} of ${counts.chunksTotal} chunks reused from the card` +
+    (counts.chunksPatched > 0 ? `, ${counts.chunksPatched} patched` : '')
   );
 }

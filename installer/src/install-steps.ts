@@ -1,4 +1,4 @@
-import { formatBytes, type ConfigResponse, type TransferCounts } from '@rpi-deploy/contracts';
+import { formatBytes, type ConfigResponse, type FailureCode, type TransferCounts } from '@rpi-deploy/contracts';
 import { downloadBlockMap } from './download/block-map-download';
 import { verifyCard, verifyHead } from './card/card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card/card-writer';
@@ -90,6 +90,7 @@ export async function runInstallSteps(
       partitions: imagePartitions(written.head, image.size),
       hostname: config.hostname,
       instanceId: `rpi-deploy-${config.deploymentId}`,
+      bootConfirm: { server: settings.server, deploymentId: config.deploymentId, statusToken: config.statusToken },
       log,
     };
     // Reading what personalisation depends on only reads the card: it runs while the card is verified.
@@ -102,7 +103,7 @@ export async function runInstallSteps(
       progress: SPANS.verifying[1],
       message: `personalising as ${config.hostname}`,
     });
-    await asInstallError('customisation', async () => {
+    await asInstallError('customisation', 'personalise_failed', async () => {
       const expected = await applyPersonalisation(input, await planning);
       await cardWriter.sync();
       await dropCachedPages(card, log);
@@ -110,7 +111,7 @@ export async function runInstallSteps(
     });
 
     reporter.progress({ status: 'customizing', progress: 98, message: 'writing the partition table (last)' });
-    await asInstallError('writing the partition table', async () => {
+    await asInstallError('writing the partition table', 'card_faulty', async () => {
       await cardWriter.writeHead();
       await dropCachedPages(card, log);
       await verifyHead(card, written.head);
@@ -196,11 +197,11 @@ async function downloadAndWrite({
     const checker = new SourceChecker(map, image.sha256, hasher, { hashRanges: !source.servedSha256 });
     for await (const piece of readAhead(source.pieces, READ_AHEAD_BYTES)) {
       await checker.update(piece.offset, piece.data);
-      await asInstallError('writing the card', () => writer.write(piece.offset, piece.data));
+      await asInstallError('writing the card', 'card_faulty', () => writer.write(piece.offset, piece.data));
       delivered += piece.data.length;
     }
     await checker.finish();
-    return await asInstallError('writing the card', () => writer.finish());
+    return await asInstallError('writing the card', 'card_faulty', () => writer.finish());
   } finally {
     stop();
   }
@@ -236,9 +237,11 @@ async function verify(
   );
   const onBytes = (count: number) => (verified += count);
   try {
-    await asInstallError('reading the card back', () => verifyCard(card, map, written, hasher, onBytes, servedSha256));
+    await asInstallError('reading the card back', 'card_faulty', () =>
+      verifyCard(card, map, written, hasher, onBytes, servedSha256),
+    );
     if (zeroChecked > 0) {
-      await asInstallError('checking the unmapped blocks', () =>
+      await asInstallError('checking the unmapped blocks', 'card_faulty', () =>
         ensureZeros(card, written.unwritten, {
           direct: written.direct,
           dropCache: () => dropCachedPages(card, log),
@@ -275,12 +278,15 @@ function imagePartitions(head: Buffer, imageSize: number): { boot: Partition; ro
   return partitions;
 }
 
-/** Runs a step; failures that are not yet an InstallError (EIO, a tool that failed) become one that names the step. */
-async function asInstallError<T>(step: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Runs a step; failures that are not yet an InstallError (EIO, a tool that failed) become one that
+ * names the step, and a failure without a code gets the step's (a card step fails with the card).
+ */
+async function asInstallError<T>(step: string, code: FailureCode, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof InstallError) throw error;
-    throw new InstallError(`${step} failed: ${(error as Error).message}`);
+    if (error instanceof InstallError) throw error.code ? error : new InstallError(error.message, code);
+    throw new InstallError(`${step} failed: ${(error as Error).message}`, code);
   }
 }

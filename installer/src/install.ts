@@ -1,4 +1,4 @@
-import { formatBytes, type ConfigRequest } from '@rpi-deploy/contracts';
+import { failureClassOf, formatBytes, type ConfigRequest } from '@rpi-deploy/contracts';
 import { ConfigUnavailableError, requestConfig } from './download/config-client';
 import { readMemoryBytes, readModel } from './identity';
 import { InstallError } from './install-error';
@@ -7,16 +7,28 @@ import type { InstallerSettings } from './settings';
 import { StatusReporter } from './status-reporter';
 import { inspectTarget, type TargetDevice } from './card/target-device';
 import { describeBytes } from './units';
+import { describeFailure, failureCodeOf, waitsForOperator } from './unit/failure-class';
+import { Leds } from './unit/leds';
+import { waitForOperator } from './unit/operator-wait';
 import { runInstallSteps } from './install-steps';
 
 /** Exit codes, as `--help` documents them. */
-export const EXIT = { success: 0, failed: 1, badParameters: 2, noConfiguration: 3 } as const;
+export const EXIT = {
+  success: 0,
+  failed: 1,
+  badParameters: 2,
+  noConfiguration: 3,
+  retryRequested: 4,
+  poweredOff: 5,
+} as const;
 
 /**
  * One unit's install: identity, configuration from the server, the card written, verified and
  * personalised, every phase reported. Resolves to the process exit code.
  */
 export async function install(settings: InstallerSettings, log: (line: string) => void): Promise<number> {
+  const leds = new Leds(settings.leds, log);
+  leds.show({ kind: 'working' });
   const model = await readModel();
   const memory = await readMemoryBytes();
   // A missing card is reported as this deployment's failure, so the server must be asked first.
@@ -43,6 +55,7 @@ export async function install(settings: InstallerSettings, log: (line: string) =
   } catch (error) {
     if (!(error instanceof ConfigUnavailableError)) throw error;
     log(`failed: ${error.message}; nothing was written`);
+    leds.show({ kind: 'failure', code: error.code });
     return EXIT.noConfiguration;
   }
   log(
@@ -59,14 +72,28 @@ export async function install(settings: InstallerSettings, log: (line: string) =
     const { summary, transfer } = await runInstallSteps(card, config, settings, reporter, log);
     reporter.report({ status: 'success', progress: 100, message: summary, transfer });
     await reporter.flush();
+    leds.show({ kind: 'success' });
     log(`success: ${summary}`);
   } catch (error) {
     const unexpected = !(error instanceof InstallError);
     const message = unexpected ? `unexpected error: ${(error as Error)?.message ?? error}` : error.message;
+    const failureCode = failureCodeOf(error);
     log(`failed: ${unexpected ? ((error as Error)?.stack ?? message) : message}`);
-    reporter.report({ status: 'failed', error: message });
+    log(`failure class: ${describeFailure(failureCode)}`);
+    leds.show({ kind: 'failure', code: failureCode });
+    reporter.report({ status: 'failed', error: message, failureCode });
     await reporter.flush();
-    return EXIT.failed;
+    if (!waitsForOperator(settings.waitForOperator, failureClassOf(failureCode))) return EXIT.failed;
+    const { deploymentId, statusToken } = config;
+    const asked = await waitForOperator({
+      server: settings.server,
+      deploymentId,
+      statusToken,
+      leds,
+      poweroffCommand: settings.poweroffCommand,
+      log,
+    });
+    return asked === 'retry' ? EXIT.retryRequested : EXIT.poweredOff;
   }
   if (settings.reboot) await rebootNow(log);
   return EXIT.success;

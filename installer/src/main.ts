@@ -4,7 +4,15 @@ import { readMacAddress, readSerial } from './identity';
 import { failIfAbandoned } from './exit-guard';
 import { EXIT, install } from './install';
 import { parseKernelCommandLine } from './kernel-cmdline';
-import { DEFAULT_DEVICE, resolveSettings, SettingsError, TIMING_DEFAULTS, type InstallerFlags } from './settings';
+import {
+  DEFAULT_DEVICE,
+  DEFAULT_LEDS,
+  DEFAULT_POWEROFF_COMMAND,
+  resolveSettings,
+  SettingsError,
+  TIMING_DEFAULTS,
+  type InstallerFlags,
+} from './settings';
 
 declare const INSTALLER_VERSION: string | undefined;
 
@@ -43,6 +51,19 @@ export function buildProgram(): Command {
       '--download-retries <count>',
       `resumes in a row without progress before the download fails (default: ${TIMING_DEFAULTS.downloadRetries})`,
     )
+    .option(
+      '--leds <dir>',
+      `LED class folder with ACT and PWR; their patterns show the unit's state (default: ${DEFAULT_LEDS})`,
+    )
+    .option(
+      '--wait-for-operator <when>',
+      'after which failures to stop, blink the failure code and wait for an operator (identify, retry, power off) ' +
+        'instead of exiting: never, permanent (card, image) or always (default: never)',
+    )
+    .option(
+      '--poweroff-command <command>',
+      `what switches the unit off when an operator asks (default: ${DEFAULT_POWEROFF_COMMAND})`,
+    )
     .option('--print-settings', 'print the resolved settings as JSON and exit')
     .addHelpText(
       'after',
@@ -54,6 +75,8 @@ Exit codes:
   ${EXIT.badParameters}  invalid parameters
   ${EXIT.noConfiguration}  no configuration from the server (unreachable, or 409/503 for longer than --config-wait);
      nothing was written
+  ${EXIT.retryRequested}  it failed, waited (--wait-for-operator) and an operator asked to retry
+  ${EXIT.poweredOff}  it failed, waited and an operator asked to power off (the power-off command ran)
 
 Needs on PATH: debugfs (e2fsprogs), mcopy (mtools), xz or zstd for images
 compressed that way, blockdev and blkdiscard (util-linux) for a block device, dd for a file target.`,

@@ -26,7 +26,26 @@ describe('resolveSettings', () => {
       retryDelayMs: 1000,
       stallTimeoutMs: 30_000,
       downloadRetries: 10,
+      leds: '/sys/class/leds',
+      waitForOperator: 'never',
+      poweroffCommand: ['poweroff', '-f'],
     });
+  });
+
+  it('takes the LED folder, when to wait for an operator and the power-off command from the flags', () => {
+    const settings = resolveSettings(
+      { server: 'http://x:1', leds: '/tmp/leds', waitForOperator: 'always', poweroffCommand: ' /bin/true  now ' },
+      {},
+      detected,
+    );
+    expect(settings).toMatchObject({
+      leds: '/tmp/leds',
+      waitForOperator: 'always',
+      poweroffCommand: ['/bin/true', 'now'],
+    });
+    expect(() => resolveSettings({ server: 'http://x:1', waitForOperator: 'sometimes' }, {}, detected)).toThrow(
+      '--wait-for-operator must be one of never, permanent, always, got "sometimes"',
+    );
   });
 
   it('takes timings in seconds from the flags', () => {

@@ -1,6 +1,7 @@
 import { isProductCode, type ProductCode } from '@rpi-deploy/contracts';
 import { isValidMac, isValidSerial } from './identity';
 import type { KernelParameters } from './kernel-cmdline';
+import { WAIT_FOR_OPERATOR, type WaitForOperator } from './unit/failure-class';
 
 /** Command-line flags, as commander hands them over. */
 export interface InstallerFlags {
@@ -16,6 +17,9 @@ export interface InstallerFlags {
   retryDelay?: string;
   stallTimeout?: string;
   downloadRetries?: string;
+  leds?: string;
+  waitForOperator?: string;
+  poweroffCommand?: string;
 }
 
 export interface DetectedIdentity {
@@ -40,9 +44,17 @@ export interface InstallerSettings {
   stallTimeoutMs: number;
   /** Resumes in a row without progress before the download gives up. */
   downloadRetries: number;
+  /** LED class folder holding ACT and PWR. */
+  leds: string;
+  /** After which failures the installer stops and waits for an operator instead of exiting. */
+  waitForOperator: WaitForOperator;
+  /** Program and arguments that switch the unit off when an operator asks. */
+  poweroffCommand: string[];
 }
 
 export const DEFAULT_DEVICE = '/dev/mmcblk0';
+export const DEFAULT_LEDS = '/sys/class/leds';
+export const DEFAULT_POWEROFF_COMMAND = 'poweroff -f';
 
 /** Defaults of the timing flags, in the units the flags take (seconds, count). */
 export const TIMING_DEFAULTS = { configWait: 600, retryDelay: 1, stallTimeout: 30, downloadRetries: 10 };
@@ -93,6 +105,12 @@ export function resolveSettings(
   if (Number.isFinite(downloadRetries) && !Number.isInteger(downloadRetries))
     problems.push(`--download-retries must be a whole number, got "${flags.downloadRetries}"`);
 
+  const waitForOperator = flags.waitForOperator ?? 'never';
+  if (!(WAIT_FOR_OPERATOR as readonly string[]).includes(waitForOperator))
+    problems.push(`--wait-for-operator must be one of ${WAIT_FOR_OPERATOR.join(', ')}, got "${waitForOperator}"`);
+  const poweroffCommand = (flags.poweroffCommand ?? DEFAULT_POWEROFF_COMMAND).trim().split(/\s+/);
+  if (poweroffCommand[0] === '') problems.push('--poweroff-command must name a program');
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     server: server!,
@@ -106,6 +124,9 @@ export function resolveSettings(
     retryDelayMs: retryDelay * 1000,
     stallTimeoutMs: stallTimeout * 1000,
     downloadRetries,
+    leds: flags.leds ?? DEFAULT_LEDS,
+    waitForOperator: waitForOperator as WaitForOperator,
+    poweroffCommand,
   };
 }
 

@@ -6,13 +6,13 @@
  * version to the next, and the fallback on a Node without zstd.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { readExt4File, sha256File, writeBlockMap, zstdNode, type PiOsImage } from '@rpi-deploy/test-kit';
-import type { ImageChunk } from '@rpi-deploy/contracts';
+import type { ChunkPatch, ImageChunk } from '@rpi-deploy/contracts';
 import { differingBlocks, expectSuccessfulTrail } from './support/card-checks';
-import { buildChunkStore, type ChunkStore } from './support/chunk-store';
+import { addPatches, buildChunkStore, type ChunkStore } from './support/chunk-store';
 import { ContractServer, type ServedImage } from './support/contract-server';
 import {
   buildInstallFixture,
@@ -244,6 +244,51 @@ describe('installing from chunks (Node 24 with zstd)', () => {
     expectImageOnCard(card, next.image);
   });
 
+  it('re-images N -> N+1 from patches against what the card holds; a patch missing or damaged costs the whole chunk, never a wrong byte', async () => {
+    server = await ContractServer.start({ image: versionN });
+    const card = makeCard(fixture.dir, 'patch.card', 128 * MiB, 'used');
+    expectExit(await install(card), 0);
+    await server.stop();
+
+    // Blocks 2 MiB apart in one file: each in a chunk of its own.
+    const next = buildNextVersion([0, 2, 4, 6, 8].map((mib) => mib * MiB));
+    addPatches({ store: next.chunks, image: next.path }, { store: versionN.chunks, image: fixture.image.path });
+    const onCard = (chunk: ImageChunk) =>
+      createHash('sha256')
+        .update(readCard(card, chunk.offset, chunk.length))
+        .digest('hex');
+    const changed = next.chunks.chunks.filter((chunk) => onCard(chunk) !== chunk.sha256);
+    // The chunks whose bytes on the card are version N's (personalised ones are not).
+    const patchable = changed.filter((chunk) => chunk.patches?.some((patch) => patch.base === onCard(chunk)));
+    expect(patchable.length).toBeGreaterThanOrEqual(3);
+    const patchFile = (chunk: ImageChunk) =>
+      join(next.chunks.dir, `${chunk.sha256}.from-${(chunk.patches as ChunkPatch[])[0].base}.zst`);
+    const [missing, damaged] = patchable;
+    rmSync(patchFile(missing));
+    const frame = readFileSync(patchFile(damaged));
+    frame[frame.length >> 1] ^= 0xff;
+    writeFileSync(patchFile(damaged), frame);
+    server = await ContractServer.start({ image: next });
+
+    const run = await install(card);
+
+    expectExit(run, 0);
+    expectImageOnCard(card, next.image);
+    const whole = changed.filter((chunk) => !patchable.includes(chunk) || chunk === missing || chunk === damaged);
+    const gets = chunkGets(server);
+    expect(gets.filter((name) => !name.includes('.from-')).sort()).toEqual(whole.map((chunk) => chunk.sha256).sort());
+    expect(gets.filter((name) => name.includes('.from-')).sort()).toEqual(
+      patchable.map((chunk) => `${chunk.sha256}.from-${(chunk.patches as ChunkPatch[])[0].base}`).sort(),
+    );
+    expect(run.output.split('its patch did not do')).toHaveLength(3);
+    expect(run.output).toContain(`, ${patchable.length - 2} patched`);
+    const [, fetched] = /chunks: .*\((\d+) bytes\) fetched/.exec(run.output) ?? [];
+    const patchBytes = patchable
+      .filter((chunk) => chunk !== missing)
+      .reduce((sum, chunk) => sum + (chunk.patches as ChunkPatch[])[0].storedSize, 0);
+    expect(Number(fetched)).toBe(patchBytes + whole.reduce((sum, chunk) => sum + chunk.storedSize, 0));
+  });
+
   it('falls back to the ranged download on a Node without zstd, and says so once', async () => {
     expect({
       node: process.version,
@@ -271,14 +316,14 @@ describe('installing from chunks (Node 24 with zstd)', () => {
  * Version N+1: version N with a few 4 KiB blocks of a data file's content replaced (the file
  * systems stay intact), its own block map and chunks in the same store (shared chunks stored once).
  */
-function buildNextVersion(): ServedImage & { chunks: ChunkStore; image: PiOsImage } {
+function buildNextVersion(changedAt = [0, MiB, 2 * MiB]): ServedImage & { chunks: ChunkStore; image: PiOsImage } {
   const path = join(fixture.dir, 'pi-os-1.0.1.img');
   copyFileSync(fixture.image.path, path);
   const content = readExt4File(fixture.image.path, fixture.image.partitions.root.startBytes, '/opt/recorder/model.bin');
   const whole = readFileSync(fixture.image.path);
   const fd = openSync(path, 'r+');
   try {
-    for (const at of [0, MiB, 2 * MiB]) {
+    for (const at of changedAt) {
       const offset = whole.indexOf(content.subarray(at, at + 4096));
       if (offset < 0 || offset % 4096 !== 0) throw new Error(`block ${at} of model.bin not found in the image`);
       writeSync(fd, randomBytes(4096), 0, 4096, offset);

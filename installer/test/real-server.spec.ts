@@ -2,6 +2,10 @@
  * The real bundle against the real server on loopback: image uploaded through the API, hostname
  * and image from /api/config, every phase in the deployment's history.
  */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { DeploymentDetailDto } from '@rpi-deploy/contracts';
 import { listFat, readExt4File, readFatFile, statExt4, uploadImage } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../server/test/support/test-server';
@@ -15,6 +19,7 @@ import {
   type InstallFixture,
 } from './support/install-fixture';
 import { expectExit, runInstaller } from './support/run-installer';
+import { BOOT_CONFIRM_PATHS } from '../src/personalise/boot-confirm-unit';
 
 jest.setTimeout(180_000);
 
@@ -69,5 +74,21 @@ describe('the installer against the real server', () => {
     });
     const phases = detail.events.map((event) => event.status).filter((status, index, all) => status !== all[index - 1]);
     expect(phases).toEqual(['starting', 'downloading', 'verifying', 'customizing', 'success']);
+    expect(detail.boot).toMatchObject({ state: 'waiting' });
+
+    // The product's first boot: the script the card holds, with the settings the card holds (the
+    // deployment's real token), run against a folder standing in for the booted root.
+    const product = join(fixture.dir, 'product-root');
+    for (const path of [BOOT_CONFIRM_PATHS.script, BOOT_CONFIRM_PATHS.settings, BOOT_CONFIRM_PATHS.service]) {
+      mkdirSync(dirname(join(product, path)), { recursive: true });
+      writeFileSync(join(product, path), readExt4File(card, root.startBytes, path));
+    }
+    // Not execFileSync: the server answering the script runs in this process.
+    await promisify(execFile)('/bin/sh', [join(product, BOOT_CONFIRM_PATHS.script)], {
+      env: { PATH: process.env['PATH'], RPI_DEPLOY_ROOT: product, RPI_DEPLOY_CONFIRM_SECONDS: '20' },
+    });
+    expect(existsSync(join(product, BOOT_CONFIRM_PATHS.settings))).toBe(false);
+    const booted = (await api(t.management, `/api/deployments/${detail.id}`, { token })).body as DeploymentDetailDto;
+    expect(booted.boot).toMatchObject({ state: 'booted' });
   });
 });

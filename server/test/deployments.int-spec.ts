@@ -184,7 +184,8 @@ describe.each(testDatabases())('deployments on $name', (database) => {
     [{ status: 'downloading', error: 'x'.repeat(1001) }, /error must be shorter than or equal to 1000/],
     [{ status: 'downloading', throughput: { download: 'fast' } }, /download must be a number/],
     [{ status: 'downloading', throughput: { upload: 1 } }, /property upload should not exist/],
-    [{ status: 'downloading', hostname: 'x' }, /property hostname should not exist/],
+    [{ status: 'downloading', venue: 'x' }, /property venue should not exist/],
+    [{ status: 'downloading', hostname: 'x' }, /hostname belong to a booted report only/],
     [{ status: 'downloading', deploymentId: 'abc' }, /deploymentId must be the id \/api\/config returned/],
   ])('refuses the report %j with 400', async (report, message) => {
     const deployment = (await config({ ...unit(6), product: 'KXP2', venue: 'CORO' })).body as ConfigResponse;
@@ -391,7 +392,7 @@ describe.each(testDatabases())('deployments on $name', (database) => {
     expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="deployments.csv"/);
     const lines = (await response.text()).trim().split('\r\n');
     expect(lines[0]).toBe(
-      'id,started_at,finished_at,status,hostname,product,venue,serial,mac,ip,model,image_version,progress,bytes_total,bytes_fetched,bytes_written,chunks_reused,chunks_total,message,error',
+      'id,started_at,finished_at,status,hostname,product,venue,serial,mac,ip,model,image_version,progress,bytes_total,bytes_fetched,bytes_written,chunks_reused,chunks_total,boot,booted_at,seconds_to_boot,boot_hostname,message,error',
     );
     const failed = (await manage('/api/deployments?status=failed&pageSize=500')).body.total;
     expect(lines).toHaveLength(failed + 1);

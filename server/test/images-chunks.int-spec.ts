@@ -13,11 +13,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decompress } from 'zstd-napi';
+import { decompress, Decompressor } from 'zstd-napi';
 import { CHUNK_GRID_BYTES, type ChunkManifest, type ConfigResponse, type ImageDto } from '@rpi-deploy/contracts';
 import { buildPiOsImage, uploadFile } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
-import { BLOCK, mappedBlocks, storedChunks } from './support/image-blocks';
+import { BLOCK, mappedBlocks, storedChunks, storedPatches } from './support/image-blocks';
 import { testDatabases } from './support/test-databases';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -29,6 +29,7 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
   /** Version 1 of a Pi OS image, and version 2: the same with 1.5 MiB of its root file data changed. */
   let v1Path: string;
   let v2Path: string;
+  let rootStart: number;
   /** An xz of another image, cut short near its end. */
   let brokenXzPath: string;
   let big: ReturnType<typeof buildPiOsImage>;
@@ -59,7 +60,7 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
     copyFileSync(v1Path, v2Path);
     // Change bytes inside mapped data of the root file system (its random file contents).
     const bytes = readFileSync(v1Path);
-    const rootStart = v1.partitions.root.startBytes;
+    rootStart = v1.partitions.root.startBytes;
     const target = mappedBlocks(bytes).find((block) => block * BLOCK > rootStart + 8 * CHUNK_GRID_BYTES)!;
     const fd = openSync(v2Path, 'r+');
     writeSync(fd, randomBytes(1536 * 1024), 0, 1536 * 1024, target * BLOCK);
@@ -167,6 +168,61 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
     expect(listed.chunks!.sharedWithPreviousBytes).toBe(
       v2.mappedBytes - changed.reduce((sum, chunk) => sum + chunk.length, 0),
     );
+  });
+
+  it("patches a new version's changed chunks against the latest version's, serves the patches, and removes them with their chunk", async () => {
+    const images = (await manage('/api/images')).body as ImageDto[];
+    const v2 = images.find((image) => image.version === '2.0.0')!;
+    // Version 4: version 2 with 64 bytes changed in each of three grid cells of root file data,
+    // as an upgrade of a few small files does.
+    const v4Path = join(work, 'v4.img');
+    copyFileSync(v2Path, v4Path);
+    // Cells whose every block holds data: each is one whole chunk, worth a patch.
+    const perCell = new Map<number, number[]>();
+    for (const block of mappedBlocks(readFileSync(v2Path))) {
+      const cell = Math.floor((block * BLOCK) / CHUNK_GRID_BYTES);
+      if (block * BLOCK > rootStart) perCell.set(cell, [...(perCell.get(cell) ?? []), block]);
+    }
+    const full = [...perCell.values()].filter((blocks) => blocks.length === CHUNK_GRID_BYTES / BLOCK);
+    const cells = new Map(full.slice(0, 3).map((blocks) => [blocks[0], blocks[7]]));
+    expect(cells.size).toBe(3);
+    const fd = openSync(v4Path, 'r+');
+    for (const block of cells.values()) writeSync(fd, randomBytes(64), 0, 64, block * BLOCK + 100);
+    closeSync(fd);
+    const v4 = await upload(v4Path, '4.0.0');
+    const [m2, m4] = [await manifestOf(v2), await manifestOf(v4)];
+    const before = new Map(m2.chunks.map((chunk) => [chunk.offset, chunk]));
+    const changed = m4.chunks.filter((chunk) => before.get(chunk.offset)?.sha256 !== chunk.sha256);
+    expect(changed).toHaveLength(3);
+    expect(m4.chunks.filter((chunk) => chunk.patches !== undefined)).toEqual(changed);
+    for (const chunk of changed) {
+      const base = before.get(chunk.offset)!;
+      expect(chunk.patches).toEqual([{ base: base.sha256, storedSize: expect.any(Number) }]);
+      expect(chunk.patches![0].storedSize).toBeLessThan(chunk.storedSize / 10);
+      const response = await fetch(`${t.deployment}/chunks/${chunk.sha256}.from-${base.sha256}.zst`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toContain('immutable');
+      const frame = Buffer.from(await response.arrayBuffer());
+      expect(frame.length).toBe(chunk.patches![0].storedSize);
+      const baseFrame = Buffer.from(await (await fetch(`${t.deployment}/chunks/${base.sha256}.zst`)).arrayBuffer());
+      const decoder = new Decompressor();
+      decoder.loadDictionary(decompress(baseFrame));
+      expect(sha256(decoder.decompress(frame))).toBe(chunk.sha256);
+    }
+    // Only patches the store made are served.
+    const [first, second] = changed;
+    const unknown = await fetch(`${t.deployment}/chunks/${first.sha256}.from-${second.sha256}.zst`);
+    expect(unknown.status).toBe(404);
+
+    const patchNames = (manifest: ChunkManifest) =>
+      manifest.chunks.flatMap((chunk) => (chunk.patches ?? []).map((patch) => `${chunk.sha256}.from-${patch.base}`));
+    expect(storedPatches(t.dataDir)).toEqual([...patchNames(m2), ...patchNames(m4)].sort());
+    expect((await manage(`/api/images/${v4.id}`, 'DELETE')).status).toBe(204);
+    expect(storedPatches(t.dataDir)).toEqual(patchNames(m2).sort());
+    const gone = await fetch(`${t.deployment}/chunks/${first.sha256}.from-${before.get(first.offset)!.sha256}.zst`);
+    expect(gone.status).toBe(404);
+    const m1 = await manifestOf(images.find((image) => image.version === '1.0.0')!);
+    expect(storedChunks(t.dataDir)).toEqual([...new Set([...manifestDigests(m1), ...manifestDigests(m2)])].sort());
   });
 
   it('hands out manifestUrl in /api/config for a chunked image', async () => {

@@ -132,3 +132,11 @@ function alignDown(offset: number): number {
 function alignUp(offset: number): number {
   return alignDown(offset + DIRECT_ALIGNMENT - 1);
 }
+
+/** A copy of the card's bytes [offset, offset + length), read past the page cache like readSpans. */
+export async function readCardRange(path: string, offset: number, length: number): Promise<Buffer> {
+  for await (const { data } of readSpans(path, [{ start: offset, end: offset + length }], { direct: true })) {
+    return Buffer.from(data);
+  }
+  throw new Error(`reading ${length} bytes at ${offset} of ${path} returned nothing`);
+}

@@ -53,6 +53,7 @@ export async function verifyCard(
         throw new InstallError(
           `checksum mismatch at offset ${unit.start}: the card's bytes ${unit.start}-${unit.end - 1} ` +
             `(${range.label}) differ from what was written; the card is faulty`,
+          'card_faulty',
         );
       }
       if (!range.sha256) continue;
@@ -88,7 +89,7 @@ async function mismatchError(
   const mismatch =
     `checksum mismatch at offset ${range.start}: the card's bytes ${range.start}-${range.end - 1} ` +
     `(${range.label}) have SHA-256 ${actual}, the image ${range.sha256}`;
-  if (!servedSha256) return new InstallError(`${mismatch}; the card is faulty`);
+  if (!servedSha256) return new InstallError(`${mismatch}; the card is faulty`, 'card_faulty');
   let served: string;
   try {
     served = await servedSha256(range);
@@ -102,6 +103,7 @@ async function mismatchError(
   return new InstallError(
     `${mismatch}; the server sends these bytes intact, so the card is faulty or they were damaged on the way ` +
       "to it (network, this unit's memory): install again, and replace the card if it fails again",
+    'card_faulty',
   );
 }
 
@@ -115,6 +117,7 @@ export async function verifyHead(target: TargetDevice, head: Buffer): Promise<vo
       const differs = head.findIndex((byte, offset) => onCard[offset] !== byte);
       throw new InstallError(
         `checksum mismatch at offset ${differs}: the partition table region on the card differs from the image`,
+        'card_faulty',
       );
     }
   } finally {

@@ -25,7 +25,8 @@ export const LINUX_SYSTEM_FILES: SystemFiles = { sysDevBlock: '/sys/dev/block', 
 /** Checks that the card is there, writable and not in use, and measures it. */
 export async function inspectTarget(path: string, system: SystemFiles = LINUX_SYSTEM_FILES): Promise<TargetDevice> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new InstallError(`no card: ${path} does not exist (is an SD card inserted?)`);
+    if (error.code === 'ENOENT')
+      throw new InstallError(`no card: ${path} does not exist (is an SD card inserted?)`, 'card_missing');
     throw new InstallError(`cannot examine ${path}: ${error.message}`);
   });
   if (info.isFile()) return { path, kind: 'file', sizeBytes: info.size };
@@ -38,9 +39,13 @@ export async function inspectTarget(path: string, system: SystemFiles = LINUX_SY
     );
   }
   const sizeBytes = Number(await readFile(join(sysfs, 'size'), 'utf8')) * 512; // sysfs counts 512-byte sectors
-  if (sizeBytes === 0) throw new InstallError(`no card: ${path} has no medium (size 0; is an SD card inserted?)`);
+  if (sizeBytes === 0)
+    throw new InstallError(`no card: ${path} has no medium (size 0; is an SD card inserted?)`, 'card_missing');
   if ((await readFile(join(sysfs, 'ro'), 'utf8')).trim() === '1') {
-    throw new InstallError(`the card in ${path} is write-protected (read-only); use another card or unlock it`);
+    throw new InstallError(
+      `the card in ${path} is write-protected (read-only); use another card or unlock it`,
+      'card_faulty',
+    );
   }
   const mounted = mountPointsOf(await readFile(system.mountinfo, 'utf8'), await deviceAndPartitions(sysfs, info.rdev));
   if (mounted.length > 0) {
@@ -53,6 +58,7 @@ export function checkCapacity(target: TargetDevice, imageSize: number): void {
   if (target.sizeBytes < imageSize) {
     throw new InstallError(
       `card too small: ${target.path} holds ${describeBytes(target.sizeBytes)} < image ${describeBytes(imageSize)}`,
+      'card_too_small',
     );
   }
 }

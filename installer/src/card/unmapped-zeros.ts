@@ -84,6 +84,7 @@ export async function ensureZeros(
   if (still.length > 0) {
     throw new InstallError(
       `the card does not keep zeros: bytes ${still[0].start}-${still[0].end - 1} still hold data after zeroing; the card is faulty`,
+      'card_faulty',
     );
   }
   return bytes;

@@ -14,6 +14,18 @@ export interface VerifiedChunk {
   chunk: ImageChunk;
   /** The uncompressed bytes, whose SHA-256 is the chunk's name. */
   data: Buffer;
+  /** Made from a patch against the bytes the card held there. */
+  patched: boolean;
+}
+
+export interface ChunkTools {
+  decompress: ZstdDecompress;
+  hasher: HashWorker;
+  /**
+   * For a chunk whose range on the card holds the base of one of its patches: that base's
+   * SHA-256 and a way to its bytes (read from the card before the chunk is written there).
+   */
+  patchBase?: (index: number) => { base: string; bytes: () => Promise<Buffer> } | undefined;
 }
 
 /**
@@ -24,7 +36,7 @@ export interface VerifiedChunk {
 export async function* fetchChunks(
   manifest: ChunkManifest,
   indices: number[],
-  tools: { decompress: ZstdDecompress; hasher: HashWorker },
+  tools: ChunkTools,
   options: DownloadOptions,
 ): AsyncGenerator<VerifiedChunk> {
   const pending: Array<Promise<VerifiedChunk>> = [];
@@ -50,40 +62,84 @@ export async function* fetchChunks(
 async function fetchChunk(
   manifest: ChunkManifest,
   index: number,
-  { decompress, hasher }: { decompress: ZstdDecompress; hasher: HashWorker },
+  tools: ChunkTools,
   options: DownloadOptions,
 ): Promise<VerifiedChunk> {
   const chunk = manifest.chunks[index];
   const url = `${manifest.chunkBaseUrl}/${chunk.sha256}.zst`;
   const name = `chunk ${index + 1} of ${manifest.chunks.length} (image bytes ${chunk.offset}-${chunk.offset + chunk.length - 1}, ${url})`;
+  const patched = await fetchPatched(manifest, index, tools, options).catch((error: Error) => {
+    options.log(`${name}: its patch did not do (${error.message}); fetching the whole chunk`);
+    return undefined;
+  });
+  if (patched) return { index, chunk, data: patched, patched: true };
   let problem = '';
   for (let attempt = 1; attempt <= CHUNK_ATTEMPTS; attempt += 1) {
-    const pieces: Buffer[] = [];
-    try {
-      for await (const piece of downloadRange(url, 0, chunk.storedSize, {}, options)) pieces.push(piece);
-    } catch (error) {
-      throw new InstallError(
-        `${name} could not be fetched: ${(error as Error).message}; the server's chunk store lacks it or is unreachable: ` +
-          'check the image on the server (upload it again if it is damaged) and install again',
-      );
-    }
     let data: Buffer;
     try {
-      data = await decompress(Buffer.concat(pieces), chunk.length);
+      data = await tools.decompress(await fetchFrame(url, chunk.storedSize, options, name), chunk.length);
     } catch (error) {
+      if (error instanceof InstallError) throw error;
       problem = `does not decode (${(error as Error).message})`;
       options.log(`${name} ${problem}; fetching it again (${attempt} of ${CHUNK_ATTEMPTS})`);
       continue;
     }
-    const key = hasher.newHash();
-    await hasher.update(key, data);
-    const actual = await hasher.digest(key);
-    if (actual === chunk.sha256 && data.length === chunk.length) return { index, chunk, data };
+    const actual = await digest(tools.hasher, data);
+    if (actual === chunk.sha256 && data.length === chunk.length) return { index, chunk, data, patched: false };
     problem = `arrives with ${data.length} bytes of SHA-256 ${actual}, not its name`;
     options.log(`${name} ${problem}; fetching it again (${attempt} of ${CHUNK_ATTEMPTS})`);
   }
   throw new InstallError(
     `${name} is damaged: after ${CHUNK_ATTEMPTS} downloads it still ${problem}; none of it was written to the card. ` +
       'The stored chunk is corrupt: upload the image again',
+    'image_corrupt',
   );
+}
+
+/**
+ * The chunk rebuilt from its patch and the base bytes the card holds at its range, or undefined
+ * when there is no such base. Any failure (the patch missing, damaged, or decoding to other
+ * bytes) rejects: the caller falls back to the whole chunk, so a bad patch costs a download.
+ */
+async function fetchPatched(
+  manifest: ChunkManifest,
+  index: number,
+  tools: ChunkTools,
+  options: DownloadOptions,
+): Promise<Buffer | undefined> {
+  const chunk = manifest.chunks[index];
+  const source = tools.patchBase?.(index);
+  const patch = source && chunk.patches?.find((candidate) => candidate.base === source.base);
+  if (!source || !patch) return undefined;
+  const url = `${manifest.chunkBaseUrl}/${chunk.sha256}.from-${patch.base}.zst`;
+  const [frame, base] = await Promise.all([
+    fetchFrame(url, patch.storedSize, { ...options, retries: Math.min(options.retries, 1) }, `patch ${url}`),
+    source.bytes(),
+  ]);
+  const data = await tools.decompress(frame, chunk.length, base);
+  const actual = await digest(tools.hasher, data);
+  if (actual !== chunk.sha256 || data.length !== chunk.length) {
+    throw new Error(`it decodes to ${data.length} bytes of SHA-256 ${actual}`);
+  }
+  return data;
+}
+
+async function fetchFrame(url: string, size: number, options: DownloadOptions, name: string): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  try {
+    for await (const piece of downloadRange(url, 0, size, {}, options)) pieces.push(piece);
+  } catch (error) {
+    throw new InstallError(
+      `${name} could not be fetched: ${(error as Error).message}; the server's chunk store lacks it or is unreachable: ` +
+        'check the image on the server (upload it again if it is damaged) and install again',
+      'network',
+    );
+  }
+  return Buffer.concat(pieces);
+}
+
+async function digest(hasher: HashWorker, data: Buffer): Promise<string> {
+  const key = hasher.newHash();
+  await hasher.update(key, data);
+  return hasher.digest(key);
 }

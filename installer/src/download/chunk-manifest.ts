@@ -1,4 +1,4 @@
-import type { ChunkManifest, ImageChunk, ImageDescriptor } from '@rpi-deploy/contracts';
+import type { ChunkManifest, ChunkPatch, ImageChunk, ImageDescriptor } from '@rpi-deploy/contracts';
 import type { ImageMap } from './image-map';
 import { downloadSmallDocument, type DocumentRetry } from './small-document';
 import { InstallError } from '../install-error';
@@ -53,6 +53,13 @@ export function checkManifest(value: unknown, image: ImageDescriptor, map: Image
     if (!whole(chunk?.offset) || !whole(chunk.length) || chunk.length === 0 || !whole(chunk.storedSize))
       fail(`chunk ${index} has a malformed offset, length or stored size`);
     if (!/^[0-9a-f]{64}$/.test(chunk.sha256)) fail(`chunk ${index} has a malformed SHA-256`);
+    if (chunk.patches !== undefined) {
+      const patches: unknown = chunk.patches;
+      const wellFormed =
+        Array.isArray(patches) &&
+        patches.every((patch: ChunkPatch) => /^[0-9a-f]{64}$/.test(patch?.base) && whole(patch.storedSize));
+      if (!wellFormed) fail(`chunk ${index} has malformed patches`);
+    }
     if (chunk.offset < end) fail(`chunk ${index} at byte ${chunk.offset} overlaps or precedes the one before`);
     if (chunk.offset + chunk.length > image.size) fail(`chunk ${index} runs past the image's end`);
     end = chunk.offset + chunk.length;

@@ -56,6 +56,17 @@ describe('requestConfig', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('tells a busy server (server_busy) from one it cannot reach (network), for the LEDs', async () => {
+    server.faults.configAnswers.push(...Array.from({ length: 50 }, () => ({ status: 503, message: 'no image' })));
+    const busy = await requestConfig(server.url, unit, wait(200)).catch((error: ConfigUnavailableError) => error);
+    expect(busy).toMatchObject({ code: 'server_busy' });
+    server.faults.configAnswers.length = 0;
+    const away = await requestConfig('http://127.0.0.1:1', unit, wait(200)).catch(
+      (error: ConfigUnavailableError) => error,
+    );
+    expect(away).toMatchObject({ code: 'network' });
+  });
+
   it('does not ask again when the server refuses the request itself', async () => {
     const error = await requestConfig(server.url, { ...unit, venue: 'NOPE' }, wait(5000)).catch(
       (failure: Error) => failure,

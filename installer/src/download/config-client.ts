@@ -1,4 +1,4 @@
-import { IMAGE_COMPRESSIONS, type ConfigRequest, type ConfigResponse } from '@rpi-deploy/contracts';
+import { IMAGE_COMPRESSIONS, type ConfigRequest, type ConfigResponse, type FailureCode } from '@rpi-deploy/contracts';
 import { backoffDelay, sleep } from './backoff';
 import { errorMessage, isTransientStatus, postJson } from './http-client';
 
@@ -13,6 +13,14 @@ export interface ConfigWait {
 /** The server gave no configuration: nothing was written and there is no deployment to report to. */
 export class ConfigUnavailableError extends Error {
   override readonly name = 'ConfigUnavailableError';
+
+  /** What the unit's LEDs show: the server answered but could not configure it yet, or it was not reached. */
+  constructor(
+    message: string,
+    readonly code: Extract<FailureCode, 'network' | 'server_busy'> = 'server_busy',
+  ) {
+    super(message);
+  }
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -28,6 +36,7 @@ export async function requestConfig(server: string, body: ConfigRequest, wait: C
   const deadline = Date.now() + wait.waitMs;
   for (let attempt = 1; ; attempt += 1) {
     let problem: string;
+    let code: ConfigUnavailableError['code'] = 'server_busy';
     try {
       const response = await postJson(`${server}/api/config`, body, { timeoutMs: REQUEST_TIMEOUT_MS });
       if (response.status === 200) return parseConfig(response.body);
@@ -44,11 +53,13 @@ export async function requestConfig(server: string, body: ConfigRequest, wait: C
     } catch (error) {
       if (error instanceof ConfigUnavailableError) throw error;
       problem = `the server ${server} is unreachable (${(error as Error).message})`;
+      code = 'network';
     }
     const delay = backoffDelay(attempt, { initialMs: wait.retryDelayMs, maxMs: MAX_RETRY_DELAY_MS });
     if (Date.now() + delay > deadline) {
       throw new ConfigUnavailableError(
         `no configuration after ${Math.round(wait.waitMs / 1000)} s and ${attempt} attempts: ${problem}`,
+        code,
       );
     }
     wait.log(`${problem}; asking again in ${(delay / 1000).toFixed(1)} s`);

@@ -120,5 +120,8 @@ function decodeWithProgram(
 
 function decodeError(decoder: string, error: Error): Error {
   if (error instanceof InstallError) return error;
-  return new InstallError(`the image does not decompress (${decoder}: ${error.message}): the stored image is damaged`);
+  return new InstallError(
+    `the image does not decompress (${decoder}: ${error.message}): the stored image is damaged`,
+    'image_corrupt',
+  );
 }

@@ -71,6 +71,7 @@ export async function* downloadRange(
       if (failures > options.retries) {
         throw new InstallError(
           `download failed: ${reason} (at byte ${position} of ${url}, ${options.retries} retries used)`,
+          'network',
         );
       }
       const delay = backoffDelay(failures, { initialMs: options.retryDelayMs, maxMs: MAX_RETRY_DELAY_MS });

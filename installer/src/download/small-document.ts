@@ -33,7 +33,7 @@ export async function downloadSmallDocument<T>(
       if (error instanceof InstallError) throw error;
       problem = (error as Error).message;
     }
-    if (attempt > retry.retries) throw new InstallError(`could not download the ${what} ${url}: ${problem}`);
+    if (attempt > retry.retries) throw new InstallError(`could not download the ${what} ${url}: ${problem}`, 'network');
     const delay = backoffDelay(attempt, { initialMs: retry.retryDelayMs, maxMs: 30_000 });
     retry.log(`${what} download failed (${problem}); retrying in ${(delay / 1000).toFixed(1)} s`);
     await sleep(delay);

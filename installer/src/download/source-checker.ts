@@ -76,6 +76,7 @@ export class SourceChecker {
       throw new InstallError(
         `the downloaded image's SHA-256 is ${actual} but the server says ${this.expectedSha256}: ` +
           'the stored image or the transfer is corrupt',
+        'image_corrupt',
       );
     }
   }
@@ -131,6 +132,7 @@ export function corruptImageError(range: MapRange, actual: string): InstallError
   return new InstallError(
     `the downloaded image does not match its block map: ${range.label}, bytes ${range.start}-${range.end - 1}, ` +
       `has SHA-256 ${actual} but the map says ${range.sha256}; the stored image is corrupt: upload it again`,
+    'image_corrupt',
   );
 }
 

@@ -3,13 +3,16 @@ import zlib from 'node:zlib';
 /** The first Node releases whose zlib decodes zstd (zlib.zstdDecompress): 22.15.0 and 23.8.0. */
 export const NODE_ZSTD_SINCE = '22.15';
 
-/** Decodes one zstd frame into at most `maxBytes` bytes (a longer result is an error). */
-export type ZstdDecompress = (frame: Buffer, maxBytes: number) => Promise<Buffer>;
+/**
+ * Decodes one zstd frame into at most `maxBytes` bytes (a longer result is an error); a patch
+ * frame needs the bytes it was compressed against as its `dictionary`.
+ */
+export type ZstdDecompress = (frame: Buffer, maxBytes: number, dictionary?: Buffer) => Promise<Buffer>;
 
 type ZlibWithZstd = {
   zstdDecompress?: (
     frame: Buffer,
-    options: { maxOutputLength: number },
+    options: { maxOutputLength: number; dictionary?: Buffer },
     callback: (error: Error | null, result: Buffer) => void,
   ) => void;
 };
@@ -22,8 +25,10 @@ type ZlibWithZstd = {
 export function nodeZstd(): ZstdDecompress | undefined {
   const decompress = (zlib as unknown as ZlibWithZstd).zstdDecompress;
   if (typeof decompress !== 'function') return undefined;
-  return (frame, maxBytes) =>
+  return (frame, maxBytes, dictionary) =>
     new Promise((resolve, reject) =>
-      decompress(frame, { maxOutputLength: maxBytes }, (error, result) => (error ? reject(error) : resolve(result))),
+      decompress(frame, { maxOutputLength: maxBytes, ...(dictionary && { dictionary }) }, (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
     );
 }

@@ -21,6 +21,7 @@ import {
   type ExpectedCard,
   type PersonaliseInput,
 } from './personalise';
+import { BOOT_CONFIRM_PATHS } from './boot-confirm-unit';
 
 /** Plan and apply, as an install does once the card is verified. */
 async function personalise(input: PersonaliseInput): Promise<ExpectedCard> {
@@ -83,6 +84,63 @@ describe('personalise (on an image file, without mounting)', () => {
       'instance-id: rpi-deploy-42\nlocal-hostname: KXP2-CORO-007\n',
     );
     expect(checkFat(input.device, boot, master.partitions.boot.sizeBytes)).toMatchObject({ clean: true });
+  });
+
+  it('leaves the boot confirmation unit: script 0755, root-only settings with the token, the unit enabled', async () => {
+    const input = {
+      ...card(),
+      bootConfirm: { server: 'http://192.168.151.1:5001/', deploymentId: 'd-42', statusToken: 'secret-token' },
+    };
+    const expected = await personalise(input);
+    await checkPersonalisation(input, expected);
+
+    const root = master.partitions.root.startBytes;
+    const stat = (path: string) => statExt4(input.device, root, path);
+    expect(stat(BOOT_CONFIRM_PATHS.script)).toMatchObject({ mode: 0o100755, uid: 0, gid: 0 });
+    expect(stat(BOOT_CONFIRM_PATHS.settings)).toMatchObject({ mode: 0o100600, uid: 0, gid: 0 });
+    expect(stat(BOOT_CONFIRM_PATHS.service)).toMatchObject({ mode: 0o100644, uid: 0, gid: 0 });
+    expect(stat(BOOT_CONFIRM_PATHS.wants)).toMatchObject({ mode: 0o120777, uid: 0, gid: 0 });
+    for (const dir of ['/usr/local/sbin', '/etc/systemd/system/multi-user.target.wants']) {
+      expect(stat(dir)).toMatchObject({ mode: 0o040755, uid: 0, gid: 0 });
+    }
+    const link = execFileSync('debugfs', ['-R', `stat ${BOOT_CONFIRM_PATHS.wants}`, `${input.device}?offset=${root}`], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
+    expect(link).toContain('Fast link dest: "../rpi-deploy-boot-confirm.service"');
+    const settings = readExt4File(input.device, root, BOOT_CONFIRM_PATHS.settings).toString();
+    expect(settings).toContain(
+      "SERVER='http://192.168.151.1:5001'\nDEPLOYMENT_ID='d-42'\nSTATUS_TOKEN='secret-token'\n",
+    );
+    const service = readExt4File(input.device, root, BOOT_CONFIRM_PATHS.service).toString();
+    expect(service).toContain('After=network-online.target');
+    expect(service).toContain(`ExecStart=/bin/sh ${BOOT_CONFIRM_PATHS.script}`);
+    expect(service).toContain('WantedBy=multi-user.target');
+    expect(readExt4File(input.device, root, BOOT_CONFIRM_PATHS.script).toString()).toMatch(/^#!\/bin\/sh\n/);
+    expect(checkExt4(input.device, root)).toMatchObject({ clean: true });
+
+    // Personalising the same card again (a retried install) replaces them and still reads back.
+    const again = await personalise(input);
+    await checkPersonalisation(input, again);
+    expect(stat(BOOT_CONFIRM_PATHS.settings)).toMatchObject({ mode: 0o100600 });
+    expect(checkExt4(input.device, root)).toMatchObject({ clean: true });
+  });
+
+  it('notices a boot confirmation file whose mode did not reach the card', async () => {
+    const input = { ...card(), bootConfirm: { server: 'http://s:5001', deploymentId: 'd', statusToken: 't' } };
+    const expected = await personalise(input);
+    execFileSync(
+      'debugfs',
+      [
+        '-w',
+        '-R',
+        `sif ${BOOT_CONFIRM_PATHS.settings} mode 0100644`,
+        `${input.device}?offset=${master.partitions.root.startBytes}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    await expect(checkPersonalisation(input, expected)).rejects.toThrow(
+      `${BOOT_CONFIRM_PATHS.settings} has mode 0644, expected 0600`,
+    );
   });
 
   it('plans from the card without writing to it (it runs while the card is verified)', async () => {

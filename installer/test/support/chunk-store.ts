@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHUNK_GRID_BYTES, type ImageChunk } from '@rpi-deploy/contracts';
+import { CHUNK_GRID_BYTES, type ChunkPatch, type ImageChunk } from '@rpi-deploy/contracts';
 import { BMAP_BLOCK_SIZE, type BlockMapFile } from '@rpi-deploy/test-kit';
 
-/** An image's chunks as the stand-in server serves them: `<dir>/<sha256>.zst`, listed in offset order. */
+/**
+ * An image's chunks as the stand-in server serves them: `<dir>/<sha256>.zst` (and patches
+ * `<dir>/<sha256>.from-<base>.zst`), listed in offset order.
+ */
 export interface ChunkStore {
   dir: string;
   chunks: ImageChunk[];
@@ -50,4 +53,47 @@ export function buildChunkStore(imagePath: string, bmap: BlockMapFile, dir: stri
 
 export function compressChunk(data: Buffer, level = 3): Buffer {
   return execFileSync('zstd', ['-q', '-c', `-${level}`], { input: data, maxBuffer: 64 << 20 });
+}
+
+/**
+ * Adds patch frames as the server makes them: each chunk of `next` whose range held a different
+ * chunk of the same length in `previous` gets `<sha256>.from-<base>.zst`, compressed by the zstd
+ * tool with `--patch-from` the base's bytes, and lists it in its `patches`.
+ */
+export function addPatches(
+  next: { store: ChunkStore; image: string },
+  previous: { store: ChunkStore; image: string },
+): ChunkPatch[] {
+  const before = new Map(previous.store.chunks.map((chunk) => [chunk.offset, chunk]));
+  const made: ChunkPatch[] = [];
+  const work = mkdtempSync(join(next.store.dir, '.patching-'));
+  try {
+    for (const chunk of next.store.chunks) {
+      const base = before.get(chunk.offset);
+      if (!base || base.length !== chunk.length || base.sha256 === chunk.sha256) continue;
+      writeFileSync(join(work, 'base'), readRange(previous.image, base.offset, base.length));
+      writeFileSync(join(work, 'chunk'), readRange(next.image, chunk.offset, chunk.length));
+      const file = join(next.store.dir, `${chunk.sha256}.from-${base.sha256}.zst`);
+      execFileSync('zstd', ['-q', '-f', '-3', `--patch-from=${join(work, 'base')}`, join(work, 'chunk'), '-o', file], {
+        stdio: 'pipe', // it says "long mode automatically triggered" even with -q
+      });
+      const patch = { base: base.sha256, storedSize: statSync(file).size };
+      chunk.patches = [patch];
+      made.push(patch);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return made;
+}
+
+function readRange(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const data = Buffer.alloc(length);
+    readSync(fd, data, 0, length, offset);
+    return data;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -171,7 +171,7 @@ export class ContractServer {
         return this.serveFile(req, res, path, this.image.bmapPath);
       if (name === `${this.image.name}.chunks` && this.image.chunks) return this.serveManifest(req, res, path);
     }
-    const chunk = /^\/chunks\/([0-9a-f]{64})\.zst$/.exec(path);
+    const chunk = /^\/chunks\/([0-9a-f]{64}(?:\.from-[0-9a-f]{64})?)\.zst$/.exec(path);
     if ((req.method === 'GET' || req.method === 'HEAD') && chunk && this.image?.chunks)
       return this.serveChunk(req, res, path, chunk[1]);
     json(res, 404, { statusCode: 404, message: `Cannot ${req.method} ${path}` });
@@ -297,6 +297,7 @@ export class ContractServer {
     json(res, 200, manifest);
   }
 
+  /** A chunk's frame by its name (`<sha256>`), or a patch's (`<sha256>.from-<base>`). */
   private async serveChunk(req: IncomingMessage, res: ServerResponse, path: string, sha256: string): Promise<void> {
     const store = (this.image as ServedImage & { chunks: ChunkStore }).chunks;
     const file = join(store.dir, `${sha256}.zst`);

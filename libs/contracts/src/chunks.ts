@@ -15,6 +15,18 @@ export interface ImageChunk {
   sha256: string;
   /** Size of the zstd frame the server sends. */
   storedSize: number;
+  /**
+   * Shorter ways to this chunk for a card whose bytes at this range are an earlier version's
+   * chunk `base`: the chunk compressed with those bytes as its zstd dictionary, served at
+   * `${chunkBaseUrl}/${sha256}.from-${base}.zst`. Listed only where the server made one.
+   */
+  patches?: ChunkPatch[];
+}
+
+/** A patch frame: the chunk compressed against the chunk `base` (SHA-256) that held its range before. */
+export interface ChunkPatch {
+  base: string;
+  storedSize: number;
 }
 
 /** `GET /images/<file>.chunks` on the deployment listener. */

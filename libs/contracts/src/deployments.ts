@@ -1,5 +1,7 @@
+import type { BootConfirmation } from './boot-confirmation';
 import type { DeploymentStatus } from './deployment-status';
 import type { ProductCode } from './products';
+import type { FailureClass, FailureCode } from './unit-failures';
 
 /** How an image travels to the Pi; the installer decompresses on the fly. */
 export const IMAGE_COMPRESSIONS = ['none', 'gzip', 'xz', 'zstd'] as const;
@@ -88,6 +90,8 @@ export interface StatusReport {
   transfer?: TransferCounts;
   message?: string;
   error?: string;
+  /** With `failed`: why, classified by the installer (FAILURE_CODES); the server derives the class. */
+  failureCode?: FailureCode;
 }
 
 export interface StatusAck {
@@ -121,6 +125,15 @@ export interface DeploymentDto {
   finishedAt: string | null;
   /** The latest refused `/api/config` for this unit's serial or MAC from another device, if any. */
   impersonation: ImpersonationWarning | null;
+  /** The batch the unit's hostname was handed out through, if any (wall filters, labels). */
+  batchId: number | null;
+  /** Why it failed, as the installer classified it (null otherwise, and for failures the server decided). */
+  failureCode: FailureCode | null;
+  failureClass: FailureClass | null;
+  /** When the unit's first boot into the product confirmed it (status `booted`); null until then. */
+  bootedAt: string | null;
+  /** The first boot of a successful deployment (null before success, and for installs older than it). */
+  boot: BootConfirmation | null;
 }
 
 /**
@@ -136,9 +149,10 @@ export interface ImpersonationWarning {
 
 /**
  * What a timeline entry is: a status (an installer's report, or the server ending the
- * deployment), or a refused impersonation (the message names the requester).
+ * deployment), or a refused impersonation (the message names the requester), the unit's boot
+ * confirmation (`booted`), or the server noting that none came in time (`boot_unconfirmed`).
  */
-export const DEPLOYMENT_EVENT_KINDS = ['status', 'impersonation'] as const;
+export const DEPLOYMENT_EVENT_KINDS = ['status', 'impersonation', 'booted', 'boot_unconfirmed'] as const;
 export type DeploymentEventKind = (typeof DEPLOYMENT_EVENT_KINDS)[number];
 
 export interface DeploymentEventDto {
@@ -235,6 +249,10 @@ export interface DeploymentStats {
   medianDurationSeconds: number | null;
   /** Image bytes per second of successful deployments over 30 days. */
   medianThroughputBps: number | null;
+  /** booted / (booted + unconfirmed) of successful deployments over 30 days, 0-1; null when none has decided. */
+  bootConfirmationRate: number | null;
+  /** From success to the boot confirmation, of confirmed deployments over 30 days. */
+  medianSecondsToBoot: number | null;
   perVenue: Array<OutcomeCounts & { venue: string }>;
   perProduct: Array<OutcomeCounts & { product: string }>;
 }

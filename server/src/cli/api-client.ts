@@ -31,6 +31,15 @@ export class ApiClient {
     return response.text();
   }
 
+  /** A binary answer (PDF) as bytes, with its headers. */
+  async getBytes(path: string): Promise<{ bytes: Buffer; headers: Headers }> {
+    const response = await this.send('GET', path, undefined, await this.accessToken());
+    if (!response.ok) {
+      throw new CliError(describeError(response.status, await response.json().catch(() => undefined)));
+    }
+    return { bytes: Buffer.from(await response.arrayBuffer()), headers: response.headers };
+  }
+
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>('POST', path, body);
   }

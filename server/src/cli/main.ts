@@ -8,8 +8,10 @@ import { deploymentsCommand } from './commands/deployments.command';
 import { hostnameCommand } from './commands/hostname.command';
 import { imageCommand } from './commands/image.command';
 import { kartsCommand } from './commands/karts.command';
+import { labelsCommand } from './commands/labels.command';
 import { netbootCommand } from './commands/netboot.command';
 import { proxmoxCommand } from './commands/proxmox.command';
+import { unitCommand } from './commands/unit.command';
 import { userCommand } from './commands/user.command';
 import { validateCommand } from './commands/validate.command';
 import { venueCommand } from './commands/venue.command';
@@ -62,6 +64,8 @@ export function buildCli(output: CliOutput, env: Env): Command {
   program.addCommand(auditCommand(context));
   program.addCommand(userCommand(context, env));
   program.addCommand(hostnameCommand(context));
+  program.addCommand(labelsCommand(context));
+  program.addCommand(unitCommand(context));
   for (const command of backupCommands(context, env)) program.addCommand(command);
 
   // Subcommands print where the program prints and report errors by exception instead of

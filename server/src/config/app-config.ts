@@ -30,6 +30,8 @@ export abstract class AppConfig {
   abstract readonly deployments: {
     /** A deployment without a report for this long is marked failed ("no report"). */
     readonly silenceTimeoutSeconds: number;
+    /** A successful deployment whose unit has not confirmed its first boot for this long is shown "not confirmed". */
+    readonly bootConfirmTimeoutSeconds: number;
   };
   abstract readonly images: {
     /** Largest upload accepted, in bytes (compressed size as sent). */

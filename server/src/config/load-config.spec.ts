@@ -51,7 +51,7 @@ describe('loadConfig', () => {
       loginAttemptsPerMinute: 10,
       auditRetentionDays: 365,
       images: { uploadMaxBytes: 64 * 2 ** 30, maxImageBytes: 64 * 2 ** 30, diskReserveBytes: 2 ** 30 },
-      deployments: { silenceTimeoutSeconds: 600 },
+      deployments: { silenceTimeoutSeconds: 600, bootConfirmTimeoutSeconds: 600 },
     });
   });
 

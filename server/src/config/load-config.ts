@@ -216,7 +216,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     metricsToken,
     loginAttemptsPerMinute: positiveInt('LOGIN_ATTEMPTS_PER_MINUTE', 10),
     auditRetentionDays: positiveInt('AUDIT_RETENTION_DAYS', 365),
-    deployments: { silenceTimeoutSeconds: positiveInt('DEPLOYMENT_SILENCE_TIMEOUT_SECONDS', 600) },
+    deployments: {
+      silenceTimeoutSeconds: positiveInt('DEPLOYMENT_SILENCE_TIMEOUT_SECONDS', 600),
+      bootConfirmTimeoutSeconds: positiveInt('BOOT_CONFIRM_TIMEOUT_SECONDS', 600),
+    },
     images: {
       uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),
       maxImageBytes,

@@ -1,10 +1,11 @@
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { DeploymentEvent } from '../deployments/deployment-event.entity';
 import { Deployment } from '../deployments/deployment.entity';
+import { UnitCommand } from '../deployments/unit-commands/unit-command.entity';
 import { Batch } from '../hostnames/batches/batch.entity';
 import { HostnameRecord } from '../hostnames/hostname-record.entity';
 import { Venue } from '../hostnames/venues/venue.entity';
-import { Chunk, ImageChunkRow } from '../images/chunks/chunk.entity';
+import { Chunk, ChunkPatchRow, ImageChunkRow } from '../images/chunks/chunk.entity';
 import { Image } from '../images/image.entity';
 import { NetbootUnit } from '../netboot/tftp/netboot-unit.entity';
 import { User } from '../users/user.entity';
@@ -18,8 +19,10 @@ export const ENTITIES = [
   Image,
   Chunk,
   ImageChunkRow,
+  ChunkPatchRow,
   Deployment,
   DeploymentEvent,
   NetbootUnit,
   AuditEntry,
+  UnitCommand,
 ];

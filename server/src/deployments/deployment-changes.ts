@@ -12,6 +12,8 @@ export interface DeploymentTransition {
   previous: DeploymentStatus | null;
   /** Set when the change is a failure. */
   cause?: FailureCause;
+  /** Set when the change is about the first boot: its confirmation, or the server giving up waiting for it. */
+  boot?: 'booted' | 'unconfirmed';
 }
 
 /**

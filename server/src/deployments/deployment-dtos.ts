@@ -1,4 +1,10 @@
-import type { DeploymentDto, DeploymentEventDto, TransferCounts } from '@rpi-deploy/contracts';
+import {
+  failureClassOf,
+  type BootConfirmation,
+  type DeploymentDto,
+  type DeploymentEventDto,
+  type TransferCounts,
+} from '@rpi-deploy/contracts';
 import type { DeploymentEvent } from './deployment-event.entity';
 import type { Deployment } from './deployment.entity';
 
@@ -39,7 +45,39 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
           at: deployment.impersonationAt.toISOString(),
         }
       : null,
+    batchId: deployment.batchId,
+    failureCode: deployment.failureCode,
+    failureClass: deployment.failureCode ? failureClassOf(deployment.failureCode) : null,
+    bootedAt: deployment.bootedAt?.toISOString() ?? null,
+    boot: bootOf(deployment),
   };
+}
+
+function bootOf(deployment: Deployment): BootConfirmation | null {
+  if (deployment.bootState === null) return null;
+  const { bootedAt, finishedAt } = deployment;
+  return {
+    state: deployment.bootState,
+    bootedAt: bootedAt?.toISOString() ?? null,
+    secondsToBoot: bootedAt && finishedAt ? Math.max(0, (bootedAt.getTime() - finishedAt.getTime()) / 1000) : null,
+    hostname: deployment.bootHostname,
+    machineId: deployment.bootMachineId,
+    imageVersion: deployment.bootImageVersion,
+    kernel: deployment.bootKernel,
+    address: deployment.bootAddress,
+    hostnameMismatch: hostnameMismatch(deployment),
+  };
+}
+
+/**
+ * The warning when the booted unit calls itself by another name than the one assigned: the card
+ * went into another unit, or the personalisation did not take. A fully qualified name counts by
+ * its first label.
+ */
+export function hostnameMismatch({ bootHostname, hostname }: Deployment): string | null {
+  if (bootHostname === null) return null;
+  if (bootHostname.split('.')[0].toLowerCase() === hostname.toLowerCase()) return null;
+  return `the unit booted as ${bootHostname}, but was assigned ${hostname}`;
 }
 
 function transferOf(deployment: Deployment): TransferCounts | null {

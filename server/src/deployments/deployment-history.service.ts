@@ -135,7 +135,17 @@ export class DeploymentHistoryService implements OnModuleInit, OnModuleDestroy {
     const rows = await this.deployments
       .createQueryBuilder('d')
       .innerJoin('d.venue', 'venue')
-      .select(['d.status', 'd.product', 'd.startedAt', 'd.finishedAt', 'd.bytesTotal', 'd.venueId', 'venue.code'])
+      .select([
+        'd.status',
+        'd.product',
+        'd.startedAt',
+        'd.finishedAt',
+        'd.bytesTotal',
+        'd.bootState',
+        'd.bootedAt',
+        'd.venueId',
+        'venue.code',
+      ])
       .where('d.startedAt >= :since', { since })
       .getMany();
     return computeStats(

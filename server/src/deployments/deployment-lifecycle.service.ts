@@ -8,6 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { HostnamesService } from '../hostnames/hostnames.service';
@@ -21,7 +22,8 @@ import { DeploymentLog } from './deployment-log';
 import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import { DeploymentUpdates } from './deployment-updates';
 import { Deployment } from './deployment.entity';
-import type { ConfigBody, StatusBody } from './dto/installer.dto';
+import { BootConfirmations, refuseMixedReport } from './boot-confirmations.service';
+import type { BootedReportBody, ConfigBody, InstallReportBody, StatusBody } from './dto/installer.dto';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
 import { newStatusToken } from './status-token';
@@ -53,6 +55,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     private readonly changes: DeploymentChanges,
     private readonly config: AppConfig,
     private readonly listener: DeploymentListener,
+    private readonly boots: BootConfirmations,
   ) {}
 
   onModuleInit(): void {
@@ -93,6 +96,8 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
       }
       await this.rows.update(manager, superseded, superseded.map(failureEvent));
+      const batchId =
+        assignment.batchId ?? (assignment.reused ? await earlierBatch(manager, assignment.hostname, serial) : null);
       const created = Object.assign(new Deployment(), {
         id: randomUUID(),
         tokenHash: hash,
@@ -127,6 +132,15 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         impersonationMac: null,
         impersonationIp: null,
         impersonationAt: null,
+        batchId,
+        failureCode: null,
+        bootState: null,
+        bootedAt: null,
+        bootHostname: null,
+        bootMachineId: null,
+        bootImageVersion: null,
+        bootKernel: null,
+        bootAddress: null,
       } satisfies Deployment);
       // The first event goes in with the deployment: there is never one without the other.
       await this.rows.insert(manager, created, {
@@ -208,11 +222,16 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     );
   }
 
-  /** `POST /api/status`: one report of the installer holding the deployment's token. */
+  /**
+   * `POST /api/status`: one report of the installer holding the deployment's token, or the
+   * product's first boot confirming it (`booted`, see BootConfirmations).
+   */
   async report(body: StatusBody, token: string | undefined, ip: string | null): Promise<void> {
     if (!token)
       throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
-    const { view, previous, at } = await this.reports.submit(body, token, ip);
+    refuseMixedReport(body);
+    if (body.status === 'booted') return this.boots.confirm(body as BootedReportBody, token, ip);
+    const { view, previous, at } = await this.reports.submit(body as InstallReportBody, token, ip);
     const cause = body.status === 'failed' ? 'installer' : undefined;
     this.announce({ view, previous, cause }, body.message ?? body.error ?? null, at);
   }
@@ -285,4 +304,17 @@ function impersonationEvent(deployment: Deployment): NewEvent {
 
 function noImage(product: string): ServiceUnavailableException {
   return new ServiceUnavailableException(`No active ${product} image: upload one and activate it`);
+}
+
+/**
+ * A unit that asks again keeps its hostname, and with it the batch it was handed out through
+ * (the assignment counts towards a batch only the first time): the batch of its latest deployment.
+ */
+async function earlierBatch(manager: EntityManager, hostname: string, serial: string): Promise<number | null> {
+  const latest = await manager.getRepository(Deployment).findOne({
+    select: { id: true, batchId: true },
+    where: { hostname, serial },
+    order: { startedAt: 'DESC' },
+  });
+  return latest?.batchId ?? null;
 }

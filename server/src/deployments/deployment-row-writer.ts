@@ -7,7 +7,7 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { DeploymentEvent } from './deployment-event.entity';
 import { Deployment } from './deployment.entity';
 
-/** The columns of a deployment that a status report (or the server ending it, or an impersonation) changes. */
+/** The columns of a deployment that a status report (or the server ending it, an impersonation, a boot confirmation) changes. */
 const REPORTED_PROPERTIES = [
   'status',
   'progress',
@@ -29,6 +29,14 @@ const REPORTED_PROPERTIES = [
   'impersonationMac',
   'impersonationIp',
   'impersonationAt',
+  'failureCode',
+  'bootState',
+  'bootedAt',
+  'bootHostname',
+  'bootMachineId',
+  'bootImageVersion',
+  'bootKernel',
+  'bootAddress',
 ] as const satisfies ReadonlyArray<keyof Deployment>;
 
 const EVENT_PROPERTIES = [

@@ -74,3 +74,36 @@ describe('median', () => {
     [[4, 1, 3, 2], 2.5],
   ])('of %j is %d', (values, expected) => expect(median(values)).toBe(expected));
 });
+
+describe('computeStats: first boots', () => {
+  const success = (bootState: StatsRow['bootState'], secondsToBoot: number | null = null): StatsRow => {
+    const finishedAt = new Date('2026-11-25T10:01:40Z');
+    return {
+      ...row('success', '2026-11-25T10:00:00Z', 100),
+      bootState,
+      bootedAt: secondsToBoot === null ? null : new Date(finishedAt.getTime() + secondsToBoot * 1000),
+    };
+  };
+
+  it('rates booted against booted and unconfirmed; waiting and untracked ones count neither way', () => {
+    const stats = computeStats(
+      [
+        success('booted', 40),
+        success('booted', 90),
+        success('booted', 60),
+        success('unconfirmed'),
+        success('waiting'),
+        success(null),
+      ],
+      now,
+    );
+    expect(stats.bootConfirmationRate).toBe(3 / 4);
+    expect(stats.medianSecondsToBoot).toBe(60);
+  });
+
+  it('has no rate and no median before any unit decided', () => {
+    const stats = computeStats([success('waiting'), row('failed', '2026-11-25T10:00:00Z', 5)], now);
+    expect(stats.bootConfirmationRate).toBeNull();
+    expect(stats.medianSecondsToBoot).toBeNull();
+  });
+});

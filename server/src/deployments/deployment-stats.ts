@@ -1,4 +1,4 @@
-import type { DeploymentStats, DeploymentStatus, OutcomeCounts } from '@rpi-deploy/contracts';
+import type { BootState, DeploymentStats, DeploymentStatus, OutcomeCounts } from '@rpi-deploy/contracts';
 
 /** The few fields statistics need, for each deployment of the last 30 days. */
 export interface StatsRow {
@@ -8,6 +8,9 @@ export interface StatsRow {
   startedAt: Date;
   finishedAt: Date | null;
   bytesTotal: number | null;
+  /** Absent or null: no boot confirmation to wait for (not a success, or an install older than it). */
+  bootState?: BootState | null;
+  bootedAt?: Date | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -23,6 +26,10 @@ export function computeStats(rows: StatsRow[], now: Date): DeploymentStats {
   const throughputs = successes
     .filter((row) => row.bytesTotal && row.finishedAt!.getTime() > row.startedAt.getTime())
     .map((row) => row.bytesTotal! / ((row.finishedAt!.getTime() - row.startedAt.getTime()) / 1000));
+  const booted = successes.filter((row) => row.bootState === 'booted' && row.bootedAt);
+  const unconfirmed = successes.filter((row) => row.bootState === 'unconfirmed');
+  // Deployments still waiting have not decided yet: they count neither way.
+  const decided = booted.length + unconfirmed.length;
   return {
     today: counts(since(1)),
     last7Days: counts(since(7)),
@@ -30,6 +37,10 @@ export function computeStats(rows: StatsRow[], now: Date): DeploymentStats {
     successRate: finished.length ? successes.length / finished.length : null,
     medianDurationSeconds: median(durations),
     medianThroughputBps: median(throughputs),
+    bootConfirmationRate: decided ? booted.length / decided : null,
+    medianSecondsToBoot: median(
+      booted.map((row) => Math.max(0, (row.bootedAt!.getTime() - row.finishedAt!.getTime()) / 1000)),
+    ),
     perVenue: groupCounts(last30, (row) => row.venue).map(([venue, c]) => ({ venue, ...c })),
     perProduct: groupCounts(last30, (row) => row.product).map(([product, c]) => ({ product, ...c })),
   };

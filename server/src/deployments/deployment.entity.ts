@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn } from 'typeorm';
-import type { DeploymentStatus, ProductCode } from '@rpi-deploy/contracts';
+import type { BootState, DeploymentStatus, FailureCode, ProductCode } from '@rpi-deploy/contracts';
 import { bigintAsNumber } from '../database/bigint-transformer';
 import { Venue } from '../hostnames/venues/venue.entity';
 import { DeploymentEvent } from './deployment-event.entity';
@@ -9,6 +9,8 @@ import { DeploymentEvent } from './deployment-event.entity';
 @Index('IDX_deployments_status', ['status'])
 @Index('IDX_deployments_started', ['startedAt'])
 @Index('IDX_deployments_serial', ['serial'])
+@Index('IDX_deployments_batch', ['batchId'])
+@Index('IDX_deployments_boot_state', ['bootState'])
 export class Deployment {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
@@ -93,6 +95,10 @@ export class Deployment {
   @Column({ type: 'varchar', length: 1000, nullable: true })
   error!: string | null;
 
+  /** Why it failed, as the installer classified it (FAILURE_CODES); null for failures the server decided. */
+  @Column({ name: 'failure_code', type: 'varchar', length: 24, nullable: true })
+  failureCode!: FailureCode | null;
+
   @CreateDateColumn({ name: 'started_at' })
   startedAt!: Date;
 
@@ -114,6 +120,35 @@ export class Deployment {
 
   @Column({ name: 'impersonation_at', type: Date, nullable: true })
   impersonationAt!: Date | null;
+
+  /**
+   * The batch the unit's hostname was handed out through (kept when the unit asks again), or
+   * null: the wall view filters by it and labels are printed per batch.
+   */
+  @Column({ name: 'batch_id', type: 'integer', nullable: true })
+  batchId!: number | null;
+  /** The first boot after success (BootConfirmation): null before success and for installs older than it. */
+  @Column({ name: 'boot_state', type: 'varchar', length: 12, nullable: true })
+  bootState!: BootState | null;
+
+  @Column({ name: 'booted_at', type: Date, nullable: true })
+  bootedAt!: Date | null;
+
+  /** What the unit said about itself when it confirmed its boot (BootedUnitFacts). */
+  @Column({ name: 'boot_hostname', type: 'varchar', length: 253, nullable: true })
+  bootHostname!: string | null;
+
+  @Column({ name: 'boot_machine_id', type: 'varchar', length: 64, nullable: true })
+  bootMachineId!: string | null;
+
+  @Column({ name: 'boot_image_version', type: 'varchar', length: 200, nullable: true })
+  bootImageVersion!: string | null;
+
+  @Column({ name: 'boot_kernel', type: 'varchar', length: 200, nullable: true })
+  bootKernel!: string | null;
+
+  @Column({ name: 'boot_address', type: 'varchar', length: 45, nullable: true })
+  bootAddress!: string | null;
 
   @OneToMany(() => DeploymentEvent, (event) => event.deployment)
   events?: DeploymentEvent[];

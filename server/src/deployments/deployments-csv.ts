@@ -20,6 +20,10 @@ const COLUMNS: CsvColumns<DeploymentDto> = [
   ['bytes_written', (d) => d.transfer?.bytesWritten],
   ['chunks_reused', (d) => d.transfer?.chunksReused],
   ['chunks_total', (d) => d.transfer?.chunksTotal],
+  ['boot', (d) => d.boot?.state],
+  ['booted_at', (d) => d.bootedAt],
+  ['seconds_to_boot', (d) => d.boot?.secondsToBoot],
+  ['boot_hostname', (d) => d.boot?.hostname],
   ['message', (d) => d.message],
   ['error', (d) => d.error],
 ];

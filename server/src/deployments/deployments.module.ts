@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
+import { BootConfirmations } from './boot-confirmations.service';
 import { DeploymentChanges } from './deployment-changes';
 import { DeploymentEvent } from './deployment-event.entity';
 import { DeploymentHistoryService } from './deployment-history.service';
@@ -14,8 +15,14 @@ import { Deployment } from './deployment.entity';
 import { DeploymentsController } from './deployments.controller';
 import { ImageInstallsAnswer } from './image-installs-answer';
 import { InstallerApiController } from './installer-api.controller';
+import { LabelsController } from './labels/labels.controller';
+import { LabelsService } from './labels/labels.service';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
+import { UnitCommand } from './unit-commands/unit-command.entity';
+import { UnitCommandsController } from './unit-commands/unit-commands.controller';
+import { UnitCommandsService } from './unit-commands/unit-commands.service';
+import { UnitPollController } from './unit-commands/unit-poll.controller';
 
 /**
  * The installer API (config, status: DeploymentLifecycleService) and the deployment history
@@ -23,8 +30,14 @@ import { StatusReports } from './status-reports';
  * changes through DeploymentChanges and measure it through DeploymentProbes, the two things exported.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent]), HostnamesModule, ImagesModule],
-  controllers: [InstallerApiController, DeploymentsController],
+  imports: [TypeOrmModule.forFeature([Deployment, DeploymentEvent, UnitCommand]), HostnamesModule, ImagesModule],
+  controllers: [
+    InstallerApiController,
+    DeploymentsController,
+    LabelsController,
+    UnitCommandsController,
+    UnitPollController,
+  ],
   providers: [
     DeploymentLifecycleService,
     DeploymentHistoryService,
@@ -36,6 +49,9 @@ import { StatusReports } from './status-reports';
     DeploymentRowWriter,
     DeploymentProbes,
     ImageInstallsAnswer,
+    LabelsService,
+    UnitCommandsService,
+    BootConfirmations,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })

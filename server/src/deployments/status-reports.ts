@@ -11,7 +11,7 @@ import { toDeploymentDto } from './deployment-dtos';
 import { DeploymentProbes } from './deployment-probes';
 import { DeploymentRowWriter, type NewEvent } from './deployment-row-writer';
 import type { Deployment } from './deployment.entity';
-import type { StatusBody } from './dto/installer.dto';
+import type { InstallReportBody } from './dto/installer.dto';
 import { OpenDeployments } from './open-deployments';
 import { tokenMatches } from './status-token';
 
@@ -23,7 +23,7 @@ export interface StoredReport {
 }
 
 interface Pending {
-  body: StatusBody;
+  body: InstallReportBody;
   token: string;
   ip: string | null;
   at: Date;
@@ -49,7 +49,7 @@ export class StatusReports {
     private readonly probes: DeploymentProbes,
   ) {}
 
-  submit(body: StatusBody, token: string, ip: string | null): Promise<StoredReport> {
+  submit(body: InstallReportBody, token: string, ip: string | null): Promise<StoredReport> {
     return new Promise((resolve, reject) => {
       this.pending.push({ body, token, ip, at: new Date(), resolve, reject });
       // The first report of a batch queues its write; the reports of the same event-loop turn join it.
@@ -124,7 +124,11 @@ function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
   deployment.status = body.status;
   deployment.lastReportAt = at;
   if (body.progress !== undefined) deployment.progress = Math.round(body.progress);
-  if (body.status === 'success') deployment.progress = 100;
+  if (body.status === 'success') {
+    deployment.progress = 100;
+    // From now on the deployment waits for its unit's first boot to confirm (BootConfirmations).
+    deployment.bootState = 'waiting';
+  }
   if (body.bytesDone !== undefined) deployment.bytesDone = body.bytesDone;
   if (body.bytesTotal !== undefined) deployment.bytesTotal = body.bytesTotal;
   if (body.throughput?.download !== undefined) deployment.downloadBps = Math.round(body.throughput.download);
@@ -138,6 +142,7 @@ function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
   }
   if (body.message !== undefined) deployment.message = body.message;
   if (body.error !== undefined) deployment.error = body.error;
+  if (body.status === 'failed') deployment.failureCode = body.failureCode ?? null;
   if (ip) deployment.ip = ip;
   if (TERMINAL_DEPLOYMENT_STATUSES.includes(body.status)) deployment.finishedAt = at;
 }

@@ -20,6 +20,6 @@ import { VenuesService } from './venues/venues.service';
   imports: [TypeOrmModule.forFeature([Venue, HostnameRecord, Batch])],
   controllers: [VenuesController, KartPoolsController, HostnamesController, BatchesController],
   providers: [VenuesService, KartPoolsService, HostnamesService, BatchesService],
-  exports: [HostnamesService, VenuesService],
+  exports: [HostnamesService, VenuesService, BatchesService],
 })
 export class HostnamesModule {}

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
-import { Chunk, ImageChunkRow } from './chunks/chunk.entity';
+import { Chunk, ChunkPatchRow, ImageChunkRow } from './chunks/chunk.entity';
 import { ChunkStore } from './chunks/chunk-store';
 import { CompressPool } from './chunks/compress-pool';
 import { ImageConversions } from './convert/image-conversions';
@@ -23,7 +23,7 @@ import { ImagesService } from './images.service';
  * the bytes, block maps, chunk manifests and chunks to the Pis.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow])],
+  imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow, ChunkPatchRow])],
   controllers: [ImagesController, ImageFilesController, ChunkFilesController],
   providers: [
     ImagesService,

@@ -125,6 +125,7 @@ export class ImagesService implements OnModuleInit {
         diskReserveBytes: this.config.images.diskReserveBytes,
         checkFields: async ({ product, version }) => {
           if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
+          cutter.patchAgainst(await this.chunks.patchBasesFor(product));
         },
         onProgress: announcer.report,
       });

@@ -24,6 +24,7 @@ export class DeploymentMetrics implements OnModuleDestroy {
   private readonly started: Counter;
   private readonly succeeded: Counter;
   private readonly failed: Counter<'cause' | 'phase'>;
+  private readonly boots: Counter<'outcome'>;
   private readonly phaseSeconds: Histogram<'phase'>;
   private readonly commitSeconds: Histogram;
   private readonly commitReports: Histogram;
@@ -61,6 +62,13 @@ export class DeploymentMetrics implements OnModuleDestroy {
     });
     // Every series exists from the start, so rate() and increase() see the first failure.
     for (const cause of FAILURE_CAUSES) for (const phase of PHASES) this.failed.inc({ cause, phase }, 0);
+    this.boots = new Counter({
+      name: 'rpi_deploy_boots_total',
+      help: 'First boots after a successful install: confirmed by the unit (booted), or not within the timeout (unconfirmed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['booted', 'unconfirmed']) this.boots.inc({ outcome }, 0);
     this.phaseSeconds = new Histogram({
       name: 'rpi_deploy_phase_duration_seconds',
       help: 'How long deployments spent in each phase, observed when they left it',
@@ -90,8 +98,9 @@ export class DeploymentMetrics implements OnModuleDestroy {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
   }
 
-  private count({ view, previous, cause }: DeploymentTransition): void {
-    if (view.status === previous) return; // progress within a phase
+  private count({ view, previous, cause, boot }: DeploymentTransition): void {
+    if (boot) this.boots.inc({ outcome: boot });
+    if (view.status === previous) return; // progress within a phase, or the first boot
     const at = Date.parse(view.lastReportAt);
     if (previous === null) this.started.inc();
     const entered = this.phaseSince.get(view.id);

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { Role } from '@rpi-deploy/contracts';
+import type { DashboardView, Role } from '@rpi-deploy/contracts';
 
 @Entity({ name: 'users' })
 export class User {
@@ -31,4 +31,8 @@ export class User {
 
   @Column({ name: 'last_login_at', nullable: true, type: Date })
   lastLoginAt!: Date | null;
+
+  /** The dashboard view this user chose (UserPreferencesDto), kept here so it follows them across browsers. */
+  @Column({ name: 'dashboard_view', type: 'varchar', length: 8, default: 'cards' })
+  dashboardView!: DashboardView;
 }

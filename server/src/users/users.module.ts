@@ -4,12 +4,13 @@ import { InitialAdmin } from './initial-admin';
 import { PasswordHasher } from './password-hasher';
 import { SessionEnds } from './session-ends';
 import { User } from './user.entity';
+import { UserPreferencesController } from './user-preferences.controller';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
-  controllers: [UsersController],
+  controllers: [UserPreferencesController, UsersController],
   providers: [UsersService, PasswordHasher, InitialAdmin, SessionEnds],
   exports: [UsersService, SessionEnds],
 })

@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type EntityManager } from 'typeorm';
-import type { Role, UserDto } from '@rpi-deploy/contracts';
+import type { Role, UserDto, UserPreferencesDto } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { PasswordHasher } from './password-hasher';
 import { SessionEnds } from './session-ends';
@@ -82,6 +82,17 @@ export class UsersService {
     });
   }
 
+  async preferences(userId: number): Promise<UserPreferencesDto> {
+    const user = await this.users.findOneBy({ id: userId });
+    if (!user) throw new NotFoundException('Your account no longer exists: sign in again');
+    return toPreferencesDto(user);
+  }
+
+  async updatePreferences(userId: number, changes: UserPreferencesDto): Promise<UserPreferencesDto> {
+    await this.transactions.run((manager) => manager.update(User, { id: userId }, changes));
+    return this.preferences(userId);
+  }
+
   /** The user when the password matches an enabled account, else null (same time either way). */
   async verifyCredentials(username: string, password: string): Promise<User | null> {
     const user = await this.users.findOneBy({ username: username.toLowerCase() });
@@ -148,4 +159,8 @@ export function toUserDto(user: User): UserDto {
     createdAt: user.createdAt.toISOString(),
     lastLoginAt: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
   };
+}
+
+function toPreferencesDto(user: User): UserPreferencesDto {
+  return { dashboardView: user.dashboardView };
 }

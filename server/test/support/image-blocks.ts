@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { IMAGE_BLOCK_SIZE } from '@rpi-deploy/contracts';
 
 export const BLOCK = IMAGE_BLOCK_SIZE;
@@ -17,8 +17,20 @@ export function mappedBlocks(bytes: Buffer): number[] {
 
 /** Every chunk file in a server's chunk store, by digest, sorted. */
 export function storedChunks(dataDir: string): string[] {
+  return storedFrames(dataDir)
+    .filter((name) => /^[0-9a-f]{64}$/.test(name))
+    .sort();
+}
+
+/** The patch frames in the chunk store, as `<sha256>.from-<base>` (see chunk-store.ts). */
+export function storedPatches(dataDir: string): string[] {
+  return storedFrames(dataDir)
+    .filter((name) => name.includes('.from-'))
+    .sort();
+}
+
+function storedFrames(dataDir: string): string[] {
   return readdirSync(join(dataDir, 'chunks'), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.zst'))
-    .map((name) => name.slice(-'0'.repeat(64).length - '.zst'.length, -'.zst'.length))
-    .sort();
+    .map((name) => basename(name, '.zst'));
 }

@@ -41,6 +41,11 @@ export const routes: Routes = [
         loadComponent: () => import('./batches/batches-page').then((m) => m.BatchesPage),
       },
       {
+        path: 'labels',
+        title: 'Labels',
+        loadComponent: () => import('./labels/labels-page').then((m) => m.LabelsPage),
+      },
+      {
         path: 'images',
         title: 'Images',
         loadComponent: () => import('./images/images-page').then((m) => m.ImagesPage),
@@ -49,6 +54,11 @@ export const routes: Routes = [
         path: 'deployments',
         title: 'Deployments',
         loadComponent: () => import('./deployments/deployments-page').then((m) => m.DeploymentsPage),
+      },
+      {
+        path: 'led-codes',
+        title: 'LED codes',
+        loadComponent: () => import('./led-codes/led-codes-page').then((m) => m.LedCodesPage),
       },
       {
         path: 'deployments/:id',

@@ -7,6 +7,10 @@ import { CreateChunkStore1764600000000 } from './1764600000000-create-chunk-stor
 import { CreateAuditEntries1764700000000 } from './1764700000000-create-audit-entries';
 import { DeploymentIntegrity1764710000000 } from './1764710000000-deployment-integrity';
 import { AddDeploymentTransfer1764720000000 } from './1764720000000-add-deployment-transfer';
+import { AddBootConfirmation1764730000000 } from './1764730000000-add-boot-confirmation';
+import { UnitFailures1764740000000 } from './1764740000000-unit-failures';
+import { WallAndLabels1764750000000 } from './1764750000000-wall-and-labels';
+import { CreateChunkPatches1764760000000 } from './1764760000000-create-chunk-patches';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
 export const MIGRATIONS = [
@@ -19,4 +23,8 @@ export const MIGRATIONS = [
   CreateAuditEntries1764700000000,
   DeploymentIntegrity1764710000000,
   AddDeploymentTransfer1764720000000,
+  AddBootConfirmation1764730000000,
+  UnitFailures1764740000000,
+  WallAndLabels1764750000000,
+  CreateChunkPatches1764760000000,
 ];

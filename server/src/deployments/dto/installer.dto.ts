@@ -1,9 +1,28 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import {
+  IsIn,
+  IsInt,
+  IsIP,
+  IsNumber,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import {
+  BOOT_FIELD_LIMITS,
+  BOOTED_STATUS,
   DEPLOYMENT_STATUSES,
+  FAILURE_CODE_NAMES,
+  type BootedReport,
+  type BootedStatus,
   STATUS_TEXT_LIMITS,
+  type FailureCode,
   type ConfigRequest,
   type DeploymentStatus,
   type StageThroughput,
@@ -65,14 +84,44 @@ class TransferBody implements TransferCounts {
   chunksTotal?: number;
 }
 
-export class StatusBody implements StatusReport {
+const REPORTED_STATUSES = [...DEPLOYMENT_STATUSES, BOOTED_STATUS];
+
+/** A field of the boot confirmation: text of 1 to `limit` characters. */
+const BootFact = (limit: number) => applyDecorators(IsOmittable(), IsString(), MinLength(1), MaxLength(limit));
+
+/**
+ * `POST /api/status`: an installer's report (StatusReport), or the product's first boot
+ * confirming it (BootedReport, status `booted`, with what the unit says about itself).
+ */
+export class StatusBody implements Omit<StatusReport, 'status'>, Omit<BootedReport, 'status'> {
   @ApiProperty({ format: 'uuid' })
   @IsUUID('4', { message: 'deploymentId must be the id /api/config returned' })
   deploymentId!: string;
 
-  @ApiProperty({ enum: DEPLOYMENT_STATUSES })
-  @IsIn(DEPLOYMENT_STATUSES, { message: `status must be one of ${DEPLOYMENT_STATUSES.join(', ')}` })
-  status!: DeploymentStatus;
+  @ApiProperty({ enum: REPORTED_STATUSES })
+  @IsIn(REPORTED_STATUSES, { message: `status must be one of ${REPORTED_STATUSES.join(', ')}` })
+  status!: DeploymentStatus | BootedStatus;
+
+  @ApiPropertyOptional({ maxLength: BOOT_FIELD_LIMITS.hostname, description: 'with booted: the hostname it booted as' })
+  @BootFact(BOOT_FIELD_LIMITS.hostname)
+  hostname?: string;
+
+  @ApiPropertyOptional({ maxLength: BOOT_FIELD_LIMITS.machineId, description: 'with booted: /etc/machine-id' })
+  @BootFact(BOOT_FIELD_LIMITS.machineId)
+  machineId?: string;
+
+  @ApiPropertyOptional({ maxLength: BOOT_FIELD_LIMITS.imageVersion, description: 'with booted: the image version' })
+  @BootFact(BOOT_FIELD_LIMITS.imageVersion)
+  imageVersion?: string;
+
+  @ApiPropertyOptional({ maxLength: BOOT_FIELD_LIMITS.kernel, description: 'with booted: uname -r' })
+  @BootFact(BOOT_FIELD_LIMITS.kernel)
+  kernel?: string;
+
+  @ApiPropertyOptional({ description: "with booted: the unit's IPv4 or IPv6 address" })
+  @IsOmittable()
+  @IsIP(undefined, { message: 'address must be an IPv4 or IPv6 address' })
+  address?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100 })
   @IsOmittable()
@@ -118,4 +167,15 @@ export class StatusBody implements StatusReport {
   @IsString()
   @MaxLength(STATUS_TEXT_LIMITS.error)
   error?: string;
+
+  @ApiPropertyOptional({ enum: FAILURE_CODE_NAMES, description: 'with failed: why, classified by the installer' })
+  @IsOmittable()
+  @IsIn(FAILURE_CODE_NAMES, { message: `failureCode must be one of ${FAILURE_CODE_NAMES.join(', ')}` })
+  failureCode?: FailureCode;
 }
+
+/** An installer's report: any status but `booted`. */
+export type InstallReportBody = StatusBody & { status: DeploymentStatus };
+
+/** The product's first boot confirming the deployment. */
+export type BootedReportBody = StatusBody & { status: BootedStatus };

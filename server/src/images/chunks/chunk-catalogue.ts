@@ -2,11 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataSource, In, type EntityManager } from 'typeorm';
-import type { ImageChunk, ImageChunkStats } from '@rpi-deploy/contracts';
+import { DataSource, In, IsNull, Not, type EntityManager } from 'typeorm';
+import type { ChunkPatch, ImageChunk, ImageChunkStats, ProductCode } from '@rpi-deploy/contracts';
 import { Transactions } from '../../database/transactions';
-import { Chunk, ImageChunkRow } from './chunk.entity';
-import { CHUNK_DIGEST, ChunkStore } from './chunk-store';
+import { Image } from '../image.entity';
+import type { ChunkBases } from './chunk-cutter';
+import { Chunk, ChunkPatchRow, ImageChunkRow } from './chunk.entity';
+import { CHUNK_DIGEST, ChunkStore, PATCH_FILE } from './chunk-store';
 
 /** Rows per INSERT / IN list: well below SQLite's and PostgreSQL's parameter limits. */
 const BATCH = 200;
@@ -43,7 +45,49 @@ export class ChunkCatalogue {
         .into(ImageChunkRow)
         .values(batch.map(({ offset, length, sha256 }) => ({ imageId, offset, length, sha256 })))
         .execute();
+      const patches = distinct.flatMap(({ sha256, patches }) =>
+        (patches ?? []).map(({ base, storedSize }) => ({ sha256, base, storedSize })),
+      );
+      for (let first = 0; first < patches.length; first += BATCH) {
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(ChunkPatchRow)
+          .values(patches.slice(first, first + BATCH))
+          .orIgnore() // made for another image already
+          .execute();
+      }
     }
+  }
+
+  /**
+   * What the cards of a product most likely hold, for a new version's patches: the chunks of its
+   * active image and of its latest chunked one (the last version staff tried), other than `except`.
+   */
+  async patchBasesFor(product: ProductCode, except?: number): Promise<ChunkBases> {
+    const images = this.dataSource.getRepository(Image);
+    const chunked = { product, chunkCount: Not(IsNull()), ...(except === undefined ? {} : { id: Not(except) }) };
+    const [active, latest] = await Promise.all([
+      images.findOne({ where: { ...chunked, active: true }, select: { id: true } }),
+      images.findOne({ where: chunked, select: { id: true }, order: { id: 'DESC' } }),
+    ]);
+    return this.basesOf([...new Set([active?.id, latest?.id].filter((id): id is number => id !== undefined))]);
+  }
+
+  /** What the given images hold at each chunk position, for patches against them (ChunkCutter). */
+  async basesOf(imageIds: number[]): Promise<ChunkBases> {
+    const bases: ChunkBases = new Map();
+    if (imageIds.length === 0) return bases;
+    const rows = await this.dataSource.getRepository(ImageChunkRow).find({
+      where: { imageId: In(imageIds) },
+      select: { offset: true, length: true, sha256: true },
+    });
+    for (const { offset, length, sha256 } of rows) {
+      const known = bases.get(offset);
+      if (!known) bases.set(offset, { length, sha256s: [sha256] });
+      else if (known.length === length && !known.sha256s.includes(sha256)) known.sha256s.push(sha256);
+    }
+    return bases;
   }
 
   /** Forgets an image's chunks (in the transaction deleting it); the caller then frees them. */
@@ -58,6 +102,11 @@ export class ChunkCatalogue {
     return this.dataSource.getRepository(Chunk).existsBy({ sha256 });
   }
 
+  /** Whether the store holds that patch frame (recorded with its image, like chunks). */
+  isPatchStored(sha256: string, base: string): Promise<boolean> {
+    return this.dataSource.getRepository(ChunkPatchRow).existsBy({ sha256, base });
+  }
+
   /** The image's chunks in offset order, with their stored sizes. */
   async chunksOf(imageId: number): Promise<ImageChunk[]> {
     const rows: { offset: string | number; length: number; sha256: string; storedSize: string | number }[] =
@@ -69,12 +118,34 @@ export class ChunkCatalogue {
         .where('ic.image_id = :imageId', { imageId })
         .orderBy('ic.image_offset')
         .getRawMany();
-    return rows.map((row) => ({
-      offset: Number(row.offset),
-      length: Number(row.length),
-      sha256: row.sha256,
-      storedSize: Number(row.storedSize),
-    }));
+    const patches = await this.patchesOf(imageId);
+    return rows.map((row) => {
+      const chunk: ImageChunk = {
+        offset: Number(row.offset),
+        length: Number(row.length),
+        sha256: row.sha256,
+        storedSize: Number(row.storedSize),
+      };
+      const found = patches.get(row.sha256);
+      return found ? { ...chunk, patches: found } : chunk;
+    });
+  }
+
+  private async patchesOf(imageId: number): Promise<Map<string, ChunkPatch[]>> {
+    const rows = await this.dataSource
+      .getRepository(ChunkPatchRow)
+      .createQueryBuilder('p')
+      .where('p.sha256 IN (SELECT ic.sha256 FROM image_chunks ic WHERE ic.image_id = :imageId)', { imageId })
+      .orderBy('p.sha256')
+      .addOrderBy('p.base')
+      .getMany();
+    const patches = new Map<string, ChunkPatch[]>();
+    for (const { sha256, base, storedSize } of rows) {
+      const list = patches.get(sha256) ?? [];
+      list.push({ base, storedSize });
+      patches.set(sha256, list);
+    }
+    return patches;
   }
 
   /** Chunk figures of chunked images; `previousOf` maps an image to the one uploaded before it. */
@@ -133,7 +204,10 @@ export class ChunkCatalogue {
     });
     for (let start = 0; start < removed.length; start += BATCH) {
       const batch = removed.slice(start, start + BATCH);
-      await this.transactions.run((manager) => manager.delete(Chunk, { sha256: In(batch) }));
+      await this.transactions.run(async (manager) => {
+        await manager.delete(ChunkPatchRow, { sha256: In(batch) });
+        await manager.delete(Chunk, { sha256: In(batch) });
+      });
     }
     return removed.length;
   }
@@ -146,13 +220,19 @@ export class ChunkCatalogue {
     const recorded = new Set(
       (await this.dataSource.getRepository(Chunk).find({ select: { sha256: true } })).map((chunk) => chunk.sha256),
     );
+    const patches = new Set(
+      (await this.dataSource.getRepository(ChunkPatchRow).find()).map(({ sha256, base }) => `${sha256}/${base}`),
+    );
     const unrecorded: string[] = [];
     for (const entry of await readdir(this.store.folder, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile()) continue;
       const sha256 = entry.name.replace(/\.zst$/, '');
-      if (entry.isFile() && CHUNK_DIGEST.test(sha256) && !recorded.has(sha256)) {
-        unrecorded.push(sha256);
-        await rm(join(entry.parentPath, entry.name), { force: true });
-      }
+      const patch = PATCH_FILE.exec(entry.name);
+      const orphan =
+        (CHUNK_DIGEST.test(sha256) && !recorded.has(sha256)) || (patch && !patches.has(`${patch[1]}/${patch[2]}`));
+      if (!orphan) continue;
+      unrecorded.push(entry.name);
+      await rm(join(entry.parentPath, entry.name), { force: true });
     }
     const unused: { sha256: string }[] = await this.dataSource
       .createQueryBuilder(Chunk, 'c')

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { CHUNK_GRID_BYTES, type ImageChunk } from '@rpi-deploy/contracts';
+import { CHUNK_GRID_BYTES, type ChunkPatch, type ImageChunk } from '@rpi-deploy/contracts';
 import { COMPRESS_THREADS } from './compress-pool';
 import type { ChunkStore } from './chunk-store';
 
 /** Chunks compressing at once (each at most CHUNK_GRID_BYTES): enough to keep every thread busy. */
 const MAX_IN_FLIGHT = COMPRESS_THREADS * 2;
+/** A patch is kept when its frame is under this share of the chunk's own frame. */
+const PATCH_PAYS_BELOW = 0.5;
+
+/** What earlier versions held at each chunk position: offset -> the chunks found there (same length). */
+export type ChunkBases = Map<number, { length: number; sha256s: string[] }>;
 
 /**
  * Cuts an image's mapped bytes, as they go by in offset order, into chunks: a contiguous mapped
@@ -21,11 +26,20 @@ export class ChunkCutter {
   private open?: { offset: number; parts: Buffer[]; length: number };
   private failure?: unknown;
   private abandoned = false;
+  private bases: ChunkBases = new Map();
 
   constructor(
     private readonly store: ChunkStore,
     private readonly level: number,
   ) {}
+
+  /**
+   * The chunks earlier versions of the product have at each position: a chunk cut where one of
+   * them differs gets a patch frame against it too (set before the first bytes are added).
+   */
+  patchAgainst(bases: ChunkBases): void {
+    this.bases = bases;
+  }
 
   /** Adds mapped bytes starting at image offset `offset`; a gap since the last call ends a chunk. */
   async add(offset: number, data: Buffer): Promise<void> {
@@ -78,13 +92,35 @@ export class ChunkCutter {
     this.claimed.push(sha256);
     const job = this.store
       .put(sha256, data, this.level)
-      .then((storedSize) => {
-        this.chunks.push({ offset: open.offset, length: open.length, sha256, storedSize });
+      .then(async (storedSize) => {
+        const chunk: ImageChunk = { offset: open.offset, length: open.length, sha256, storedSize };
+        const patches = await this.patch(chunk, data);
+        this.chunks.push(patches.length > 0 ? { ...chunk, patches } : chunk);
       })
       .catch((error: unknown) => {
         this.failure ??= error;
       })
       .finally(() => this.inFlight.delete(job));
     this.inFlight.add(job);
+  }
+
+  /** Patch frames of a new chunk against what its range held in the earlier versions. */
+  private async patch(chunk: ImageChunk, data: Buffer): Promise<ChunkPatch[]> {
+    const earlier = this.bases.get(chunk.offset);
+    if (!earlier || earlier.length !== chunk.length) return [];
+    const patches: ChunkPatch[] = [];
+    for (const base of earlier.sha256s) {
+      if (base === chunk.sha256) continue;
+      this.claimed.push(base);
+      const storedSize = await this.store.putPatch(
+        chunk.sha256,
+        base,
+        data,
+        this.level,
+        Math.floor(chunk.storedSize * PATCH_PAYS_BELOW),
+      );
+      if (storedSize !== null) patches.push({ base, storedSize });
+    }
+    return patches;
   }
 }

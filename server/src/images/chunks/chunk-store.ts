@@ -9,6 +9,9 @@ import { CompressPool } from './compress-pool';
 /** A chunk's name: the SHA-256 (lower-case hex) of its uncompressed bytes. */
 export const CHUNK_DIGEST = /^[0-9a-f]{64}$/;
 const TEMPORARY_PREFIX = '.tmp-';
+/** `<sha256>.from-<base>.zst`: a patch frame's file name. */
+const PATCH_INFIX = '.from-';
+export const PATCH_FILE = /^([0-9a-f]{64})\.from-([0-9a-f]{64})\.zst$/;
 
 /**
  * DATA_DIR/chunks/<first two hex>/<sha256>.zst: the chunk files, immutable once in place.
@@ -24,7 +27,7 @@ export class ChunkStore {
   readonly folder: string;
   private readonly claims = new Map<string, number>();
   /** Chunks being compressed right now, so one digest is written once even when sent twice at once. */
-  private readonly writing = new Map<string, Promise<number>>();
+  private readonly writing = new Map<string, Promise<number | null>>();
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -48,6 +51,11 @@ export class ChunkStore {
     return join(this.folder, sha256.slice(0, 2), `${sha256}.zst`);
   }
 
+  /** The patch frame of chunk `sha256` against chunk `base`, beside the chunk's own frame. */
+  patchPath(sha256: string, base: string): string {
+    return join(this.folder, sha256.slice(0, 2), `${sha256}${PATCH_INFIX}${base}.zst`);
+  }
+
   /**
    * Claims the chunk and makes sure its file is in place, compressing `data` in the pool when it
    * is not. Resolves with the stored frame's size. The caller releases the claim.
@@ -61,17 +69,53 @@ export class ChunkStore {
       );
     });
     if (existing !== undefined) return existing;
-    let writing = this.writing.get(sha256);
+    let writing = this.writing.get(sha256) as Promise<number> | undefined;
+    if (!writing) {
+      writing = this.pool
+        .compress({ data, level, path: this.chunkPath(sha256), temporaryPath: this.temporaryPath(sha256) })
+        .then((storedSize) => storedSize as number) // null only for patches
+        .finally(() => this.writing.delete(sha256));
+      this.writing.set(sha256, writing);
+    }
+    return writing;
+  }
+
+  /**
+   * Claims chunk `base` (the caller releases it with its other claims) and stores the patch
+   * frame of `data` (chunk `sha256`) against it, unless one is there already. Resolves with the
+   * frame's size, or null when the base is gone or the patch would not be smaller than
+   * `patchBelow` bytes (then no file is written).
+   */
+  async putPatch(
+    sha256: string,
+    base: string,
+    data: Buffer,
+    level: number,
+    patchBelow: number,
+  ): Promise<number | null> {
+    const path = this.patchPath(sha256, base);
+    const existing = await this.exclusive(async () => {
+      this.claim(base);
+      const [patch, baseFile] = await Promise.all([
+        stat(path).catch(() => undefined),
+        stat(this.chunkPath(base)).catch(() => undefined),
+      ]);
+      return patch ? patch.size : baseFile ? undefined : null;
+    });
+    if (existing !== undefined) return existing;
+    const key = `${sha256}${PATCH_INFIX}${base}`;
+    let writing = this.writing.get(key);
     if (!writing) {
       writing = this.pool
         .compress({
           data,
           level,
-          path: this.chunkPath(sha256),
-          temporaryPath: join(this.folder, sha256.slice(0, 2), `${TEMPORARY_PREFIX}${randomBytes(6).toString('hex')}`),
+          path,
+          temporaryPath: this.temporaryPath(sha256),
+          patch: { basePath: this.chunkPath(base), patchBelow },
         })
-        .finally(() => this.writing.delete(sha256));
-      this.writing.set(sha256, writing);
+        .finally(() => this.writing.delete(key));
+      this.writing.set(key, writing);
     }
     return writing;
   }
@@ -93,9 +137,25 @@ export class ChunkStore {
       const unclaimed = [...new Set(candidates)].filter((sha256) => !this.claims.has(sha256));
       if (unclaimed.length === 0) return [];
       const removable = await unreferenced(unclaimed);
-      for (const sha256 of removable) await rm(this.chunkPath(sha256), { force: true });
+      for (const sha256 of removable) {
+        await rm(this.chunkPath(sha256), { force: true });
+        await this.removePatchesOf(sha256);
+      }
       return removable;
     });
+  }
+
+  /** The patch frames that lead to chunk `sha256` (they go with it). */
+  private async removePatchesOf(sha256: string): Promise<void> {
+    const folder = join(this.folder, sha256.slice(0, 2));
+    const names = await readdir(folder).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.startsWith(`${sha256}${PATCH_INFIX}`)) await rm(join(folder, name), { force: true });
+    }
+  }
+
+  private temporaryPath(sha256: string): string {
+    return join(this.folder, sha256.slice(0, 2), `${TEMPORARY_PREFIX}${randomBytes(6).toString('hex')}`);
   }
 
   private claim(sha256: string): void {

@@ -34,3 +34,20 @@ export class ImageChunkRow {
   @Column({ type: 'varchar', length: 64 })
   sha256!: string;
 }
+
+/**
+ * A patch frame in DATA_DIR/chunks: chunk `sha256` compressed with chunk `base` as its dictionary,
+ * for cards that hold `base` where `sha256` goes. Removed with its chunk; outlives its base, which
+ * cards in the field may still hold after the server dropped it.
+ */
+@Entity({ name: 'chunk_patches' })
+export class ChunkPatchRow {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  sha256!: string;
+
+  @PrimaryColumn({ name: 'base_sha256', type: 'varchar', length: 64 })
+  base!: string;
+
+  @Column({ name: 'stored_size', type: 'bigint', transformer: bigintAsNumber })
+  storedSize!: number;
+}

@@ -9,10 +9,13 @@ export const COMPRESS_THREADS = Math.min(4, Math.max(1, availableParallelism()))
 
 interface Thread {
   worker: Worker;
-  job?: { id: number; resolve: (storedSize: number) => void; reject: (error: Error) => void };
+  job?: { id: number; resolve: (storedSize: number | null) => void; reject: (error: Error) => void };
 }
 
-type Queued = Omit<CompressJob, 'id'> & { resolve: (storedSize: number) => void; reject: (error: Error) => void };
+type Queued = Omit<CompressJob, 'id'> & {
+  resolve: (storedSize: number | null) => void;
+  reject: (error: Error) => void;
+};
 
 /**
  * Compresses and stores chunks in worker threads (compress-worker.ts), one job per thread at a
@@ -26,10 +29,10 @@ export class CompressPool implements BeforeApplicationShutdown {
   private nextId = 1;
   private closed = false;
 
-  /** Resolves with the stored frame's size once the chunk file is in place. */
-  compress(job: Omit<CompressJob, 'id'>): Promise<number> {
+  /** Resolves with the stored frame's size once the file is in place (null: a patch that did not pay). */
+  compress(job: Omit<CompressJob, 'id'>): Promise<number | null> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<number | null>((resolve, reject) => {
       this.queue.push({ ...job, resolve, reject });
       this.dispatch();
     });

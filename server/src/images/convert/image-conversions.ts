@@ -102,6 +102,7 @@ export class ImageConversions implements BeforeApplicationShutdown {
     try {
       const image = await this.images.findOneBy({ id: imageId });
       if (!image) throw new Error('the image was deleted');
+      cutter.patchAgainst(await this.chunks.patchBasesFor(image.product, image.id));
       await readStoredImage(
         this.store.imagePath(image.filename),
         this.store.bmapPath(image.filename),

@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { AppConfig } from '../../config/app-config';
 import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
 import { ChunkCatalogue } from '../chunks/chunk-catalogue';
-import { CHUNK_DIGEST, ChunkStore } from '../chunks/chunk-store';
+import { CHUNK_DIGEST, ChunkStore, PATCH_FILE } from '../chunks/chunk-store';
 import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
 import { serveFile } from './serve-file';
@@ -28,7 +28,11 @@ export class ChunkFilesController {
   ) {}
 
   @Get(':file')
-  @ApiOperation({ summary: 'A chunk (<sha256>.zst): the zstd frame of the bytes with that SHA-256; Range supported' })
+  @ApiOperation({
+    summary:
+      'A chunk (<sha256>.zst): the zstd frame of the bytes with that SHA-256; or a patch ' +
+      '(<sha256>.from-<base>.zst): the frame of those bytes with chunk <base> as its dictionary. Range supported',
+  })
   @ApiOkResponse({ description: 'The frame; 206 for a range' })
   get(@Param('file') file: string, @Req() request: Request, @Res() response: Response): Promise<void> {
     return this.send(file, request, response);
@@ -40,23 +44,21 @@ export class ChunkFilesController {
   }
 
   private async send(file: string, request: Request, response: Response): Promise<void> {
-    const sha256 = CHUNK_FILE.exec(file)?.[1];
     // Only digests the store records: no path ever comes from the URL.
-    if (!sha256 || !CHUNK_DIGEST.test(sha256) || !(await this.chunks.isStored(sha256))) {
-      throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
-    }
+    const path = await this.storedPath(file);
+    if (!path) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
     const accel = this.config.images.chunksAccelRedirectPrefix;
     if (accel) {
       // nginx sends the frame (sendfile, ranges) from its internal location; it keeps these two headers.
       response.setHeader('Content-Type', 'application/zstd');
       response.setHeader('Cache-Control', IMMUTABLE);
-      response.setHeader('X-Accel-Redirect', `${accel}${relative(this.store.folder, this.store.chunkPath(sha256))}`);
+      response.setHeader('X-Accel-Redirect', `${accel}${relative(this.store.folder, path)}`);
       response.end();
       return;
     }
     const served = {
-      path: this.store.chunkPath(sha256),
-      etag: sha256,
+      path,
+      etag: file.replace(/\.zst$/, ''),
       contentType: 'application/zstd',
       cacheControl: IMMUTABLE,
     };
@@ -67,5 +69,17 @@ export class ChunkFilesController {
       throw error;
     });
     this.traffic.served('chunk', sent);
+  }
+
+  /** The file of a recorded chunk or patch frame by its served name, else undefined. */
+  private async storedPath(file: string): Promise<string | undefined> {
+    const patch = PATCH_FILE.exec(file);
+    if (patch) {
+      const [, sha256, base] = patch;
+      return (await this.chunks.isPatchStored(sha256, base)) ? this.store.patchPath(sha256, base) : undefined;
+    }
+    const sha256 = CHUNK_FILE.exec(file)?.[1];
+    if (!sha256 || !CHUNK_DIGEST.test(sha256) || !(await this.chunks.isStored(sha256))) return undefined;
+    return this.store.chunkPath(sha256);
   }
 }

@@ -7,6 +7,8 @@ import type {
   DeploymentPage,
   DeploymentQuery,
   DeploymentStats,
+  UnitCommandDto,
+  UnitCommandName,
 } from '@rpi-deploy/contracts';
 import type { Observable } from 'rxjs';
 
@@ -38,6 +40,16 @@ export class DeploymentsApi {
 
   stats(): Observable<DeploymentStats> {
     return this.http.get<DeploymentStats>('/api/deployments/stats');
+  }
+
+  /** Queues identify, retry or power-off for the failed unit that waits (409 when it does not). */
+  sendCommand(id: string, command: UnitCommandName): Observable<UnitCommandDto> {
+    return this.http.post<UnitCommandDto>(`/api/deployments/${encodeURIComponent(id)}/commands`, { command });
+  }
+
+  /** The commands sent to the deployment's unit, newest first. */
+  commands(id: string): Observable<UnitCommandDto[]> {
+    return this.http.get<UnitCommandDto[]>(`/api/deployments/${encodeURIComponent(id)}/commands`);
   }
 
   /** The filtered history as CSV; fetched with the bearer token, which a plain link cannot send. */

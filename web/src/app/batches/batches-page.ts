@@ -6,6 +6,7 @@ import { MatDialog } from '@angular/material/dialog';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import { MatTableModule } from '@angular/material/table';
+import { RouterLink } from '@angular/router';
 import { SOCKET_EVENTS, type BatchAction, type BatchDto, type VenueDto } from '@rpi-deploy/contracts';
 import { debounceTime, filter, of, switchMap } from 'rxjs';
 import { BatchesApi } from '../api/batches-api';
@@ -33,6 +34,7 @@ const ACTION_LABELS: Record<BatchAction, string> = { start: 'Start', pause: 'Pau
     MatProgressBarModule,
     MatTableModule,
     Notice,
+    RouterLink,
     StatusChip,
   ],
   templateUrl: './batches-page.html',
@@ -61,6 +63,7 @@ export class BatchesPage {
     'status',
     'progress',
     'createdAt',
+    'labels',
     ...(this.canChange() ? ['actions'] : []),
   ]);
 

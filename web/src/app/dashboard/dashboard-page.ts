@@ -1,8 +1,11 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { MatButtonToggleModule } from '@angular/material/button-toggle';
 import { MatIconModule } from '@angular/material/icon';
 import { RouterLink } from '@angular/router';
+import type { DashboardView } from '@rpi-deploy/contracts';
 import { interval } from 'rxjs';
+import { PreferencesApi } from '../api/preferences-api';
 import { BatchProgress } from '../batches/batch-progress';
 import { Notice } from '../shared/notice';
 import { DashboardCounters } from './dashboard-counters';
@@ -10,12 +13,23 @@ import { DashboardStore } from './dashboard-store';
 import { isFinished, orderUnits } from './live-units';
 import { NetbootingUnits } from './netbooting-units';
 import { UnitCard } from './unit-card';
+import { UnitWall } from './wall/unit-wall';
 
 const CONNECTION_LABELS = { connecting: 'Connecting…', connected: 'Live', reconnecting: 'Reconnecting…' } as const;
 
 @Component({
   selector: 'app-dashboard-page',
-  imports: [BatchProgress, DashboardCounters, MatIconModule, NetbootingUnits, Notice, RouterLink, UnitCard],
+  imports: [
+    BatchProgress,
+    DashboardCounters,
+    MatButtonToggleModule,
+    MatIconModule,
+    NetbootingUnits,
+    Notice,
+    RouterLink,
+    UnitCard,
+    UnitWall,
+  ],
   providers: [DashboardStore],
   templateUrl: './dashboard-page.html',
   styleUrl: './dashboard-page.scss',
@@ -23,6 +37,9 @@ const CONNECTION_LABELS = { connecting: 'Connecting…', connected: 'Live', reco
 })
 export class DashboardPage {
   protected readonly store = inject(DashboardStore);
+  private readonly preferences = inject(PreferencesApi);
+  /** Cards or wall, as the user last chose (kept on the server); null until known, so nothing flashes. */
+  protected readonly view = signal<DashboardView | null>(null);
   /** One clock for every elapsed time on the page. */
   protected readonly now = signal(Date.now());
 
@@ -43,8 +60,18 @@ export class DashboardPage {
   protected readonly connectionLabel = computed(() => CONNECTION_LABELS[this.store.connection()]);
 
   constructor() {
+    this.preferences.get().subscribe({
+      next: (preferences) => this.view.set(preferences.dashboardView),
+      error: () => this.view.set('cards'),
+    });
     interval(1_000)
       .pipe(takeUntilDestroyed())
       .subscribe(() => this.now.set(Date.now()));
+  }
+
+  protected chooseView(view: DashboardView): void {
+    this.view.set(view);
+    // The choice shows at once; saving it only decides whether the next visit remembers it.
+    this.preferences.update({ dashboardView: view }).subscribe({ error: () => undefined });
   }
 }

@@ -28,6 +28,19 @@ describe('applyUpdates', () => {
     expect(after.get('d1')?.deployment.progress).toBe(40);
   });
 
+  it("shows one card per unit: a retry's new deployment replaces the failed one, never the other way round", () => {
+    const failed = deploymentDto({ id: 'd1', status: 'failed', startedAt: at(0), lastReportAt: at(20) });
+    const other = deploymentDto({ id: 'd2', serial: '10000000ffff0002', startedAt: at(1), lastReportAt: at(1) });
+    const retry = deploymentDto({ id: 'd3', status: 'starting', startedAt: at(60), lastReportAt: at(60) });
+
+    const units = applyUpdates(applyUpdates(empty, [failed, other]), [retry]);
+    expect([...units.keys()].sort()).toEqual(['d2', 'd3']);
+    // A late view of the old deployment does not bring its card back.
+    expect(applyUpdates(units, [{ ...failed, lastReportAt: at(90) }])).toBe(units);
+    // Nor does a snapshot that holds both.
+    expect([...applyUpdates(empty, [retry, failed, other]).keys()].sort()).toEqual(['d2', 'd3']);
+  });
+
   it('never brings a finished unit back to work', () => {
     const units = applyUpdates(empty, [deploymentDto({ status: 'failed', error: 'card gone', lastReportAt: at(10) })]);
 
@@ -103,7 +116,13 @@ describe('orderUnits', () => {
     const units = applyUpdates(empty, [
       deploymentDto({ id: 'ok-old', status: 'success', finishedAt: at(50), lastReportAt: at(50) }),
       deploymentDto({ id: 'busy-late', status: 'downloading', startedAt: at(20) }),
-      deploymentDto({ id: 'failed', status: 'failed', finishedAt: at(40), lastReportAt: at(40) }),
+      deploymentDto({
+        id: 'failed',
+        serial: '10000000000fa11d', // another unit: a unit's later deployment replaces its failed one
+        status: 'failed',
+        finishedAt: at(40),
+        lastReportAt: at(40),
+      }),
       deploymentDto({ id: 'ok-new', status: 'success', finishedAt: at(60), lastReportAt: at(60) }),
       deploymentDto({ id: 'busy-early', status: 'verifying', startedAt: at(10) }),
     ]);

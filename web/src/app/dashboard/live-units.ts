@@ -25,16 +25,28 @@ export function isFinished(status: DeploymentStatus): boolean {
 /**
  * Folds deployment views (live events or a reloaded snapshot) into the state. A view older than
  * the one held is ignored, so a snapshot fetched before a burst of events cannot roll units back.
+ * A unit that retried shows one card: its newer deployment replaces the failed one.
  */
 export function applyUpdates(units: LiveUnits, updates: readonly DeploymentDto[]): LiveUnits {
   let next: Map<string, LiveUnit> | null = null;
   for (const update of updates) {
-    const current = (next ?? units).get(update.id);
+    const held = next ?? units;
+    const current = held.get(update.id);
     if (current && isStale(current.deployment, update)) continue;
+    const sameUnit = [...held.values()].filter(
+      ({ deployment }) => deployment.serial === update.serial && deployment.id !== update.id,
+    );
+    if (sameUnit.some(({ deployment }) => replaces(deployment, update))) continue;
     next ??= new Map(units);
+    for (const { deployment } of sameUnit) if (replaces(update, deployment)) next.delete(deployment.id);
     next.set(update.id, toUnit(update, current));
   }
   return next ?? units;
+}
+
+/** A unit's later deployment takes the place of its failed one: it retried. */
+function replaces(newer: DeploymentDto, older: DeploymentDto): boolean {
+  return older.status === 'failed' && Date.parse(newer.startedAt) > Date.parse(older.startedAt);
 }
 
 function isStale(current: DeploymentDto, update: DeploymentDto): boolean {

@@ -78,4 +78,86 @@ describe('UnitCard', () => {
     expect(text(card)).not.toContain('ETA');
     expect(text(card)).toContain('30 s');
   });
+
+  it('names the failure class and its LED code, linking to the LED codes card', () => {
+    const card = render({
+      status: 'failed',
+      error: 'card too small: /dev/mmcblk0 holds 7.5 GiB < image 16 GiB',
+      failureCode: 'card_too_small',
+      failureClass: 'permanent',
+      finishedAt: at(30),
+    });
+    const line = card.querySelector('.failure-code > span') as HTMLElement;
+    expect(text(line).trim()).toBe('SD card too small · stopped, waits · LED code 5 red blinks');
+    expect(line.querySelector('a')?.getAttribute('href')).toBe('/led-codes');
+  });
+
+  it('shows no failure code for failures the server decided (silence, restart)', () => {
+    const card = render({ status: 'failed', error: 'no report for 600 s', failureCode: null });
+    expect(card.querySelector('.failure-code')).toBeNull();
+  });
+
+  const installed = { status: 'success' as const, progress: 100, finishedAt: at(100), message: 'ready' };
+  const boot = {
+    bootedAt: null,
+    secondsToBoot: null,
+    hostname: null,
+    machineId: null,
+    imageVersion: null,
+    kernel: null,
+    address: null,
+    hostnameMismatch: null,
+  };
+
+  it('says an installed unit is waiting for its first boot', () => {
+    const card = render({ ...installed, boot: { ...boot, state: 'waiting' } });
+    expect(text(card.querySelector('app-boot-confirmation')!)).toContain('Installed, waiting for first boot');
+    expect(card.querySelector('article')?.classList).not.toContain('unconfirmed');
+  });
+
+  it('shows a booted unit with what it said about itself', () => {
+    const card = render({
+      ...installed,
+      bootedAt: at(160),
+      boot: {
+        ...boot,
+        state: 'booted',
+        bootedAt: at(160),
+        secondsToBoot: 60,
+        hostname: 'kxp2-coro-007',
+        address: '10.1.2.3',
+        kernel: '6.6.51+rpt-rpi-2712',
+        imageVersion: 'Raspberry Pi reference 2024-11-19',
+      },
+    });
+    const note = text(card.querySelector('app-boot-confirmation')!);
+    expect(note).toMatch(/Booted at \d\d:02:40 \(1 min 00 s after install\)/);
+    expect(note).toContain(
+      'as kxp2-coro-007, at 10.1.2.3, image Raspberry Pi reference 2024-11-19, kernel 6.6.51+rpt-rpi-2712',
+    );
+    expect(note).not.toContain('Warning');
+    expect(card.querySelector('app-boot-confirmation .booted')).not.toBeNull();
+  });
+
+  it('warns when the unit booted under another hostname', () => {
+    const mismatch = 'the unit booted as raspberrypi, but was assigned KXP2-CORO-007';
+    const card = render({
+      ...installed,
+      boot: { ...boot, state: 'booted', bootedAt: at(160), hostname: 'raspberrypi', hostnameMismatch: mismatch },
+    });
+    expect(text(card.querySelector('app-boot-confirmation .mismatch')!)).toContain(`Warning: ${mismatch}`);
+  });
+
+  it('marks a unit whose first boot was never reported as not confirmed, in amber', () => {
+    const card = render({ ...installed, boot: { ...boot, state: 'unconfirmed' } });
+    expect(text(card.querySelector('app-boot-confirmation')!)).toContain(
+      'Not confirmed: installed, but no first boot was reported',
+    );
+    expect(card.querySelector('app-boot-confirmation .unconfirmed')).not.toBeNull();
+    expect(card.querySelector('article')?.classList).toContain('unconfirmed');
+  });
+
+  it('shows no boot note before the install succeeded', () => {
+    expect(render({}).querySelector('app-boot-confirmation')).toBeNull();
+  });
 });

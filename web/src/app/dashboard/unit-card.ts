@@ -2,7 +2,10 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
+import { FailureCodeNote } from '../deployments/failure-code-note';
+import { BootConfirmationNote } from '../deployments/boot-confirmation-note';
 import { ImpersonationWarningNote } from '../deployments/impersonation-warning';
+import { UnitActions } from '../deployments/unit-actions';
 import { formatDuration, formatRate, formatSize } from '../format/units';
 import { StatusChip } from '../shared/status-chip';
 import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
@@ -10,7 +13,16 @@ import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
 /** One unit on the dashboard: who it is, where it is, how fast, how long, and what went wrong. */
 @Component({
   selector: 'app-unit-card',
-  imports: [ImpersonationWarningNote, MatIconModule, MatProgressBarModule, RouterLink, StatusChip],
+  imports: [
+    FailureCodeNote,
+    BootConfirmationNote,
+    ImpersonationWarningNote,
+    MatIconModule,
+    MatProgressBarModule,
+    RouterLink,
+    StatusChip,
+    UnitActions,
+  ],
   templateUrl: './unit-card.html',
   styleUrl: './unit-card.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,

@@ -114,4 +114,59 @@ describe('DeploymentDetailPage', () => {
     expect(page().querySelector('.timeline li.impersonation')!.textContent).toContain('Impersonation refused');
     expect(page().querySelector('.older')).toBeNull();
   });
+
+  it('names the failure and its LED code; a viewer gets no unit actions', async () => {
+    backend.expectOne('/api/deployments/d1').flush({
+      ...detail([1], 1),
+      status: 'failed',
+      error: 'the card does not keep zeros; the card is faulty',
+      failureCode: 'card_faulty',
+      failureClass: 'permanent',
+    });
+    await fixture.whenStable();
+    expect(page().querySelector('app-failure-code-note')!.textContent).toContain(
+      'SD card faulty · stopped, waits · LED code 6 red blinks',
+    );
+    expect(page().querySelector('app-unit-actions button')).toBeNull();
+  });
+
+  it('shows the first boot and marks the boot confirmation and its absence in the timeline', async () => {
+    const mismatch = 'the unit booted as raspberrypi, but was assigned KXP2-CORO-001';
+    backend.expectOne('/api/deployments/d1').flush({
+      ...detail([1], 3),
+      status: 'success',
+      events: [
+        event(1),
+        { ...event(2), kind: 'boot_unconfirmed', status: 'success', progress: null, message: 'no boot confirmation' },
+        {
+          ...event(3),
+          kind: 'booted',
+          status: 'success',
+          progress: null,
+          message: 'booted as raspberrypi',
+          error: mismatch,
+        },
+      ],
+      bootedAt: at(3),
+      boot: {
+        state: 'booted',
+        bootedAt: at(3),
+        secondsToBoot: 2,
+        hostname: 'raspberrypi',
+        machineId: null,
+        imageVersion: null,
+        kernel: null,
+        address: null,
+        hostnameMismatch: mismatch,
+      },
+    });
+    await fixture.whenStable();
+    const note = page().querySelector('app-boot-confirmation')!.textContent!.replace(/\s+/g, ' ');
+    expect(note).toContain('(2 s after install)');
+    expect(note).toContain(`Warning: ${mismatch}`);
+    const timeline = page().querySelector('.timeline')!.textContent!;
+    expect(timeline).toContain('Booted');
+    expect(timeline).toContain('Boot not confirmed');
+    expect(timeline).toContain(mismatch);
+  });
 });

@@ -34,9 +34,12 @@ import { ChartPaletteService } from '../shared/chart-palette';
 import { Notice } from '../shared/notice';
 import { StatusChip } from '../shared/status-chip';
 import { durationSeconds } from './deployment-duration';
+import { FailureCodeNote } from './failure-code-note';
+import { BootConfirmationNote } from './boot-confirmation-note';
 import { ImpersonationWarningNote } from './impersonation-warning';
 import { throughputSeries } from './throughput-series';
 import { transferSummary } from './transfer-summary';
+import { UnitActions } from './unit-actions';
 
 /**
  * One deployment: the unit, the image, its event timeline and the throughput it reached. The
@@ -47,6 +50,8 @@ import { transferSummary } from './transfer-summary';
   imports: [
     ChartCanvas,
     DatePipe,
+    FailureCodeNote,
+    BootConfirmationNote,
     ImpersonationWarningNote,
     MatButtonModule,
     MatIconModule,
@@ -54,6 +59,7 @@ import { transferSummary } from './transfer-summary';
     Notice,
     RouterLink,
     StatusChip,
+    UnitActions,
   ],
   templateUrl: './deployment-detail-page.html',
   styleUrl: './deployment-detail-page.scss',

@@ -30,6 +30,11 @@ export function deploymentDto(overrides: Partial<DeploymentDto> = {}): Deploymen
     lastReportAt: at(0),
     finishedAt: null,
     impersonation: null,
+    batchId: null,
+    failureCode: null,
+    failureClass: null,
+    bootedAt: null,
+    boot: null,
     ...overrides,
   };
 }
