@@ -18,14 +18,18 @@ import { dirname, join } from 'node:path';
 import type { DeploymentDetailDto } from '@rpi-deploy/contracts';
 import {
   checkExt4,
+  checkFat,
   freePort,
   listExt4,
   listFat,
   readExt4File,
   readFatFile,
   runTool,
+  statExt4,
   uploadImage,
+  waitFor,
 } from '@rpi-deploy/test-kit';
+import { BOOT_CONFIRM_PATHS } from '../../../installer/src/personalise/boot-confirm-unit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../../server/test/support/test-server';
 import { BUNDLE, expectExit, runInstaller } from '../../../installer/test/support/run-installer';
 import { makeCard } from '../../../installer/test/support/install-fixture';
@@ -144,6 +148,19 @@ describe('first boot of an installed card under QEMU (arm64 virt, real systemd)'
             'systemctl is-system-running --wait; systemctl --failed --no-legend --plain; ' +
               'journalctl -b 0 -u kernel-command-line.service --no-pager -q | wc -l',
           ]);
+          // The boot confirmation the installer left on the card reports once the network is up.
+          await waitFor(
+            'the booted report of ' + hostname,
+            async () => {
+              const detail = await deploymentOf(unit.serial);
+              return detail.boot?.state === 'booted' ? detail : undefined;
+            },
+            {
+              timeoutMs: BOOT_TIMEOUT_MS,
+              intervalMs: 2000,
+              lastSeen: async () => (await deploymentOf(unit.serial)).boot,
+            },
+          );
           await ssh(login, ['systemctl poweroff --no-block']);
           return answer;
         });
@@ -159,6 +176,13 @@ describe('first boot of an installed card under QEMU (arm64 virt, real systemd)'
     BUILD_TIMEOUT_MS + 4 * BOOT_TIMEOUT_MS,
   );
 
+  async function deploymentOf(serial: string): Promise<DeploymentDetailDto> {
+    const page = (await api(server.management, `/api/deployments?status=success&pageSize=100`, { token })).body;
+    const item = (page.items as DeploymentDetailDto[]).find((deployment) => deployment.serial === serial);
+    if (!item) throw new Error(`no successful deployment of ${serial}: ${JSON.stringify(page)}`);
+    return (await api(server.management, `/api/deployments/${item.id}`, { token })).body as DeploymentDetailDto;
+  }
+
   afterAll(async () => {
     await server?.close();
     if (work) rmSync(work, { recursive: true, force: true });
@@ -173,6 +197,9 @@ describe('first boot of an installed card under QEMU (arm64 virt, real systemd)'
       expect(unit.firstBoot.console).not.toContain('rpi-deploy firstrun:');
       expect(listFat(unit.card, masterPartitions.boot.startBytes)).not.toContain('firstrun.sh');
       expect(cmdlineOf(unit.card)).toBe(masterCmdline);
+      // Edited while mounted, then unmounted by the reboot: the FAT file system is intact.
+      const { boot } = partitionsOf(unit.card);
+      expect(checkFat(unit.card, boot.startBytes, boot.sizeBytes)).toMatchObject({ clean: true });
     }
   });
 
@@ -247,8 +274,25 @@ describe('first boot of an installed card under QEMU (arm64 virt, real systemd)'
       ),
     );
     expect(details.map((detail) => detail.hostname).sort()).toEqual(units.map((unit) => unit.hostname).sort());
-    // Boot confirmation (issue 18): once the personalisation installs the one-shot `booted` report,
-    // assert here that each deployment received it after the second boot.
+  });
+
+  it('hears "booted" from each unit, with what the unit says about itself, and the report leaves no trace', async () => {
+    const root = masterPartitions.root.startBytes;
+    for (const [index, unit] of units.entries()) {
+      const detail = await deploymentOf(UNITS[index]!.serial);
+      expect(detail.bootedAt).not.toBeNull();
+      expect(detail.boot).toMatchObject({
+        state: 'booted',
+        hostname: unit.hostname,
+        hostnameMismatch: null,
+        machineId: readExt4File(unit.card, root, '/etc/machine-id').toString().trim(),
+        kernel: expect.stringMatching(/-arm64$/),
+        // QEMU's user-mode network gives the guest 10.0.2.15.
+        address: '10.0.2.15',
+      });
+      for (const path of Object.values(BOOT_CONFIRM_PATHS))
+        expect([path, statExt4(unit.card, root, path)]).toEqual([path, undefined]);
+    }
   });
 });
 
