@@ -31,6 +31,11 @@ declare -A PROVIDES=(
   [device-tree-compiler]=/usr/bin/dtc
   # build:initramfs finds the libraries each arm64 program needs with readelf.
   [binutils]=/usr/bin/readelf
+  # The first-boot test: debootstrap (run from its package) downloads with wget; the test logs in
+  # to the booted card over SSH and reads its journal with journalctl.
+  [wget]=/usr/bin/wget
+  [openssh-client]=/usr/bin/ssh
+  [systemd]=/usr/bin/journalctl
   # The chunk-store benchmark reports the installer's peak memory (GNU time's %M).
   [time]=/usr/bin/time
 )

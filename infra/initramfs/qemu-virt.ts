@@ -56,6 +56,8 @@ export interface VirtBoot {
   timeoutMs: number;
   /** Console output that ends the run at once (a failed attempt), instead of waiting for the timeout. */
   stopOn?: RegExp;
+  /** A port on the host's loopback forwarded to the guest's SSH port (22). */
+  sshPort?: number;
 }
 
 export interface VirtBootResult {
@@ -71,7 +73,8 @@ export async function bootVirt(boot: VirtBoot): Promise<VirtBootResult> {
   const machine = [
     '-M', 'virt', '-cpu', 'cortex-a72', '-m', '1024', '-smp', '2', '-nographic', '-no-reboot',
     '-drive', `file=${boot.card},if=none,format=raw,id=card`, '-device', 'virtio-blk-device,drive=card',
-    '-netdev', 'user,id=net', '-device', `virtio-net-device,netdev=net,mac=${boot.mac}`,
+    '-netdev', `user,id=net${boot.sshPort ? `,hostfwd=tcp:127.0.0.1:${boot.sshPort}-:22` : ''}`,
+    '-device', `virtio-net-device,netdev=net,mac=${boot.mac}`,
   ]; // prettier-ignore
   const dtb = piLikeDeviceTree(machine, boot.serial, boot.workDir);
   const initrd = join(boot.workDir, 'initrd.img');
