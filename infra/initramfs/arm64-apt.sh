@@ -7,7 +7,7 @@
 #   bash infra/initramfs/arm64-apt.sh fetch DIR PACKAGE...   download .debs into DIR (cached)
 set -euo pipefail
 
-cache=${INITRAMFS_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/tmp/initramfs-cache}
+cache=${INITRAMFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rpi-deploy/initramfs}
 state=$cache/apt
 mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/cache"
 options=(

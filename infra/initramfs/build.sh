@@ -3,7 +3,8 @@
 #   dist/netboot/initramfs.img    first stage, loaded over TFTP: busybox, /init, zstd (a few MB)
 #   dist/netboot/runtime.tar.zst  second stage, fetched over HTTP: Node.js, the installer, disk tools
 # from Debian's arm64 packages and the npm registry, on this x86-64 machine, without touching the
-# host's architectures. Same inputs give the same bytes. Downloads are cached in tmp/initramfs-cache.
+# host's architectures. Same inputs give the same bytes. Downloads are cached in ~/.cache/rpi-deploy/initramfs
+# (outside the checkout, so a fresh clone on the same machine reuses them; INITRAMFS_CACHE overrides).
 #   npm run build:initramfs              build (skipped when nothing changed since the last build)
 #   npm run build:initramfs -- --force   build even if up to date
 #   npm run build:initramfs -- --check-reproducible   build twice and compare the bytes
@@ -11,7 +12,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/infra/initramfs
-cache=${INITRAMFS_CACHE:-$root/tmp/initramfs-cache}
+cache=${INITRAMFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rpi-deploy/initramfs}
 out=${NETBOOT_OUT:-$root/dist/netboot}
 export INITRAMFS_CACHE=$cache
 # Fixed file times in both archives (2024-01-01 UTC) unless the caller pins another.

@@ -6,9 +6,20 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const WORKSPACE = resolve(__dirname, '../..');
+
+/**
+ * Where the netboot scripts keep their downloads and builds (INITRAMFS_CACHE, else
+ * ~/.cache/rpi-deploy/initramfs as in build.sh): outside the checkout, so a fresh clone on the
+ * same machine reuses them. Everything in it is keyed by its inputs.
+ */
+export function initramfsCache(): string {
+  const home = process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache');
+  return process.env['INITRAMFS_CACHE'] ?? join(home, 'rpi-deploy', 'initramfs');
+}
 /** The modules virt-kernel.sh packs, in load order (modprobe adds failover and net_failover). */
 export const VIRT_MODULES = ['virtio_mmio', 'virtio_net', 'virtio_blk'];
 

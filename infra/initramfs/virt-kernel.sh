@@ -13,7 +13,7 @@ VIRT_MODULES=(virtio_mmio failover net_failover virtio_net virtio_blk)
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: virt-kernel.sh OUT_DIR}
-cache=${INITRAMFS_CACHE:-$(cd "$here/../.." && pwd)/tmp/initramfs-cache}
+cache=${INITRAMFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rpi-deploy/initramfs}
 export INITRAMFS_CACHE=$cache
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1704067200}
 for tool in depmod cpio zstd dpkg-deb; do

@@ -8,7 +8,7 @@
 # runs in one boot under qemu-system-aarch64 (5 to 10 minutes of software emulation).
 #   bash infra/test/first-boot/build-root.sh          build unless the cached image is up to date
 #   bash infra/test/first-boot/build-root.sh --force  build again
-# Writes, under tmp/initramfs-cache/first-boot (FIRST_BOOT_CACHE to change it):
+# Writes, under ~/.cache/rpi-deploy/initramfs/first-boot (FIRST_BOOT_CACHE to change it):
 #   pi-os-arm64.img   the card image       test-key, test-key.pub   root's SSH login key in the image
 #   root.ext4         the finished root before it is laid out on the card (the slow part, kept)
 # Both are keyed by their inputs (these scripts, the package versions): a change rebuilds them.
@@ -17,7 +17,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 here=$root/infra/test/first-boot
 apt=$root/infra/initramfs/arm64-apt.sh
-export INITRAMFS_CACHE=${INITRAMFS_CACHE:-$root/tmp/initramfs-cache}
+export INITRAMFS_CACHE=${INITRAMFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rpi-deploy/initramfs}
 out=${FIRST_BOOT_CACHE:-$INITRAMFS_CACHE/first-boot}
 image=$out/pi-os-arm64.img
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}

@@ -14,7 +14,14 @@ import { randomBytes } from 'node:crypto';
 import type { DeploymentDto, UnitCommandDto } from '@rpi-deploy/contracts';
 import { freePort, uploadImage } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../../server/test/support/test-server';
-import { buildInitramfs, bootVirt, prepareVirtKernel, VIRT_MODULES, WORKSPACE } from '../../initramfs/qemu-virt';
+import {
+  buildInitramfs,
+  bootVirt,
+  initramfsCache,
+  prepareVirtKernel,
+  VIRT_MODULES,
+  WORKSPACE,
+} from '../../initramfs/qemu-virt';
 
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 const BOOT_BUDGET_MS = 8 * 60_000;
@@ -54,7 +61,7 @@ describe('failure classes and the retry limit through the initramfs /init under 
       throw new Error(`missing ${missing.join(', ')}: run 'bash infra/install-system-deps.sh' as root`);
     }
     buildInitramfs();
-    kernel = prepareVirtKernel(join(WORKSPACE, 'tmp/initramfs-cache/virt'));
+    kernel = prepareVirtKernel(join(initramfsCache(), 'virt'));
     work = mkdtempSync(join(tmpdir(), 'initramfs-failures-'));
     deployPort = await freePort();
     server = await bootTestServer({

@@ -20,7 +20,14 @@ import {
   type PiOsImage,
 } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../../server/test/support/test-server';
-import { buildInitramfs, bootVirt, prepareVirtKernel, VIRT_MODULES, WORKSPACE } from '../../initramfs/qemu-virt';
+import {
+  buildInitramfs,
+  bootVirt,
+  initramfsCache,
+  prepareVirtKernel,
+  VIRT_MODULES,
+  WORKSPACE,
+} from '../../initramfs/qemu-virt';
 
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 /** The issue's budget for the emulated run, boot to reboot. */
@@ -47,7 +54,7 @@ describe('netboot initramfs under QEMU (arm64 virt, software emulation)', () => 
       throw new Error(`missing ${missing.join(', ')}: run 'bash infra/install-system-deps.sh' as root`);
     }
     buildInitramfs();
-    kernel = prepareVirtKernel(join(WORKSPACE, 'tmp/initramfs-cache/virt'));
+    kernel = prepareVirtKernel(join(initramfsCache(), 'virt'));
 
     work = mkdtempSync(join(tmpdir(), 'initramfs-qemu-'));
     // Small on purpose: 96 MiB with a few MiB of data keeps the emulated write short.
