@@ -90,7 +90,8 @@ describe('failure classes and the retry limit through the initramfs /init under 
       [`deploy.server=http://10.0.2.2:${closedPort}`, 'deploy.retries=2', 'deploy.retry-delay=1'],
       card,
       {
-        stopOn: /deploy-init: giving up after \d+ attempts/,
+        // The whole line: QEMU is stopped as soon as this matches, and the console may lag a line.
+        stopOn: /deploy-init: giving up after \d+ attempts: .*\(deploy\.retries=\d+\)/,
       },
     );
     const flow = run.console
