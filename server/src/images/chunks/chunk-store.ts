@@ -26,7 +26,7 @@ export const PATCH_FILE = /^([0-9a-f]{64})\.from-([0-9a-f]{64})\.zst$/;
 export class ChunkStore {
   readonly folder: string;
   private readonly claims = new Map<string, number>();
-  /** Chunks being compressed right now, so one digest is written once even when sent twice at once. */
+  /** Frames being compressed right now, by path, so one is written once even when asked for twice at once. */
   private readonly writing = new Map<string, Promise<number | null>>();
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -69,15 +69,9 @@ export class ChunkStore {
       );
     });
     if (existing !== undefined) return existing;
-    let writing = this.writing.get(sha256) as Promise<number> | undefined;
-    if (!writing) {
-      writing = this.pool
-        .compress({ data, level, path: this.chunkPath(sha256), temporaryPath: this.temporaryPath(sha256) })
-        .then((storedSize) => storedSize as number) // null only for patches
-        .finally(() => this.writing.delete(sha256));
-      this.writing.set(sha256, writing);
-    }
-    return writing;
+    const path = this.chunkPath(sha256);
+    // null only for patches
+    return this.compressOnce(path, { data, level, path, temporaryPath: this.temporaryPath(sha256) }) as Promise<number>;
   }
 
   /**
@@ -103,19 +97,21 @@ export class ChunkStore {
       return patch ? patch.size : baseFile ? undefined : null;
     });
     if (existing !== undefined) return existing;
-    const key = `${sha256}${PATCH_INFIX}${base}`;
-    let writing = this.writing.get(key);
+    return this.compressOnce(path, {
+      data,
+      level,
+      path,
+      temporaryPath: this.temporaryPath(sha256),
+      patch: { basePath: this.chunkPath(base), patchBelow },
+    });
+  }
+
+  /** Compresses into `path` in the pool, once: a second caller while it runs shares the first's result. */
+  private compressOnce(path: string, job: Parameters<CompressPool['compress']>[0]): Promise<number | null> {
+    let writing = this.writing.get(path);
     if (!writing) {
-      writing = this.pool
-        .compress({
-          data,
-          level,
-          path,
-          temporaryPath: this.temporaryPath(sha256),
-          patch: { basePath: this.chunkPath(base), patchBelow },
-        })
-        .finally(() => this.writing.delete(key));
-      this.writing.set(key, writing);
+      writing = this.pool.compress(job).finally(() => this.writing.delete(path));
+      this.writing.set(path, writing);
     }
     return writing;
   }
