@@ -37,6 +37,19 @@ describe('HashWorker', () => {
     for (const { key, expected } of keys) expect(await hasher.digest(key)).toBe(expected);
   });
 
+  it('serves many callers waiting for a free batch at once, none left behind', async () => {
+    // More hashes in flight than shared batches: several update() calls wait together.
+    const pieces = Array.from({ length: 24 }, () => randomBytes(5 * 1024 * 1024 + 123));
+    const digests = await Promise.all(
+      pieces.map(async (piece) => {
+        const key = hasher.newHash();
+        await hasher.update(key, piece);
+        return hasher.digest(key);
+      }),
+    );
+    expect(digests).toEqual(pieces.map((piece) => sha(piece)));
+  });
+
   it('keeps the process alive while a hash is awaited, and lets it end once idle', () => {
     // A program whose only pending work is the hash: Node must not exit before the digest arrives.
     // Without close(): idle threads must not hold the process open either (the run would time out).

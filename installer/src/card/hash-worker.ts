@@ -63,7 +63,8 @@ export class HashWorker {
   /** Messages sent whose answer has not come back yet. */
   private awaited = 0;
   private closing = false;
-  private batchFreed?: () => void;
+  /** update() calls waiting for a free batch: each freed batch wakes one, in order. */
+  private readonly waitingForBatch: Array<() => void> = [];
   private failure?: Error;
   private nextKey = 0;
 
@@ -76,7 +77,7 @@ export class HashWorker {
       this.answered();
       if (message.op === 'free') {
         this.free.push(message.batch);
-        this.batchFreed?.();
+        this.waitingForBatch.shift()?.();
       } else if (message.op === 'viewed') {
         this.views.get(message.id)?.resolve();
         this.views.delete(message.id);
@@ -88,7 +89,7 @@ export class HashWorker {
     worker.on('error', (error) => {
       this.failure = new Error(`the hashing thread failed: ${error.message}`);
       for (const waiting of [...this.digests.values(), ...this.views.values()]) waiting.reject(this.failure);
-      this.batchFreed?.();
+      for (const wake of this.waitingForBatch.splice(0)) wake();
     });
     worker.unref(); // kept alive only while an answer is awaited (see post)
   }
@@ -123,8 +124,7 @@ export class HashWorker {
       if (!current) {
         while (this.free.length === 0) {
           this.throwIfFailed();
-          await new Promise<void>((resolve) => (this.batchFreed = resolve));
-          this.batchFreed = undefined;
+          await new Promise<void>((resolve) => this.waitingForBatch.push(resolve));
         }
         current = { batch: this.free.pop() as number, length: 0 };
         this.filling.set(key, current);
