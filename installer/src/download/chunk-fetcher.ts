@@ -7,7 +7,7 @@ import type { ZstdDecompress } from './zstd';
 /** Downloads of one chunk whose bytes do not match its name before the install gives up on it. */
 export const CHUNK_ATTEMPTS = 3;
 /** Chunks fetched ahead of the card: the network keeps going while the card writes, memory stays bounded. */
-const CHUNKS_AHEAD = 4;
+const CHUNKS_AHEAD = 8;
 
 export interface VerifiedChunk {
   index: number;
