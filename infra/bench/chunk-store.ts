@@ -1,14 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChunkManifest, DeploymentDto, ImageDto, TransferCounts } from '@rpi-deploy/contracts';
-import { buildPiOsImage, deriveNextVersion, uploadImage, writeBlockMap, zstdNode } from '@rpi-deploy/test-kit';
+import {
+  buildPiOsImage,
+  deriveNextVersion,
+  startStaticNginx,
+  uploadImage,
+  writeBlockMap,
+  zstdNode,
+} from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
+import { openShapedLink } from './shaped-link';
 import { median, ROOT, run, startServer, type BenchServer } from './support';
 
 const MiB = 1024 ** 2;
 /** Rounds of our fresh install and of bmaptool's (BENCH_CHUNK_ROUNDS overrides). */
 const ROUNDS = Number(process.env['BENCH_CHUNK_ROUNDS'] ?? 3);
+/** Gigabit Ethernet's payload rate, about 117 MB/s. */
+const GIGABIT_MBIT = 940;
 
 /**
  * The chunk store's figures (issue 16) in one run: a Raspberry-Pi-OS-like image of 1 GiB whose
@@ -18,17 +28,27 @@ const ROUNDS = Number(process.env['BENCH_CHUNK_ROUNDS'] ?? 3);
  * zlib) onto files standing for cards: on the wire against `zstd -19 --long` of the whole image
  * and against the mapped bytes, a re-image N -> N+1 (by patches against the card's N where it has
  * them) against a fresh N+1, the store of both versions (patches included) against N alone, and
- * our install against `bmaptool copy` of the local image.
+ * our install against `bmaptool copy` of the local image, and over a link shaped to gigabit speed
+ * (a network namespace behind `tc`) our install against `bmaptool copy` of the `.img.zst` and its
+ * block map from nginx on the same server end of the same link.
  */
 export async function chunkStore(work: string): Promise<BenchRow[]> {
   const node = zstdNode();
   const versionN = buildPiOsImage(work, { name: 'n.img', sizeMiB: 1024, systemFilesMiB: 320 });
   const versionN1 = deriveNextVersion(versionN, work, { name: 'n1.img', changedFraction: 0.05 });
-  const zstdLong = Number(
-    execFileSync('bash', ['-c', `zstd -q -19 --long -T0 -c ${versionN.path} | wc -c`], { encoding: 'utf8' }).trim(),
-  );
+  // What bmaptool gets over the link: the whole image as one zstd stream, and its block map.
+  const served = join(work, 'served');
+  mkdirSync(served);
+  execFileSync('zstd', ['-q', '-19', '--long', '-T0', versionN.path, '-o', join(served, 'n.img.zst')]);
+  const zstdLong = statSync(join(served, 'n.img.zst')).size;
+  writeBlockMap(versionN.path, join(served, 'n.bmap'));
 
-  const server = await startServer();
+  const link = openShapedLink(GIGABIT_MBIT);
+  const server = await startServer({}, link.serverAddress);
+  const nginx = await startStaticNginx(served, link.serverAddress).catch((error: Error) => {
+    link.close();
+    throw error;
+  });
   try {
     await post(server, '/api/venues', { code: 'BNCH', name: 'Bench' });
     const storedN = await uploadImage(server.management, server.token, {
@@ -44,30 +64,33 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
     const card = join(work, 'card.img');
     const install = async (
       serial: number,
+      overLink = false,
     ): Promise<{ seconds: number; peakRssKiB: number; transfer: TransferCounts; patched: number }> => {
       const started = performance.now();
       const timing = join(work, 'installer-time.txt');
-      const output = await run('/usr/bin/time', [
-        '-o',
-        timing,
-        '-f',
-        '%M',
-        node,
-        join(ROOT, 'dist/installer/pi-installer.js'),
-        '--server',
-        server.deployment,
-        '--device',
-        card,
-        '--serial',
-        `10000000${String(serial).padStart(8, '0')}`,
-        '--mac',
-        `02:00:00:00:00:${String(serial % 100).padStart(2, '0')}`,
-        '--product',
-        'RXP2',
-        '--venue',
-        'BNCH',
-        '--no-reboot',
-      ]).catch((error: Error) => {
+      const output = await run(
+        ...on(overLink, '/usr/bin/time', [
+          '-o',
+          timing,
+          '-f',
+          '%M',
+          node,
+          join(ROOT, 'dist/installer/pi-installer.js'),
+          '--server',
+          server.deployment,
+          '--device',
+          card,
+          '--serial',
+          `10000000${String(serial).padStart(8, '0')}`,
+          '--mac',
+          `02:00:00:00:00:${String(serial % 100).padStart(2, '0')}`,
+          '--product',
+          'RXP2',
+          '--venue',
+          'BNCH',
+          '--no-reboot',
+        ]),
+      ).catch((error: Error) => {
         throw new Error(`the installer failed: ${error.message}`);
       });
       const seconds = (performance.now() - started) / 1000;
@@ -80,14 +103,15 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
         patched: Number(/, (\d+) patched/.exec(output)?.[1] ?? 0),
       };
     };
+    const on = (overLink: boolean, command: string, args: string[]) =>
+      overLink ? link.onUnit(command, args) : ([command, args] as const);
     const freshCard = () => {
       execFileSync('rm', ['-f', card]);
       execFileSync('truncate', ['-s', String(versionN.size + 64 * MiB), card]);
     };
 
     // Fresh installs of N against bmaptool copy of the local image with its block map, in turns.
-    const bmap = join(work, 'n.bmap');
-    writeBlockMap(versionN.path, bmap);
+    const bmap = join(served, 'n.bmap');
     const ours: number[] = [];
     const bmaptool: number[] = [];
     let fresh = {
@@ -104,6 +128,18 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
       const started = performance.now();
       await run('bmaptool', ['copy', '--bmap', bmap, versionN.path, card]);
       bmaptool.push((performance.now() - started) / 1000);
+    }
+
+    // The same over the gigabit link: our install against bmaptool copy of the .img.zst from nginx.
+    const oursLink: number[] = [];
+    const bmaptoolLink: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      freshCard();
+      oursLink.push((await install(round + 50, true)).seconds);
+      freshCard();
+      const started = performance.now();
+      await run(...link.onUnit('bmaptool', ['copy', '--bmap', `${nginx.url}/n.bmap`, `${nginx.url}/n.img.zst`, card]));
+      bmaptoolLink.push((performance.now() - started) / 1000);
     }
 
     // Re-image: the card holds N (installed last), the server hands out N+1.
@@ -123,6 +159,7 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
     const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
     const runs = (list: number[]) => list.map((seconds) => seconds.toFixed(2)).join('/');
     const [oursMedian, bmaptoolMedian] = [median(ours), median(bmaptool)];
+    const [oursLinkMedian, bmaptoolLinkMedian] = [median(oursLink), median(bmaptoolLink)];
     return [
       {
         suite: 'chunk store',
@@ -173,6 +210,15 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
       },
       {
         suite: 'chunk store',
+        case: `fresh install (verified) over a ${GIGABIT_MBIT} Mbit/s link vs bmaptool copy of the .img.zst from nginx (median of ${ROUNDS})`,
+        ours: `${oursLinkMedian.toFixed(2)} s; runs ${runs(oursLink)}`,
+        baseline: `${bmaptoolLinkMedian.toFixed(2)} s, ${mib(zstdLong)} zstd stream; runs ${runs(bmaptoolLink)}`,
+        ratio: bmaptoolLinkMedian / oursLinkMedian,
+        target: '>= 1.5x bmaptool (ratio >= 1.5)',
+        pass: bmaptoolLinkMedian / oursLinkMedian >= 1.5,
+      },
+      {
+        suite: 'chunk store',
         case: 'installer peak RSS (fresh install, /usr/bin/time)',
         ours: `${(fresh.peakRssKiB / 1024).toFixed(0)} MiB`,
         baseline: '256 MiB',
@@ -182,7 +228,8 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
       },
     ];
   } finally {
-    await server.stop();
+    await Promise.all([server.stop(), nginx.stop()]);
+    link.close();
   }
 }
 

@@ -15,8 +15,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** The real built server (dist/server) as its own process, on free loopback ports. */
-export async function startServer(env: Record<string, string> = {}): Promise<BenchServer> {
+/**
+ * The real built server (dist/server) as its own process, on free loopback ports; its deployment
+ * listener on `deployHost` instead when given (the server end of a shaped link, say).
+ */
+export async function startServer(env: Record<string, string> = {}, deployHost = '127.0.0.1'): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rpi-bench-'));
   const [mgmt, deploy] = [await freePort(), await freePort()];
   const password = 'bench-admin-password';
@@ -26,7 +29,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
       DATA_DIR: dataDir,
       MGMT_HOST: '127.0.0.1',
       MGMT_PORT: String(mgmt),
-      DEPLOY_HOST: '127.0.0.1',
+      DEPLOY_HOST: deployHost,
       DEPLOY_PORT: String(deploy),
       ADMIN_PASSWORD: password,
       LOG_LEVEL: 'warn',
@@ -46,7 +49,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
   ).json()) as LoginResponse;
   return {
     management,
-    deployment: `http://127.0.0.1:${deploy}`,
+    deployment: `http://${deployHost}:${deploy}`,
     dataDir,
     token: login.accessToken,
     stop: () =>

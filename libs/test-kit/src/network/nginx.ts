@@ -10,8 +10,8 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
-/** Debian's nginx in the foreground with a throw-away prefix, serving `serverBlock` on loopback. */
-async function startNginx(serverBlock: (port: number) => string): Promise<RunningNginx> {
+/** Debian's nginx in the foreground with a throw-away prefix, serving `serverBlock` on `host` (loopback by default). */
+async function startNginx(serverBlock: (port: number) => string, host = '127.0.0.1'): Promise<RunningNginx> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rpi-nginx-'));
   const config = join(dir, 'nginx.conf');
@@ -35,7 +35,7 @@ async function startNginx(serverBlock: (port: number) => string): Promise<Runnin
   const child = spawn('nginx', ['-c', config, '-p', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   await new Promise<void>((done, fail) => {
     child.once('error', (error) =>
       fail(new Error(`cannot start nginx (${error.message}): bash infra/install-system-deps.sh`)),
@@ -61,9 +61,10 @@ async function startNginx(serverBlock: (port: number) => string): Promise<Runnin
 }
 
 /** nginx serving a folder as plain static files: the baseline of the download benchmark. */
-export function startStaticNginx(root: string): Promise<RunningNginx> {
+export function startStaticNginx(root: string, host = '127.0.0.1'): Promise<RunningNginx> {
   return startNginx(
-    (port) => `  sendfile on; tcp_nopush on;\n  server { listen 127.0.0.1:${port}; root ${root}; location / { } }`,
+    (port) => `  sendfile on; tcp_nopush on;\n  server { listen ${host}:${port}; root ${root}; location / { } }`,
+    host,
   );
 }
 
