@@ -3,6 +3,7 @@ export * from './auth';
 export * from './batches';
 export * from './boot-confirmation';
 export * from './byte-units';
+export * from './canary';
 export * from './chunks';
 export * from './deployment-status';
 export * from './deployments';
