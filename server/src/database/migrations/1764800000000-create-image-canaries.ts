@@ -1,5 +1,5 @@
 import { Table, TableForeignKey, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { dateTimeType, nowDefault } from './portable-types';
+import { dateTimeType } from './portable-types';
 
 /** Canary of a new image version (issue 20): at most one per product. */
 export class CreateImageCanaries1764800000000 implements MigrationInterface {
@@ -16,7 +16,7 @@ export class CreateImageCanaries1764800000000 implements MigrationInterface {
           { name: 'assigned', type: 'integer', default: 0 },
           { name: 'serials', type: 'text' },
           { name: 'started_by', type: 'varchar', length: '32' },
-          { name: 'started_at', type: dateTimeType(queryRunner), default: nowDefault(queryRunner) },
+          { name: 'started_at', type: dateTimeType(queryRunner) },
         ],
         foreignKeys: [
           new TableForeignKey({

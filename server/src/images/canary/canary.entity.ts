@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import type { ProductCode } from '@rpi-deploy/contracts';
 import { Image } from '../image.entity';
 
@@ -32,6 +32,7 @@ export class ImageCanary {
   @Column({ name: 'started_by', type: 'varchar', length: 32 })
   startedBy!: string;
 
-  @CreateDateColumn({ name: 'started_at' })
+  /** Set by the server to the millisecond: the canary's units are the deployments of its image since then. */
+  @Column({ name: 'started_at', type: Date })
   startedAt!: Date;
 }

@@ -54,6 +54,7 @@ export class CanaryService {
           assigned: 0,
           serials,
           startedBy,
+          startedAt: new Date(),
         });
       });
     } catch (error) {
