@@ -15,6 +15,7 @@ export * from './netboot';
 export * from './preferences';
 export * from './products';
 export * from './proxmox';
+export * from './release-notes';
 export * from './roles';
 export * from './socket-events';
 export * from './unit-failures';
