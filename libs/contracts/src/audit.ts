@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'image.canary_start',
   'image.canary_promote',
   'image.canary_abandon',
+  'image.notes',
   'netboot.dnsmasq_apply',
   'netboot.tftp_sync',
   'netboot.unit_set',

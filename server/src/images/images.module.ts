@@ -4,6 +4,8 @@ import { CanaryController } from './canary/canary.controller';
 import { CanaryOutcomes } from './canary/canary-outcomes';
 import { ImageCanary } from './canary/canary.entity';
 import { CanaryService } from './canary/canary.service';
+import { ReleaseNotesController } from './release/release-notes.controller';
+import { ReleaseNotesService } from './release/release-notes.service';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from './chunks/chunk.entity';
 import { ChunkStore } from './chunks/chunk-store';
@@ -28,7 +30,7 @@ import { ImagesService } from './images.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Image, ImageCanary, Chunk, ImageChunkRow, ChunkPatchRow])],
-  controllers: [CanaryController, ImagesController, ImageFilesController, ChunkFilesController],
+  controllers: [CanaryController, ReleaseNotesController, ImagesController, ImageFilesController, ChunkFilesController],
   providers: [
     ImagesService,
     ImageChanges,
@@ -41,6 +43,7 @@ import { ImagesService } from './images.service';
     ImageInstalls,
     ImageConversions,
     CanaryService,
+    ReleaseNotesService,
     CanaryOutcomes,
   ],
   exports: [ImagesService, CanaryService, CanaryOutcomes, ImageChanges, ImageInstalls, ImageTraffic],

@@ -1,9 +1,9 @@
-import { Table, TableForeignKey, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { Table, TableColumn, TableForeignKey, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { dateTimeType } from './portable-types';
 
-/** Canary of a new image version (issue 20): at most one per product. */
-export class CreateImageCanaries1764800000000 implements MigrationInterface {
-  name = 'CreateImageCanaries1764800000000';
+/** Canary of a new image version (issue 20), at most one per product; release notes and installed packages of each image. */
+export class CanariesAndReleaseNotes1764800000000 implements MigrationInterface {
+  name = 'CanariesAndReleaseNotes1764800000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.createTable(
@@ -28,9 +28,15 @@ export class CreateImageCanaries1764800000000 implements MigrationInterface {
         ],
       }),
     );
+    await queryRunner.addColumns('images', [
+      new TableColumn({ name: 'notes', type: 'text', isNullable: true }),
+      new TableColumn({ name: 'packages', type: 'text', isNullable: true }),
+      new TableColumn({ name: 'packages_read_at', type: dateTimeType(queryRunner), isNullable: true }),
+    ]);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropColumns('images', ['notes', 'packages', 'packages_read_at']);
     await queryRunner.dropTable('image_canaries');
   }
 }
