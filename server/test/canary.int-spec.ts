@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditPage, CanaryDto, ConfigResponse, ImageDto } from '@rpi-deploy/contracts';
 import { uploadMultipart } from '../src/cli/multipart-upload';
+import { cli } from './support/run-cli';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 import { testDatabases } from './support/test-databases';
 
@@ -95,7 +96,11 @@ describe.each(testDatabases())('image canary on $name', (database) => {
     expect((await call('GET', '/api/images/canaries/NOPE')).status).toBe(400);
     expect((await call('POST', '/api/images/canaries/KXP2/promote')).status).toBe(404);
     expect((await call('GET', '/api/images/canaries')).body).toEqual([]);
-    const viewer = await call('POST', '/api/users', { username: 'canaryview', password: 'viewer-pass-123', role: 'viewer' });
+    const viewer = await call('POST', '/api/users', {
+      username: 'canaryview',
+      password: 'viewer-pass-123',
+      role: 'viewer',
+    });
     expect(viewer.status).toBe(201);
     const viewerToken = (await login(t.management, 'canaryview', 'viewer-pass-123')).accessToken;
     expect((await call('POST', `/api/images/${newImage.id}/canary`, { units: 1 }, viewerToken)).status).toBe(403);
@@ -104,7 +109,13 @@ describe.each(testDatabases())('image canary on $name', (database) => {
   it('gives the next N of many concurrent configs the canary, the rest the active version, then abandons', async () => {
     const started = await call('POST', `/api/images/${newImage.id}/canary`, { units: 5 });
     expect(started.status).toBe(201);
-    expect(started.body).toMatchObject({ product: 'KXP2', imageId: newImage.id, version: '8.1.0', units: 5, assigned: 0 });
+    expect(started.body).toMatchObject({
+      product: 'KXP2',
+      imageId: newImage.id,
+      version: '8.1.0',
+      units: 5,
+      assigned: 0,
+    });
     expect((await call('POST', `/api/images/${newImage.id}/canary`, { units: 1 })).status).toBe(409);
 
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => configure(i + 1)));
@@ -160,5 +171,23 @@ describe.each(testDatabases())('image canary on $name', (database) => {
     expect(actions).toContain('image.canary_abandon');
     expect(actions).toContain('image.canary_promote');
     expect(audit.items.find((entry) => entry.action === 'image.canary_promote')).toMatchObject({ targetId: 'KXP2' });
+  });
+
+  it('runs from the CLI: start, status, promote', async () => {
+    const env = { RPI_DEPLOY_URL: t.management, RPI_DEPLOY_TOKEN: token };
+    const bad = await cli(['image', 'canary', 'start', String(newImage.id), '--units', '0'], env);
+    expect(bad.code).not.toBe(0);
+    const started = await cli(['image', 'canary', 'start', String(newImage.id), '--units', '2'], env);
+    expect(started).toMatchObject({ code: 0, stderr: '' });
+    expect(started.stdout).toContain('KXP2 canary: 8.1.0');
+    expect((await configure(60)).image.version).toBe('8.1.0');
+    const status = await cli(['image', 'canary', 'status'], env);
+    expect(status.stdout).toContain('1 of 2 units');
+    expect(status.stdout).toContain('units 1: installing 1, installed 0, booted 0, failed 0');
+    const promoted = await cli(['image', 'canary', 'promote', '--product', 'KXP2'], env);
+    expect(promoted).toMatchObject({ code: 0, stdout: 'KXP2 8.1.0 is now active for everyone\n' });
+    expect(await active()).toBe('8.1.0');
+    expect((await cli(['image', 'canary', 'status'], env)).stdout).toBe('No canary is running\n');
+    expect((await cli(['image', 'canary', 'abandon', '--product', 'KXP2'], env)).code).not.toBe(0);
   });
 });

@@ -1,30 +1,50 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  RELEASE_NOTES_MAX_LENGTH,
-  type AuditPage,
-  type ImageChangesDto,
-  type ImageDto,
-} from '@rpi-deploy/contracts';
+import { RELEASE_NOTES_MAX_LENGTH, type AuditPage, type ImageChangesDto, type ImageDto } from '@rpi-deploy/contracts';
 import { buildPiOsImage, uploadFile } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 import { testDatabases } from './support/test-databases';
 
 const V1_PACKAGES = {
   'base-files': '12.4+deb12u5',
-  'libc6': '2.36-9+deb12u4',
+  libc6: '2.36-9+deb12u4',
   'raspi-config': '20231012',
-  'nano': '7.2-1',
+  nano: '7.2-1',
   'firmware-brcm80211': '1:20230210-5~bpo12+1',
 };
 const V2_PACKAGES = {
   'base-files': '12.4+deb12u5',
-  'libc6': '2.36-9+deb12u7',
+  libc6: '2.36-9+deb12u7',
   'raspi-config': '20240313',
   'firmware-brcm80211': '1:20230210-5',
   'recorder-agent': '2.0.0-1',
 };
+
+/** Built once for both databases: making file systems is the slow part. */
+const IMAGES: Record<string, Record<string, string> | undefined> = {
+  '3.0.0': V1_PACKAGES,
+  '3.1.0': V2_PACKAGES,
+  '3.1.1': undefined,
+};
+let images: string;
+const built = new Map<string, string>();
+
+beforeAll(() => {
+  images = mkdtempSync(join(tmpdir(), 'release-notes-images-'));
+  for (const [version, dpkgPackages] of Object.entries(IMAGES)) {
+    const image = buildPiOsImage(images, {
+      name: `${version}.img`,
+      sizeMiB: 64,
+      bootSizeMiB: 36,
+      randomDataMiB: 2,
+      dpkgPackages,
+    });
+    built.set(version, image.path);
+  }
+}, 300_000);
+
+afterAll(() => rmSync(images, { recursive: true, force: true }));
 
 /**
  * Release notes and what changed between two versions, on two real Pi-OS-shaped images whose
@@ -33,38 +53,33 @@ const V2_PACKAGES = {
 describe.each(testDatabases())('release notes on $name', (database) => {
   let t: TestServer;
   let token: string;
-  let work: string;
   let v1: ImageDto;
   let v2: ImageDto;
   let bare: ImageDto;
 
   const call = (method: string, path: string, body?: unknown) => api(t.management, path, { method, token, body });
-  const upload = async (version: string, dpkgPackages?: Record<string, string>): Promise<ImageDto> => {
-    const image = buildPiOsImage(work, { name: `${version}.img`, sizeMiB: 64, bootSizeMiB: 36, randomDataMiB: 2, dpkgPackages });
+  const upload = async (version: string): Promise<ImageDto> => {
     const answer = await uploadFile({
       url: `${t.management}/api/images`,
       token,
       fields: { product: 'RXP2', version },
-      filePath: image.path,
+      filePath: built.get(version) as string,
     });
     expect(answer.status).toBe(201);
-    rmSync(image.path);
     return answer.body as ImageDto;
   };
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'release-notes-test-'));
     t = await bootTestServer({ DATABASE_URL: await database.create() });
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
-    v1 = await upload('3.0.0', V1_PACKAGES);
-    v2 = await upload('3.1.0', V2_PACKAGES);
+    v1 = await upload('3.0.0');
+    v2 = await upload('3.1.0');
     bare = await upload('3.1.1');
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await t?.close();
     await database.dropAll();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('keeps, replaces and clears the notes of a version, and refuses bad ones with 4xx', async () => {

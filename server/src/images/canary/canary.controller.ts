@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { CanaryDto } from '@rpi-deploy/contracts';
 import { Audited, fromParam, fromResult } from '../../audit/audited.decorator';
 import { CurrentUser, type AuthenticatedUser } from '../../auth/authenticated-user';
@@ -32,7 +39,9 @@ export class CanaryController {
   @RequireRole('operator')
   @Audited('image.canary_start', { targetType: 'product', targetId: fromResult('product') })
   @ApiCreatedResponse({ type: CanaryResponse, description: 'The next N configs (or the named serials) get this image' })
-  @ApiConflictResponse({ description: 'The image is active already, the product has no active image, or a canary runs' })
+  @ApiConflictResponse({
+    description: 'The image is active already, the product has no active image, or a canary runs',
+  })
   start(
     @Param('id', ParseRowIdPipe) id: number,
     @Body() body: CanaryStartRequest,

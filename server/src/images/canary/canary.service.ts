@@ -42,7 +42,9 @@ export class CanaryService {
     if (!image) throw new NotFoundException(`No image ${imageId}`);
     if (image.active) throw new ConflictException(`${image.product} ${image.version} is already active for everyone`);
     if (!(await this.imagesService.active(image.product))) {
-      throw new ConflictException(`No active ${image.product} image: the rest of the fleet needs one, activate it first`);
+      throw new ConflictException(
+        `No active ${image.product} image: the rest of the fleet needs one, activate it first`,
+      );
     }
     try {
       await this.transactions.run(async (manager) => {

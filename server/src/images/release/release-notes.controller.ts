@@ -26,7 +26,8 @@ export class ReleaseNotesController {
   @Get(':id/changes')
   @ApiOkResponse({
     type: ImageChangesResponse,
-    description: 'Size, chunks shared and installed packages (dpkg status, read once per image) from `from` to this image',
+    description:
+      'Size, chunks shared and installed packages (dpkg status, read once per image) from `from` to this image',
   })
   @ApiNotFoundResponse({ description: 'No such image' })
   changes(@Param('id', ParseRowIdPipe) id: number, @Query() query: ImageChangesQuery): Promise<ImageChangesDto> {

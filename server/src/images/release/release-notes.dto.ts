@@ -29,8 +29,7 @@ class ImageSide {
   @ApiProperty() size!: number;
   @ApiProperty() mappedBytes!: number;
   @ApiProperty({ nullable: true, type: Number, description: 'compressed bytes of its chunks' }) storedBytes!:
-    | number
-    | null;
+    number | null;
 }
 
 export class ImageChangesResponse implements ImageChangesDto {
