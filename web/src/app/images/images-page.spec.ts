@@ -79,7 +79,9 @@ describe('ImagesPage', () => {
 
   afterEach(() => {
     // The canaries load beside the list; none runs in these tests.
-    for (const request of backend.match({ method: 'GET', url: '/api/images/canaries' })) request.flush([]);
+    for (const request of backend.match({ method: 'GET', url: '/api/images/canaries' })) {
+      if (!request.cancelled) request.flush([]);
+    }
     backend.verify();
   });
 
