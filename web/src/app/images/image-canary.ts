@@ -7,8 +7,7 @@ import { MatSelectModule } from '@angular/material/select';
 import { CANARY_MAX_UNITS, type CanaryDto, type ImageDto, type ProductCode } from '@rpi-deploy/contracts';
 
 export type CanaryAction =
-  | { kind: 'start'; imageId: number; units: number }
-  | { kind: 'promote' | 'abandon'; product: ProductCode };
+  { kind: 'start'; imageId: number; units: number } | { kind: 'promote' | 'abandon'; product: ProductCode };
 
 /** A product's canary: how its units did, promote or abandon; or a form to start one. */
 @Component({
