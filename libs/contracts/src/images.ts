@@ -27,6 +27,8 @@ export interface ImageDto {
   product: ProductCode;
   version: string;
   description: string | null;
+  /** Release notes, markdown (rendered without raw HTML). */
+  notes: string | null;
   /** Server-generated name under /images/ on the deployment listener. */
   filename: string;
   /** Uncompressed size in bytes. */

@@ -6,6 +6,7 @@ import { Batch } from '../hostnames/batches/batch.entity';
 import { HostnameRecord } from '../hostnames/hostname-record.entity';
 import { Venue } from '../hostnames/venues/venue.entity';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from '../images/chunks/chunk.entity';
+import { ImageCanary } from '../images/canary/canary.entity';
 import { Image } from '../images/image.entity';
 import { NetbootUnit } from '../netboot/tftp/netboot-unit.entity';
 import { User } from '../users/user.entity';
@@ -17,6 +18,7 @@ export const ENTITIES = [
   HostnameRecord,
   Batch,
   Image,
+  ImageCanary,
   Chunk,
   ImageChunkRow,
   ChunkPatchRow,

@@ -13,6 +13,7 @@ import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { HostnamesService } from '../hostnames/hostnames.service';
 import { VenuesService } from '../hostnames/venues/venues.service';
+import { CanaryService } from '../images/canary/canary.service';
 import { ImagesService } from '../images/images.service';
 import { DeploymentListener } from '../listeners/deployment-listener';
 import { ConfigTurns } from './config-turns';
@@ -56,6 +57,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     private readonly config: AppConfig,
     private readonly listener: DeploymentListener,
     private readonly boots: BootConfirmations,
+    private readonly canaries: CanaryService,
   ) {}
 
   onModuleInit(): void {
@@ -82,8 +84,10 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     const named = body.product ? await this.images.active(body.product) : null;
     if (body.product && !named) throw noImage(body.product);
     const assignment = await this.hostnames.assign(body);
-    const image = named?.product === assignment.product ? named : await this.images.active(assignment.product);
-    if (!image) throw noImage(assignment.product);
+    const active = named?.product === assignment.product ? named : await this.images.active(assignment.product);
+    if (!active) throw noImage(assignment.product);
+    // A running canary of the product may take this unit (named, or one of its next N).
+    const image = (await this.canaries.imageFor(assignment.product, serial)) ?? active;
 
     const { token, hash } = newStatusToken();
     const now = new Date();

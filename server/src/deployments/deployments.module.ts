@@ -14,6 +14,7 @@ import { DeploymentUpdates } from './deployment-updates';
 import { Deployment } from './deployment.entity';
 import { DeploymentsController } from './deployments.controller';
 import { ImageInstallsAnswer } from './image-installs-answer';
+import { CanaryOutcomesAnswer } from './canary-outcomes-answer';
 import { InstallerApiController } from './installer-api.controller';
 import { LabelsController } from './labels/labels.controller';
 import { LabelsService } from './labels/labels.service';
@@ -49,6 +50,7 @@ import { UnitPollController } from './unit-commands/unit-poll.controller';
     DeploymentRowWriter,
     DeploymentProbes,
     ImageInstallsAnswer,
+    CanaryOutcomesAnswer,
     LabelsService,
     UnitCommandsService,
     BootConfirmations,

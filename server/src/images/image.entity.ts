@@ -57,6 +57,18 @@ export class Image {
   @Column({ name: 'chunk_count', type: 'integer', nullable: true })
   chunkCount!: number | null;
 
+  /** Release notes, markdown, at most RELEASE_NOTES_MAX_LENGTH characters. */
+  @Column({ type: 'text', nullable: true })
+  notes!: string | null;
+
+  /** Installed packages (name to version) from its dpkg status file, read once; null without one. */
+  @Column({ type: 'simple-json', nullable: true })
+  packages!: Record<string, string> | null;
+
+  /** When `packages` was read; null: not yet. */
+  @Column({ name: 'packages_read_at', type: Date, nullable: true })
+  packagesReadAt!: Date | null;
+
   /** Last time it became the active image; rollback goes to the most recent before it. */
   @Column({ name: 'activated_at', type: Date, nullable: true })
   activatedAt!: Date | null;

@@ -1,5 +1,11 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CanaryController } from './canary/canary.controller';
+import { CanaryOutcomes } from './canary/canary-outcomes';
+import { ImageCanary } from './canary/canary.entity';
+import { CanaryService } from './canary/canary.service';
+import { ReleaseNotesController } from './release/release-notes.controller';
+import { ReleaseNotesService } from './release/release-notes.service';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from './chunks/chunk.entity';
 import { ChunkStore } from './chunks/chunk-store';
@@ -23,8 +29,8 @@ import { ImagesService } from './images.service';
  * the bytes, block maps, chunk manifests and chunks to the Pis.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow, ChunkPatchRow])],
-  controllers: [ImagesController, ImageFilesController, ChunkFilesController],
+  imports: [TypeOrmModule.forFeature([Image, ImageCanary, Chunk, ImageChunkRow, ChunkPatchRow])],
+  controllers: [CanaryController, ReleaseNotesController, ImagesController, ImageFilesController, ChunkFilesController],
   providers: [
     ImagesService,
     ImageChanges,
@@ -36,7 +42,10 @@ import { ImagesService } from './images.service';
     CompressPool,
     ImageInstalls,
     ImageConversions,
+    CanaryService,
+    ReleaseNotesService,
+    CanaryOutcomes,
   ],
-  exports: [ImagesService, ImageChanges, ImageInstalls, ImageTraffic],
+  exports: [ImagesService, CanaryService, CanaryOutcomes, ImageChanges, ImageInstalls, ImageTraffic],
 })
 export class ImagesModule {}

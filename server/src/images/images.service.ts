@@ -284,6 +284,7 @@ function toImageDto(image: Image, chunks: ImageChunkStats | null, conversion: Im
     product: image.product,
     version: image.version,
     description: image.description,
+    notes: image.notes,
     filename: image.filename,
     size: image.size,
     sha256: image.sha256,

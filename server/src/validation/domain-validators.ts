@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsIn, IsString, Matches } from 'class-validator';
+import { IsIn, IsString, Matches, type ValidationOptions } from 'class-validator';
 import { MAC_PATTERN, PRODUCT_CODES, SERIAL_PATTERN, VENUE_CODE_PATTERN } from '@rpi-deploy/contracts';
 
 const upperCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
@@ -19,10 +19,10 @@ export const IsVenueCode = () =>
     Matches(VENUE_CODE_PATTERN, { message: ({ property }) => `${property} must be exactly 4 letters or digits` }),
   );
 
-export const IsSerial = () =>
+export const IsSerial = (options: ValidationOptions = {}) =>
   applyDecorators(
-    IsString(),
-    Matches(SERIAL_PATTERN, { message: ({ property }) => `${property} must be 8-16 hex digits` }),
+    IsString(options),
+    Matches(SERIAL_PATTERN, { ...options, message: ({ property }) => `${property} must be 8-16 hex digits` }),
   );
 
 export const IsMacAddress = () =>

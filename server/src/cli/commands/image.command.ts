@@ -5,6 +5,7 @@ import { CliError } from '../api-client';
 import type { ContextFactory } from '../context';
 import { uploadMultipart } from '../multipart-upload';
 import { printRows } from '../output';
+import { imageCanaryCommand } from './image-canary.command';
 
 const MB = 1024 * 1024;
 /** How often `image convert` asks how far the conversion has come (the server publishes every 500 ms). */
@@ -210,5 +211,6 @@ export function imageCommand(context: ContextFactory): Command {
       output.out(`Deleted image ${id}`);
     });
 
+  image.addCommand(imageCanaryCommand(context));
   return image;
 }

@@ -68,6 +68,7 @@ export class ImageResponse implements ImageDto {
   @ApiProperty({ enum: PRODUCT_CODES }) product!: ProductCode;
   @ApiProperty({ example: '1.4.0' }) version!: string;
   @ApiProperty({ nullable: true, type: String }) description!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'release notes, markdown' }) notes!: string | null;
   @ApiProperty({ example: 'kxp2-3f2a9c1b7d4e.img' }) filename!: string;
   @ApiProperty({ description: 'uncompressed bytes' }) size!: number;
   @ApiProperty({ description: 'SHA-256 of the uncompressed image' }) sha256!: string;

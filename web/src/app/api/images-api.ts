@@ -1,6 +1,13 @@
 import { HttpClient, HttpEventType, type HttpEvent } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import type { ImageConversionDto, ImageDto, ImageUploadFields, ProductCode } from '@rpi-deploy/contracts';
+import type {
+  CanaryDto,
+  CanaryStartBody,
+  ImageConversionDto,
+  ImageDto,
+  ImageUploadFields,
+  ProductCode,
+} from '@rpi-deploy/contracts';
 import { filter, map, type Observable } from 'rxjs';
 
 /** Where an upload stands: bytes sent so far, or the stored image once the server answered. */
@@ -47,6 +54,19 @@ export class ImagesApi {
   /** Starts putting an image stored before the chunk store into it; progress comes as image.conversion. */
   convert(id: number): Observable<ImageConversionDto> {
     return this.http.post<ImageConversionDto>(`/api/images/${id}/chunks`, {});
+  }
+
+  /** The running canaries, with how their units did. */
+  canaries(): Observable<CanaryDto[]> {
+    return this.http.get<CanaryDto[]>('/api/images/canaries');
+  }
+
+  startCanary(id: number, body: CanaryStartBody): Observable<CanaryDto> {
+    return this.http.post<CanaryDto>(`/api/images/${id}/canary`, body);
+  }
+
+  endCanary(product: ProductCode, how: 'promote' | 'abandon'): Observable<CanaryDto> {
+    return this.http.post<CanaryDto>(`/api/images/canaries/${product}/${how}`, {});
   }
 
   remove(id: number): Observable<void> {

@@ -31,6 +31,7 @@ const IMAGE: ImageDto = {
   product: 'RXP2',
   version: '1.4.0',
   description: null,
+  notes: null,
   filename: 'rxp2-1.4.0.img',
   size: 4 * 1024 * 1024,
   sha256: 'ab'.repeat(32),
@@ -76,7 +77,13 @@ describe('ImagesPage', () => {
     await fixture.whenStable();
   });
 
-  afterEach(() => backend.verify());
+  afterEach(() => {
+    // The canaries load beside the list; none runs in these tests.
+    for (const request of backend.match({ method: 'GET', url: '/api/images/canaries' })) {
+      if (!request.cancelled) request.flush([]);
+    }
+    backend.verify();
+  });
 
   it('loads the list once per action, though the server also announces the change', async () => {
     const page: HTMLElement = fixture.nativeElement;

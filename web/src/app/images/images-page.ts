@@ -8,6 +8,7 @@ import {
   PRODUCT_CODES,
   PRODUCT_NAMES,
   SOCKET_EVENTS,
+  type CanaryDto,
   type ImageConversionDto,
   type ImageDto,
   type ImageProgressEvent,
@@ -22,12 +23,13 @@ import { formatSize } from '../format/units';
 import { LiveSocket } from '../live/live-socket';
 import { confirmAction } from '../shared/confirm-dialog';
 import { Notice } from '../shared/notice';
+import { ImageCanary, type CanaryAction } from './image-canary';
 import { ImageUploadForm } from './image-upload-form';
 import { ImageVersionsTable, type ImageAction } from './image-versions-table';
 
 @Component({
   selector: 'app-images-page',
-  imports: [ImageUploadForm, ImageVersionsTable, MatButtonModule, MatProgressBarModule, Notice],
+  imports: [ImageCanary, ImageUploadForm, ImageVersionsTable, MatButtonModule, MatProgressBarModule, Notice],
   templateUrl: './images-page.html',
   styleUrl: './images-page.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -42,6 +44,7 @@ export class ImagesPage {
   protected readonly products = PRODUCT_CODES;
   protected readonly productNames = PRODUCT_NAMES;
   protected readonly images = new Loadable<ImageDto[]>(() => this.api.list(), []);
+  protected readonly canaries = new Loadable<CanaryDto[]>(() => this.api.canaries(), []);
   /** Why the last activation, rollback or deletion failed (the upload form shows its own errors). */
   protected readonly actionError = signal<string | null>(null);
   /** This user changed the images: the list is out of date. */
@@ -55,13 +58,26 @@ export class ImagesPage {
 
   constructor() {
     this.images.reload();
+    this.canaries.reload();
     const live = inject(LiveSocket);
     // The server announces every change, ours included, so our own change and its announcement
     // arrive together: one reload serves both. Another user's change arrives by the socket alone;
     // ours still reloads if the socket is down.
     merge(this.changedHere, live.on(SOCKET_EVENTS.imagesChanged))
       .pipe(debounceTime(300), takeUntilDestroyed())
-      .subscribe(() => this.images.reload());
+      .subscribe(() => {
+        this.images.reload();
+        this.canaries.reload();
+      });
+    // How the canary units are doing moves with their deployments.
+    live
+      .on(SOCKET_EVENTS.deploymentsUpdated)
+      .pipe(
+        filter(() => this.canaries.value().length > 0),
+        debounceTime(1000),
+        takeUntilDestroyed(),
+      )
+      .subscribe(() => this.canaries.reload());
     live
       .on<ImageProgressEvent>(SOCKET_EVENTS.imageProgress)
       .pipe(takeUntilDestroyed())
@@ -81,6 +97,26 @@ export class ImagesPage {
 
   protected imagesOf(product: ProductCode): ImageDto[] {
     return this.images.value().filter((image) => image.product === product);
+  }
+
+  protected canaryOf(product: ProductCode): CanaryDto | undefined {
+    return this.canaries.value().find((canary) => canary.product === product);
+  }
+
+  protected canaryAct(action: CanaryAction): void {
+    const request =
+      action.kind === 'start'
+        ? this.api.startCanary(action.imageId, { units: action.units })
+        : this.api.endCanary(action.product, action.kind);
+    const said = {
+      start: (canary: CanaryDto) => `${canary.product} ${canary.version} goes to the next ${canary.units} units`,
+      promote: (canary: CanaryDto) => `${canary.product} ${canary.version} is now active for everyone`,
+      abandon: (canary: CanaryDto) => `${canary.product} canary abandoned: everyone stays on the active version`,
+    }[action.kind];
+    request.subscribe({
+      next: (canary) => this.done(said(canary)),
+      error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
+    });
   }
 
   protected uploaded(): void {
