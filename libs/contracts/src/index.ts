@@ -17,3 +17,4 @@ export * from './proxmox';
 export * from './roles';
 export * from './socket-events';
 export * from './unit-failures';
+export * from './peers';
