@@ -21,6 +21,8 @@ export interface PeerHoldingsReport {
   address: string;
   /** SHA-256 names of chunks it now holds (verified). */
   chunks: string[];
+  /** Chunks it no longer holds (its card's bytes there changed, e.g. by personalisation). */
+  dropped?: string[];
   /** The unit has written its whole image: it only seeds from now on. */
   finished?: boolean;
 }

@@ -30,6 +30,11 @@ export class PeerHoldingsBody implements PeerHoldingsReport {
   @ChunkList()
   chunks!: string[];
 
+  @ApiPropertyOptional({ type: [String], maxItems: PEER_BATCH_MAX })
+  @IsOmittable()
+  @ChunkList()
+  dropped?: string[];
+
   @ApiPropertyOptional()
   @IsOmittable()
   @IsBoolean()

@@ -38,7 +38,7 @@ export class PeerTracker {
    * Records a report: `banned` (ignored), `new` (the tracker did not know the peer: after a server
    * restart its earlier holdings are lost, so it is asked to send them all again) or `known`.
    */
-  report(peer: Omit<PeerEntry, 'lastSeen'>, chunks: string[]): 'banned' | 'new' | 'known' {
+  report(peer: Omit<PeerEntry, 'lastSeen'>, chunks: string[], dropped: string[] = []): 'banned' | 'new' | 'known' {
     if (this.banned.has(peer.deploymentId)) return 'banned';
     const known = this.peers.get(peer.deploymentId);
     const entry = known ?? { ...peer, lastSeen: 0, chunks: new Set<string>(), load: 0 };
@@ -51,6 +51,12 @@ export class PeerTracker {
       let set = byChunk.get(sha);
       if (!set) byChunk.set(sha, (set = new Set()));
       set.add(peer.deploymentId);
+    }
+    for (const sha of dropped) {
+      entry.chunks.delete(sha);
+      const set = byChunk.get(sha);
+      set?.delete(peer.deploymentId);
+      if (set?.size === 0) byChunk.delete(sha);
     }
     return known ? 'known' : 'new';
   }

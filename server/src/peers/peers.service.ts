@@ -35,6 +35,7 @@ export class PeersService {
     const outcome = this.tracker.report(
       { deploymentId: deployment.id, hostname: deployment.hostname, imageId, url, finished: body.finished ?? false },
       body.chunks,
+      body.dropped ?? [],
     );
     return {
       peersInstalling: this.tracker.installing(imageId, deployment.id),
