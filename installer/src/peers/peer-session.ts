@@ -85,6 +85,8 @@ export class PeerSession {
       }
       const address = local.includes(':') ? `[${local}]:${server.port}` : `${local}:${server.port}`;
       holder = new PeerSession(server, address, tracker, options, log);
+      // Registered at once: a finished neighbour seeds for this unit before it holds anything.
+      await holder.report();
       log(`peers: serving verified chunks on ${options.listenHost}:${server.port}, advertised as ${address}`);
       return holder;
     } catch (error) {
@@ -139,10 +141,19 @@ export class PeerSession {
     }
   }
 
+  /** Stops serving and withdraws everything held, so the tracker suggests this unit no more. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
     await this.server.close();
+    await this.reporting;
+    const held = [...this.held];
+    for (let at = 0; at < held.length; at += PEER_BATCH_MAX) {
+      const dropped = held.slice(at, at + PEER_BATCH_MAX);
+      const leaving = this.tracker.holdings({ address: this.address, chunks: [], dropped, finished: true });
+      if (!(await leaving.then(() => true, () => false))) break;
+    }
   }
 
   private ask(sha256: string): Promise<void> {
@@ -180,7 +191,9 @@ export class PeerSession {
         if (this.last.resend) this.pending = [...this.held].filter((sha) => !chunks.includes(sha));
         if (this.last.excluded && !this.closed) {
           this.log('peers: the server excluded this unit from sharing; it stops serving');
-          await this.close();
+          this.closed = true;
+          clearInterval(this.timer);
+          await this.server.close();
         }
       } while (this.pending.length > 0 && !this.closed);
     })().finally(() => (this.reporting = undefined));
