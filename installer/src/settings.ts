@@ -120,7 +120,8 @@ export function resolveSettings(
   if (poweroffCommand[0] === '') problems.push('--poweroff-command must name a program');
 
   const peerListen = parseListen(flags.peerListen ?? kernel.peerListen ?? DEFAULT_PEER_LISTEN);
-  if (!peerListen) problems.push(`--peer-listen must be HOST:PORT (port 0-65535), got "${flags.peerListen ?? kernel.peerListen}"`);
+  if (!peerListen)
+    problems.push(`--peer-listen must be HOST:PORT (port 0-65535), got "${flags.peerListen ?? kernel.peerListen}"`);
   const seedFlag = flags.seedSeconds ?? kernel.seedSeconds;
   const seedSeconds = seedFlag === undefined ? SEED_SECONDS.default : Number(seedFlag);
   if (!Number.isFinite(seedSeconds) || seedSeconds < 0 || seedSeconds > SEED_SECONDS.max)

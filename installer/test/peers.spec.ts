@@ -79,8 +79,12 @@ describe.each(testDatabases())('peers on $name', (database) => {
 
   /** Chunk bytes the deployment listener sent (the server's own counter). */
   async function serverChunkBytes(): Promise<number> {
-    const text = await (await fetch(`${t.management}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-    const line = text.split('\n').find((row) => row.startsWith('rpi_deploy_served_bytes_total') && row.includes('kind="chunk"'));
+    const text = await (
+      await fetch(`${t.management}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+    ).text();
+    const line = text
+      .split('\n')
+      .find((row) => row.startsWith('rpi_deploy_served_bytes_total') && row.includes('kind="chunk"'));
     return line ? Number(line.split(' ').at(-1)) : 0;
   }
 
@@ -88,7 +92,12 @@ describe.each(testDatabases())('peers on $name', (database) => {
     t = await bootTestServer({ DATABASE_URL: await database.create() });
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
     await api(t.management, '/api/venues', { method: 'POST', token, body: { code: 'CORO', name: 'Corona' } });
-    await uploadImage(t.management, token, { filePath: fixture.forms.xz.path, product: 'RXP2', version: '1.0.0', activate: true });
+    await uploadImage(t.management, token, {
+      filePath: fixture.forms.xz.path,
+      product: 'RXP2',
+      version: '1.0.0',
+      activate: true,
+    });
     const config = await configure();
     manifest = (await (await fetch(config.image.manifestUrl as string)).json()) as ChunkManifest;
   });
@@ -118,7 +127,9 @@ describe.each(testDatabases())('peers on $name', (database) => {
   }
 
   it('a finished unit seeds: the next units take their chunks from it, not from the server', async () => {
-    const cards = ['a', 'b', 'c'].map((name) => makeCard(fixture.dir, `seed-${name}-${database.name}.card`, 128 << 20, 'used'));
+    const cards = ['a', 'b', 'c'].map((name) =>
+      makeCard(fixture.dir, `seed-${name}-${database.name}.card`, 128 << 20, 'used'),
+    );
     const before = await serverChunkBytes();
     const a = startUnit(cards[0], '--peer-listen', '127.0.0.1:0', '--seed-seconds', '120');
     // B and C register with the tracker, then wait (stopped) until A has everything.
@@ -147,7 +158,10 @@ describe.each(testDatabases())('peers on $name', (database) => {
   it('peers that serve a flipped byte or break off are reported, excluded, and the card is still exact', async () => {
     const frames = new Map<string, Buffer>();
     for (const chunk of manifest.chunks) {
-      frames.set(chunk.sha256, Buffer.from(await (await fetch(`${manifest.chunkBaseUrl}/${chunk.sha256}.zst`)).arrayBuffer()));
+      frames.set(
+        chunk.sha256,
+        Buffer.from(await (await fetch(`${manifest.chunkBaseUrl}/${chunk.sha256}.zst`)).arrayBuffer()),
+      );
     }
     const servers: Server[] = [];
     const standIn = async (behave: (frame: Buffer, respond: import('node:http').ServerResponse) => void) => {
@@ -192,7 +206,8 @@ describe.each(testDatabases())('peers on $name', (database) => {
         .body as DeploymentDetailDto;
       expect(culprit.events.some((event) => event.kind === 'peer_fault')).toBe(true);
       // Both are excluded: their reports are ignored and they are never suggested again.
-      for (const peer of [flipper, vanisher]) expect(await (await peer.report()).json()).toMatchObject({ excluded: true });
+      for (const peer of [flipper, vanisher])
+        expect(await (await peer.report()).json()).toMatchObject({ excluded: true });
       const asker = await configure();
       const sources = await (await peerPost(asker, 'sources', { chunks: [manifest.chunks[0].sha256] })).json();
       expect(sources).toEqual({ sources: {} });
@@ -214,7 +229,7 @@ describe.each(testDatabases())('peers on $name', (database) => {
     expect((await serverChunkBytes()) - before).toBe(manifest.chunks.reduce((sum, c) => sum + c.storedSize, 0));
   });
 
-  it('takes peer addresses only from the deployment listener, and only the reporting connection\'s own', async () => {
+  it("takes peer addresses only from the deployment listener, and only the reporting connection's own", async () => {
     const config = await configure();
     const chunks = [manifest.chunks[0].sha256];
     // The management listener has no tracker.

@@ -8,7 +8,12 @@ export type PeerAnswer = Buffer | 'missing';
  * the server's chunks it is not resumed: a peer that stalls, breaks off or answers oddly rejects,
  * and the fetcher moves on to the next source.
  */
-export async function fetchFromPeer(peer: string, sha256: string, maxBytes: number, stallMs: number): Promise<PeerAnswer> {
+export async function fetchFromPeer(
+  peer: string,
+  sha256: string,
+  maxBytes: number,
+  stallMs: number,
+): Promise<PeerAnswer> {
   const response = await open(`${peer}/chunks/${sha256}.zst`, { timeoutMs: stallMs });
   if (response.statusCode === 404) {
     response.resume();

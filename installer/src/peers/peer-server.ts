@@ -16,7 +16,12 @@ export class PeerServer {
     readonly port: number,
   ) {}
 
-  static async start(host: string, port: number, frames: FrameSource, log: (line: string) => void): Promise<PeerServer> {
+  static async start(
+    host: string,
+    port: number,
+    frames: FrameSource,
+    log: (line: string) => void,
+  ): Promise<PeerServer> {
     const server = createServer((request, response) => {
       const match = /^\/chunks\/([0-9a-f]{64})\.zst$/.exec(request.url ?? '');
       if (!match || (request.method !== 'GET' && request.method !== 'HEAD')) {

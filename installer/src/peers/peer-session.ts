@@ -152,7 +152,13 @@ export class PeerSession {
     for (let at = 0; at < held.length; at += PEER_BATCH_MAX) {
       const dropped = held.slice(at, at + PEER_BATCH_MAX);
       const leaving = this.tracker.holdings({ address: this.address, chunks: [], dropped, finished: true });
-      if (!(await leaving.then(() => true, () => false))) break;
+      if (
+        !(await leaving.then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
     }
   }
 
