@@ -12,6 +12,7 @@ import { mapCoversImage } from './download/source-checker';
 import { nodeZstd, NODE_ZSTD_SINCE, type ZstdDecompress } from './download/zstd';
 import { InstallError } from './install-error';
 import { trackProgress } from './progress';
+import type { PeerSession } from './peers/peer-session';
 import type { InstallerSettings } from './settings';
 import type { StatusReporter } from './status-reporter';
 import { describeBytes } from './units';
@@ -25,6 +26,8 @@ export interface ChunkCounts {
   chunksPatched: number;
   /** Compressed bytes received from the network, refetches included. */
   bytesFetched: number;
+  /** Of bytesFetched, those received from other units. */
+  bytesFromPeers: () => number;
   /** Bytes written to the card, the partition table region included once it is written. */
   bytesWritten: () => number;
   /** Bytes read from the card to find the chunks it holds. */
@@ -71,6 +74,7 @@ export async function downloadAndWriteChunks(install: {
   /** Called with the writer as soon as the card is open, so the caller closes it whatever happens. */
   opened: (writer: ChunkWriter) => void;
   span: [number, number];
+  peers?: PeerSession;
 }): Promise<{ written: WrittenImage; counts: ChunkCounts }> {
   const { card, config, map, settings, hasher, reporter, log } = install;
   const image = config.image as ImageDescriptor & { manifestUrl: string };
@@ -83,6 +87,7 @@ export async function downloadAndWriteChunks(install: {
     chunksReused: 0,
     chunksPatched: 0,
     bytesFetched: 0,
+    bytesFromPeers: () => install.peers?.bytesFromPeers ?? 0,
     bytesWritten: () => 0,
     bytesSurveyed: 0,
     surveySeconds: 0,
@@ -116,6 +121,12 @@ export async function downloadAndWriteChunks(install: {
     counts.bytesSurveyed = survey.bytesRead;
     counts.surveySeconds = (Date.now() - surveyStarted) / 1000;
     const missing = manifest.chunks.map((_, index) => index).filter((index) => !survey.present.has(index));
+    install.peers?.attach(
+      manifest,
+      card.path,
+      missing.map((index) => manifest.chunks[index].sha256),
+    );
+    for (const index of survey.present) install.peers?.hold(manifest.chunks[index].sha256);
     const frameSize = (index: number) => {
       const chunk = manifest.chunks[index];
       const base = survey.bases.get(index);
@@ -207,6 +218,7 @@ export function describeCounts(counts: ChunkCounts): string {
   return (
     `${describeBytes(counts.bytesFetched)} fetched, ${describeBytes(counts.bytesWritten())} written, ` +
     `${counts.chunksReused} of ${counts.chunksTotal} chunks reused from the card` +
-    (counts.chunksPatched > 0 ? `, ${counts.chunksPatched} patched` : '')
+    (counts.chunksPatched > 0 ? `, ${counts.chunksPatched} patched` : '') +
+    (counts.bytesFromPeers() > 0 ? `, ${describeBytes(counts.bytesFromPeers())} of it from peers` : '')
   );
 }

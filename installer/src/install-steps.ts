@@ -3,6 +3,7 @@ import { downloadBlockMap } from './download/block-map-download';
 import { verifyCard, verifyHead } from './card/card-verifier';
 import { CardWriter, HEAD_BYTES, type WrittenImage } from './card/card-writer';
 import { ChunkWriter } from './card/chunk-writer';
+import type { PeerSession } from './peers/peer-session';
 import { chunkDecoder, describeCounts, downloadAndWriteChunks, type ChunkCounts } from './chunked-install';
 import { HashWorker } from './card/hash-worker';
 import { mappedBytes, wholeImageMap, type ImageMap } from './download/image-map';
@@ -39,6 +40,7 @@ export async function runInstallSteps(
   settings: InstallerSettings,
   reporter: StatusReporter,
   log: (line: string) => void,
+  peers?: PeerSession,
 ): Promise<{ summary: string; transfer: TransferCounts }> {
   const { image } = config;
   const started = Date.now();
@@ -69,6 +71,7 @@ export async function runInstallSteps(
         log,
         opened: (opened) => (writer = opened),
         span: [...SPANS.downloading],
+        peers,
       }));
     } else {
       const cardWriter = (writer = await CardWriter.open(card, map, log));
@@ -124,6 +127,7 @@ export async function runInstallSteps(
           bytesWritten: counts.bytesWritten(),
           chunksReused: counts.chunksReused,
           chunksTotal: counts.chunksTotal,
+          bytesFromPeers: counts.bytesFromPeers(),
         }
       : { bytesFetched: downloaded, bytesWritten: (cardWriter as CardWriter).bytesWritten + written.head.length };
     return {

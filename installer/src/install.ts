@@ -11,6 +11,11 @@ import { describeFailure, failureCodeOf, waitsForOperator } from './unit/failure
 import { Leds } from './unit/leds';
 import { waitForOperator } from './unit/operator-wait';
 import { runInstallSteps } from './install-steps';
+import { PeerSession } from './peers/peer-session';
+import { TrackerClient } from './peers/tracker-client';
+
+/** Recently verified chunk frames kept in memory for neighbours (older ones are read back from the card). */
+const PEER_CACHE_BYTES = 64 << 20;
 
 /** Exit codes, as `--help` documents them. */
 export const EXIT = {
@@ -67,14 +72,25 @@ export async function install(settings: InstallerSettings, log: (line: string) =
     log,
   });
   reporter.report({ status: 'starting', progress: 0, message: `${unit}; ${cardText}` });
+  const peers =
+    settings.peerListen && !(card instanceof Error)
+      ? await PeerSession.start(
+          settings.server,
+          new TrackerClient(settings.server, config.deploymentId, config.statusToken),
+          { listenHost: settings.peerListen.host, listenPort: settings.peerListen.port, cacheBytes: PEER_CACHE_BYTES },
+          log,
+        )
+      : undefined;
   try {
     if (card instanceof Error) throw card;
-    const { summary, transfer } = await runInstallSteps(card, config, settings, reporter, log);
+    const { summary, transfer } = await runInstallSteps(card, config, settings, reporter, log, peers);
     reporter.report({ status: 'success', progress: 100, message: summary, transfer });
     await reporter.flush();
     leds.show({ kind: 'success' });
     log(`success: ${summary}`);
+    await peers?.seed(settings.seedSeconds);
   } catch (error) {
+    await peers?.close();
     const unexpected = !(error instanceof InstallError);
     const message = unexpected ? `unexpected error: ${(error as Error)?.message ?? error}` : error.message;
     const failureCode = failureCodeOf(error);
@@ -95,6 +111,7 @@ export async function install(settings: InstallerSettings, log: (line: string) =
     });
     return asked === 'retry' ? EXIT.retryRequested : EXIT.poweredOff;
   }
+  await peers?.close();
   if (settings.reboot) await rebootNow(log);
   return EXIT.success;
 }

@@ -9,12 +9,16 @@ export interface KernelParameters {
   venue?: string;
   modules?: string[];
   debug?: boolean;
+  /** `deploy.peer-listen=HOST:PORT`, `deploy.peers=0` (off), `deploy.seed-seconds=N`: as the flags. */
+  peerListen?: string;
+  peers?: boolean;
+  seedSeconds?: string;
 }
 
 export function parseKernelCommandLine(cmdline: string): KernelParameters {
   const parameters: KernelParameters = {};
   for (const token of cmdline.trim().split(/\s+/)) {
-    const match = /^deploy\.([a-z]+)=(.*)$/.exec(token);
+    const match = /^deploy\.([a-z-]+)=(.*)$/.exec(token);
     if (!match) continue;
     const [, key, value] = match;
     switch (key) {
@@ -29,6 +33,15 @@ export function parseKernelCommandLine(cmdline: string): KernelParameters {
         break;
       case 'debug':
         parameters.debug = value === '1' || value === 'true';
+        break;
+      case 'peer-listen':
+        parameters.peerListen = value;
+        break;
+      case 'peers':
+        parameters.peers = !(value === '0' || value === 'false' || value === 'off');
+        break;
+      case 'seed-seconds':
+        parameters.seedSeconds = value;
         break;
       // Unknown deploy.* keys are ignored so an older installer boots with newer templates.
     }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { DEFAULT_PEER_LISTEN, SEED_SECONDS } from '@rpi-deploy/contracts';
 import { readFile } from 'node:fs/promises';
 import { readMacAddress, readSerial } from './identity';
 import { failIfAbandoned } from './exit-guard';
@@ -63,6 +64,15 @@ export function buildProgram(): Command {
     .option(
       '--poweroff-command <command>',
       `what switches the unit off when an operator asks (default: ${DEFAULT_POWEROFF_COMMAND})`,
+    )
+    .option(
+      '--peer-listen <host:port>',
+      `serve the chunks this unit verified to its neighbours here; port 0 picks a free one (default: ${DEFAULT_PEER_LISTEN})`,
+    )
+    .option('--no-peers', 'fetch from the server only and serve nothing to neighbours')
+    .option(
+      '--seed-seconds <seconds>',
+      `after success, keep serving chunks at most this long while other units of the image install (default: ${SEED_SECONDS.default}, at most ${SEED_SECONDS.max})`,
     )
     .option('--print-settings', 'print the resolved settings as JSON and exit')
     .addHelpText(

@@ -1,4 +1,4 @@
-import { isProductCode, type ProductCode } from '@rpi-deploy/contracts';
+import { DEFAULT_PEER_LISTEN, isProductCode, SEED_SECONDS, type ProductCode } from '@rpi-deploy/contracts';
 import { isValidMac, isValidSerial } from './identity';
 import type { KernelParameters } from './kernel-cmdline';
 import { WAIT_FOR_OPERATOR, type WaitForOperator } from './unit/failure-class';
@@ -20,6 +20,10 @@ export interface InstallerFlags {
   leds?: string;
   waitForOperator?: string;
   poweroffCommand?: string;
+  peerListen?: string;
+  /** false with --no-peers. */
+  peers?: boolean;
+  seedSeconds?: string;
 }
 
 export interface DetectedIdentity {
@@ -50,6 +54,10 @@ export interface InstallerSettings {
   waitForOperator: WaitForOperator;
   /** Program and arguments that switch the unit off when an operator asks. */
   poweroffCommand: string[];
+  /** Where to serve verified chunks to neighbours; undefined with --no-peers. */
+  peerListen?: { host: string; port: number };
+  /** How long a finished unit keeps serving while others of its image still install. */
+  seedSeconds: number;
 }
 
 export const DEFAULT_DEVICE = '/dev/mmcblk0';
@@ -111,6 +119,14 @@ export function resolveSettings(
   const poweroffCommand = (flags.poweroffCommand ?? DEFAULT_POWEROFF_COMMAND).trim().split(/\s+/);
   if (poweroffCommand[0] === '') problems.push('--poweroff-command must name a program');
 
+  const peerListen = parseListen(flags.peerListen ?? kernel.peerListen ?? DEFAULT_PEER_LISTEN);
+  if (!peerListen)
+    problems.push(`--peer-listen must be HOST:PORT (port 0-65535), got "${flags.peerListen ?? kernel.peerListen}"`);
+  const seedFlag = flags.seedSeconds ?? kernel.seedSeconds;
+  const seedSeconds = seedFlag === undefined ? SEED_SECONDS.default : Number(seedFlag);
+  if (!Number.isFinite(seedSeconds) || seedSeconds < 0 || seedSeconds > SEED_SECONDS.max)
+    problems.push(`--seed-seconds must be a number from 0 to ${SEED_SECONDS.max}, got "${seedFlag}"`);
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     server: server!,
@@ -127,7 +143,17 @@ export function resolveSettings(
     leds: flags.leds ?? DEFAULT_LEDS,
     waitForOperator: waitForOperator as WaitForOperator,
     poweroffCommand,
+    peerListen: (flags.peers ?? kernel.peers ?? true) ? peerListen : undefined,
+    seedSeconds,
   };
+}
+
+/** `0.0.0.0:5003`, `[::]:0`: a host (IP or name) and a port, 0 for any free one. */
+function parseListen(value: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) return undefined;
+  return { host: match[1] ?? match[2], port };
 }
 
 /** configWait -> --config-wait */

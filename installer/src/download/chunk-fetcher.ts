@@ -1,6 +1,8 @@
 import type { ChunkManifest, ImageChunk } from '@rpi-deploy/contracts';
 import type { HashWorker } from '../card/hash-worker';
 import { InstallError } from '../install-error';
+import { fetchFromPeer } from '../peers/peer-fetch';
+import type { PeerSession } from '../peers/peer-session';
 import { downloadRange, type DownloadOptions } from './resumable-download';
 import type { ZstdDecompress } from './zstd';
 
@@ -26,7 +28,12 @@ export interface ChunkTools {
    * SHA-256 and a way to its bytes (read from the card before the chunk is written there).
    */
   patchBase?: (index: number) => { base: string; bytes: () => Promise<Buffer> } | undefined;
+  /** Sharing with the fleet: sources to try before the server, and where verified chunks are announced. */
+  peers?: PeerSession;
 }
+
+/** A peer that delivers nothing for this long is given up on (the server's downloads wait longer and resume). */
+const PEER_STALL_MS = 10_000;
 
 /**
  * The chunks to fetch, in order, each downloaded (resuming like a range of the image), decoded and
@@ -72,12 +79,19 @@ async function fetchChunk(
     options.log(`${name}: its patch did not do (${error.message}); fetching the whole chunk`);
     return undefined;
   });
-  if (patched) return { index, chunk, data: patched, patched: true };
+  if (patched) {
+    tools.peers?.hold(chunk.sha256);
+    return { index, chunk, data: patched, patched: true };
+  }
+  const fromPeer = tools.peers && (await fetchFromPeers(chunk, tools, tools.peers, options));
+  if (fromPeer) return { index, chunk, data: fromPeer, patched: false };
   let problem = '';
   for (let attempt = 1; attempt <= CHUNK_ATTEMPTS; attempt += 1) {
     let data: Buffer;
+    let frame: Buffer;
     try {
-      data = await tools.decompress(await fetchFrame(url, chunk.storedSize, options, name), chunk.length);
+      frame = await fetchFrame(url, chunk.storedSize, options, name);
+      data = await tools.decompress(frame, chunk.length);
     } catch (error) {
       if (error instanceof InstallError) throw error;
       problem = `does not decode (${(error as Error).message})`;
@@ -85,7 +99,10 @@ async function fetchChunk(
       continue;
     }
     const actual = await digest(tools.hasher, data);
-    if (actual === chunk.sha256 && data.length === chunk.length) return { index, chunk, data, patched: false };
+    if (actual === chunk.sha256 && data.length === chunk.length) {
+      tools.peers?.hold(chunk.sha256, frame);
+      return { index, chunk, data, patched: false };
+    }
     problem = `arrives with ${data.length} bytes of SHA-256 ${actual}, not its name`;
     options.log(`${name} ${problem}; fetching it again (${attempt} of ${CHUNK_ATTEMPTS})`);
   }
@@ -94,6 +111,44 @@ async function fetchChunk(
       'The stored chunk is corrupt: upload the image again',
     'image_corrupt',
   );
+}
+
+/**
+ * The chunk from the first peer the tracker suggests that answers it rightly, or undefined (the
+ * server then serves it). A peer whose answer breaks off, does not decode or has another digest is
+ * dropped and reported; one that answers 404 no longer holds it (it withdraws it itself) and is
+ * simply passed over. Nothing unverified leaves this function.
+ */
+async function fetchFromPeers(
+  chunk: ImageChunk,
+  tools: ChunkTools,
+  peers: PeerSession,
+  options: DownloadOptions,
+): Promise<Buffer | undefined> {
+  // A frame of incompressible bytes is a little larger than the bytes; nothing honest is larger.
+  const maxFrame = chunk.length + Math.ceil(chunk.length / 128) + 1024;
+  for (const peer of await peers.sources(chunk.sha256)) {
+    let frame;
+    try {
+      frame = await fetchFromPeer(peer, chunk.sha256, maxFrame, Math.min(PEER_STALL_MS, options.stallTimeoutMs));
+    } catch (error) {
+      peers.fault(peer, chunk.sha256, `no answer: ${(error as Error).message}`);
+      continue;
+    }
+    if (frame === 'missing') continue;
+    options.onBytes(frame.length);
+    peers.bytesFromPeers += frame.length;
+    const data = await tools.decompress(frame, chunk.length).catch(() => undefined);
+    const actual = data && (await digest(tools.hasher, data));
+    if (!data || actual !== chunk.sha256 || data.length !== chunk.length) {
+      const what = data ? `${data.length} bytes of SHA-256 ${actual}` : 'a frame that does not decode';
+      peers.fault(peer, chunk.sha256, `wrong chunk: ${what}`);
+      continue;
+    }
+    peers.hold(chunk.sha256, frame);
+    return data;
+  }
+  return undefined;
 }
 
 /**

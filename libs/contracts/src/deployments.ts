@@ -72,6 +72,8 @@ export interface TransferCounts {
   chunksReused?: number;
   /** Chunks in the image's manifest. */
   chunksTotal?: number;
+  /** Of bytesFetched, those that came from other units (peers); the rest came from the server. */
+  bytesFromPeers?: number;
 }
 
 /** Longest `message` and `error` a status report may carry (longer ones are refused with 400). */
@@ -118,6 +120,9 @@ export interface DeploymentDto {
   throughput: StageThroughput;
   /** What the install moved, once it has succeeded (null before, and for older installers). */
   transfer: TransferCounts | null;
+  /** Where the install's bytes came from (null until its success report says so). */
+  bytesFromServer: number | null;
+  bytesFromPeers: number | null;
   message: string | null;
   error: string | null;
   startedAt: string;
@@ -152,7 +157,8 @@ export interface ImpersonationWarning {
  * deployment), or a refused impersonation (the message names the requester), the unit's boot
  * confirmation (`booted`), or the server noting that none came in time (`boot_unconfirmed`).
  */
-export const DEPLOYMENT_EVENT_KINDS = ['status', 'impersonation', 'booted', 'boot_unconfirmed'] as const;
+/** `peer_fault`: a unit reported that a peer served it a wrong chunk or none (message names both). */
+export const DEPLOYMENT_EVENT_KINDS = ['status', 'impersonation', 'booted', 'boot_unconfirmed', 'peer_fault'] as const;
 export type DeploymentEventKind = (typeof DEPLOYMENT_EVENT_KINDS)[number];
 
 export interface DeploymentEventDto {

@@ -19,3 +19,4 @@ export * from './release-notes';
 export * from './roles';
 export * from './socket-events';
 export * from './unit-failures';
+export * from './peers';

@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { DeploymentsModule } from '../deployments/deployments.module';
+import { PeersModule } from '../peers/peers.module';
 import { DeploymentHealthController, ManagementHealthController } from '../health/health.controller';
 import { HostnamesModule } from '../hostnames/hostnames.module';
 import { ImagesModule } from '../images/images.module';
@@ -37,6 +38,7 @@ export class AppModule {
         HostnamesModule,
         ImagesModule,
         DeploymentsModule,
+        PeersModule,
         NetbootModule,
         PreflightModule,
         ProxmoxModule,

@@ -32,6 +32,9 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
       ...(deployment.verifyBps !== null ? { verify: deployment.verifyBps } : {}),
     },
     transfer: transferOf(deployment),
+    bytesFromServer:
+      deployment.bytesFetched === null ? null : deployment.bytesFetched - (deployment.bytesFromPeers ?? 0),
+    bytesFromPeers: deployment.bytesFetched === null ? null : (deployment.bytesFromPeers ?? 0),
     message: deployment.message,
     error: deployment.error,
     startedAt: deployment.startedAt.toISOString(),
@@ -87,6 +90,7 @@ function transferOf(deployment: Deployment): TransferCounts | null {
     bytesWritten: deployment.bytesWritten,
     ...(deployment.chunksReused !== null ? { chunksReused: deployment.chunksReused } : {}),
     ...(deployment.chunksTotal !== null ? { chunksTotal: deployment.chunksTotal } : {}),
+    ...(deployment.bytesFromPeers !== null ? { bytesFromPeers: deployment.bytesFromPeers } : {}),
   };
 }
 

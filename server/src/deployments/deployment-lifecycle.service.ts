@@ -127,6 +127,7 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
         bytesWritten: null,
         chunksReused: null,
         chunksTotal: null,
+        bytesFromPeers: null,
         message: `${assignment.reused ? 'kept' : 'assigned'} ${assignment.hostname}, image ${image.version}`,
         error: null,
         startedAt: now,

@@ -20,6 +20,7 @@ const REPORTED_PROPERTIES = [
   'bytesWritten',
   'chunksReused',
   'chunksTotal',
+  'bytesFromPeers',
   'message',
   'error',
   'ip',

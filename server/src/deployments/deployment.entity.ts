@@ -89,6 +89,10 @@ export class Deployment {
   @Column({ name: 'chunks_total', type: 'integer', nullable: true })
   chunksTotal!: number | null;
 
+  /** Of bytesFetched, those other units served (peers, issue 17). */
+  @Column({ name: 'bytes_from_peers', type: 'bigint', nullable: true, transformer: bigintAsNumber })
+  bytesFromPeers!: number | null;
+
   @Column({ type: 'varchar', length: 500, nullable: true })
   message!: string | null;
 

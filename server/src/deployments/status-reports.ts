@@ -139,6 +139,7 @@ function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
     deployment.bytesWritten = body.transfer.bytesWritten;
     deployment.chunksReused = body.transfer.chunksReused ?? null;
     deployment.chunksTotal = body.transfer.chunksTotal ?? null;
+    deployment.bytesFromPeers = body.transfer.bytesFromPeers ?? null;
   }
   if (body.message !== undefined) deployment.message = body.message;
   if (body.error !== undefined) deployment.error = body.error;

@@ -11,6 +11,7 @@ import { AddBootConfirmation1764730000000 } from './1764730000000-add-boot-confi
 import { UnitFailures1764740000000 } from './1764740000000-unit-failures';
 import { WallAndLabels1764750000000 } from './1764750000000-wall-and-labels';
 import { CreateChunkPatches1764760000000 } from './1764760000000-create-chunk-patches';
+import { AddBytesFromPeers1764770000000 } from './1764770000000-add-bytes-from-peers';
 import { CanariesAndReleaseNotes1764800000000 } from './1764800000000-canaries-and-release-notes';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
@@ -28,5 +29,6 @@ export const MIGRATIONS = [
   UnitFailures1764740000000,
   WallAndLabels1764750000000,
   CreateChunkPatches1764760000000,
+  AddBytesFromPeers1764770000000,
   CanariesAndReleaseNotes1764800000000,
 ];

@@ -82,6 +82,13 @@ class TransferBody implements TransferCounts {
   @Min(0)
   @Max(MAX_BYTES)
   chunksTotal?: number;
+
+  @ApiPropertyOptional({ description: 'of bytesFetched, those other units served' })
+  @IsOmittable()
+  @IsInt({ message: 'transfer.bytesFromPeers must be a whole number of bytes' })
+  @Min(0)
+  @Max(MAX_BYTES)
+  bytesFromPeers?: number;
 }
 
 const REPORTED_STATUSES = [...DEPLOYMENT_STATUSES, BOOTED_STATUS];
