@@ -32,6 +32,11 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
       ...(deployment.verifyBps !== null ? { verify: deployment.verifyBps } : {}),
     },
     transfer: transferOf(deployment),
+    // Until units fetch from each other, every byte they moved came from the server.
+    bytesFromServer: deployment.bytesFetched ?? deployment.bytesDone,
+    bytesFromPeers: deployment.bytesFetched === null && deployment.bytesDone === null ? null : 0,
+    // Filled in by whoever sends the view (ServerAdmission is in-process, not in the row).
+    queuePosition: null,
     message: deployment.message,
     error: deployment.error,
     startedAt: deployment.startedAt.toISOString(),

@@ -9,6 +9,7 @@ import { ChunkFilesController } from './download/chunk-files.controller';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
 import { ImageTraffic } from './download/image-traffic';
+import { ServerAdmission } from './download/server-admission';
 import { ImageChanges } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
@@ -29,6 +30,7 @@ import { ImagesService } from './images.service';
     ImagesService,
     ImageChanges,
     ImageTraffic,
+    ServerAdmission,
     ImageStore,
     DownloadPool,
     ChunkStore,
@@ -37,6 +39,6 @@ import { ImagesService } from './images.service';
     ImageInstalls,
     ImageConversions,
   ],
-  exports: [ImagesService, ImageChanges, ImageInstalls, ImageTraffic],
+  exports: [ImagesService, ImageChanges, ImageInstalls, ImageTraffic, ServerAdmission],
 })
 export class ImagesModule {}
