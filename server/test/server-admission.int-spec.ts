@@ -79,7 +79,7 @@ describe.each(testDatabases())('server admission on $name', (database) => {
     expect(third.headers.get('x-queue-position')).toBe('1');
     expect(JSON.parse(third.body.toString())).toMatchObject({
       position: 1,
-      message: 'waiting for the network, 1 in line',
+      message: 'waiting for the network, 1st in line',
     });
     expect((await fetchImage(d)).headers.get('x-queue-position')).toBe('2');
     expect((await fetchImage(e)).headers.get('x-queue-position')).toBe('3');

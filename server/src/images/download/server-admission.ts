@@ -1,9 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
+import { QUEUE_POSITION_HEADER, UNIT_HEADER, waitingInLine } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
-
-/** The header the installer names itself with on image and chunk requests (its deployment id). */
-export const UNIT_HEADER = 'x-rpi-deploy-unit';
 
 export type Admission = { admitted: true } | { admitted: false; position: number; retryAfterSeconds: number };
 
@@ -142,8 +140,6 @@ export class ServerAdmission implements OnModuleDestroy {
   }
 }
 
-/** Header of a 503 answer: the unit's 1-based place in line. */
-export const QUEUE_POSITION_HEADER = 'x-queue-position';
 const UNIT_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
@@ -169,7 +165,7 @@ export function admitRequest(
   response.setHeader(QUEUE_POSITION_HEADER, String(answer.position));
   response.json({
     statusCode: 503,
-    message: `waiting for the network, ${answer.position} in line`,
+    message: waitingInLine(answer.position),
     position: answer.position,
     retryAfterSeconds: answer.retryAfterSeconds,
   });
