@@ -38,7 +38,7 @@ describe('UnitCard', () => {
     expect(card.querySelector('[role="status"]')?.textContent?.trim()).toContain(
       'waiting for the network, 4th in line',
     );
-    expect(text(card.querySelector('.sources') as HTMLElement)).toBe('from server 120 MiB · from peers 0 B');
+    expect(text(card.querySelector('.sources') as HTMLElement)).toBe('from server 120.0 MiB · from peers 0 B');
     expect(render({}).querySelector('.in-line')).toBeNull();
   });
 
