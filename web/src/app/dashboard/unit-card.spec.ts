@@ -39,7 +39,10 @@ describe('UnitCard', () => {
       'waiting for the network, 4th in line',
     );
     expect(text(card.querySelector('.sources') as HTMLElement)).toBe('from server 120.0 MiB · from peers 0 B');
-    expect(render({}).querySelector('.in-line')).toBeNull();
+  });
+
+  it('shows no place in line for a unit the server is sending to', () => {
+    expect(render({ queuePosition: null }).querySelector('.in-line')).toBeNull();
   });
 
   it('shows who the unit is, its progress, speed, time left, elapsed time and last message', () => {
