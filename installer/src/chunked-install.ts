@@ -10,6 +10,7 @@ import { fetchChunks } from './download/chunk-fetcher';
 import type { ImageMap } from './download/image-map';
 import { mapCoversImage } from './download/source-checker';
 import { nodeZstd, NODE_ZSTD_SINCE, type ZstdDecompress } from './download/zstd';
+import { serverTurn } from './download/server-turn';
 import { InstallError } from './install-error';
 import { trackProgress } from './progress';
 import type { PeerSession } from './peers/peer-session';
@@ -183,6 +184,7 @@ export async function downloadAndWriteChunks(install: {
         stallTimeoutMs: settings.stallTimeoutMs,
         log,
         onBytes: (count) => (counts.bytesFetched += count),
+        turn: serverTurn(config.deploymentId, reporter),
       },
     );
     let next = 0;

@@ -19,6 +19,7 @@ import type { InstallerSettings } from './settings';
 import type { StatusReporter } from './status-reporter';
 import { checkCapacity, type TargetDevice } from './card/target-device';
 import { readAhead } from './download/read-ahead';
+import { serverTurn } from './download/server-turn';
 import { describeBytes, MiB } from './units';
 import { ensureZeros } from './card/unmapped-zeros';
 
@@ -81,6 +82,7 @@ export async function runInstallSteps(
         stallTimeoutMs: settings.stallTimeoutMs,
         log,
         onBytes: (count) => (downloaded += count),
+        turn: serverTurn(config.deploymentId, reporter),
       });
       servedSha256 = source.servedSha256;
       const stream = { card, config, map, source, downloaded: () => downloaded, writer: cardWriter, reporter, log };

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { backoffDelay, sleep } from './backoff';
 import { isTransientStatus, open } from './http-client';
+import { QUEUE_POSITION_HEADER } from '@rpi-deploy/contracts';
 import { InstallError } from '../install-error';
+import type { ServerTurn } from './server-turn';
 
 export interface DownloadOptions {
   /** Attempts in a row that may fail without receiving a byte before the download gives up. */
@@ -12,6 +14,8 @@ export interface DownloadOptions {
   log: (line: string) => void;
   /** Called with the size of every piece received from the network. */
   onBytes: (count: number) => void;
+  /** Where the server's admission line is kept (image and chunk bytes); without it a 503 is a plain retry. */
+  turn?: ServerTurn;
 }
 
 /**
@@ -26,6 +30,16 @@ const MAX_RETRY_DELAY_MS = 30_000;
 
 /** Failures that another attempt cannot fix (the image is gone or changed, the server cannot do ranges). */
 class FatalDownloadError extends InstallError {}
+
+/** The server admits other units first: come back after `seconds` (not a failure). */
+class WaitInLine extends Error {
+  constructor(
+    readonly seconds: number,
+    readonly position: number | null,
+  ) {
+    super(`the server asks to wait ${seconds} s`);
+  }
+}
 
 /**
  * Bytes [start, end) of `url` (to the end of the file when `end` is undefined). When the
@@ -50,8 +64,13 @@ export async function* downloadRange(
         'accept-encoding': 'identity',
       };
       if (session.etag) headers['if-range'] = session.etag;
+      if (options.turn) {
+        await options.turn.ready();
+        Object.assign(headers, options.turn.headers);
+      }
       response = await open(url, { headers, timeoutMs: options.stallTimeoutMs });
       const expectedEnd = checkAnswer(response, url, position, end, session);
+      options.turn?.served();
       const body = response[Symbol.asyncIterator]();
       stall = new StallWatch(response, options.stallTimeoutMs);
       for (;;) {
@@ -66,6 +85,13 @@ export async function* downloadRange(
       throw new Error(`the connection closed at byte ${position} of ${expectedEnd}`);
     } catch (error) {
       if (error instanceof FatalDownloadError) throw error;
+      if (error instanceof WaitInLine) {
+        // Waiting in line is the plan, not a failure: it uses none of the retries.
+        const line = options.turn?.wait(error.seconds, error.position);
+        options.log(line ?? `the server is busy; asking again in ${error.seconds} s`);
+        if (!options.turn) await sleep(error.seconds * 1000);
+        continue;
+      }
       failures += 1;
       const reason = (error as Error).message;
       if (failures > options.retries) {
@@ -129,6 +155,11 @@ function checkAnswer(
     }
     const length = Number(header(response, 'content-length'));
     return Number.isFinite(length) && length > 0 ? Math.min(length, end ?? length) : end;
+  }
+  const retryAfter = header(response, 'retry-after');
+  if (status === 503 && retryAfter !== undefined && /^\d+$/.test(retryAfter)) {
+    const position = Number(header(response, QUEUE_POSITION_HEADER));
+    throw new WaitInLine(Number(retryAfter), Number.isInteger(position) && position > 0 ? position : null);
   }
   if (isTransientStatus(status)) throw new Error(`HTTP ${status} from the server`);
   if (status === 404 || status === 410)

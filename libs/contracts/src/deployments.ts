@@ -120,9 +120,17 @@ export interface DeploymentDto {
   throughput: StageThroughput;
   /** What the install moved, once it has succeeded (null before, and for older installers). */
   transfer: TransferCounts | null;
-  /** Where the install's bytes came from (null until its success report says so). */
+  /**
+   * Where the unit's network bytes came from: the server's link, and neighbouring units (peers).
+   * Null before the unit has moved any.
+   */
   bytesFromServer: number | null;
   bytesFromPeers: number | null;
+  /**
+   * The unit's place in line for the server's link ("waiting for the network, 4th in line"):
+   * 1-based while the server's transfer cap (DEPLOY_MAX_SERVER_TRANSFERS) holds it back, else null.
+   */
+  queuePosition: number | null;
   message: string | null;
   error: string | null;
   startedAt: string;

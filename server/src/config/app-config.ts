@@ -32,6 +32,13 @@ export abstract class AppConfig {
     readonly silenceTimeoutSeconds: number;
     /** A successful deployment whose unit has not confirmed its first boot for this long is shown "not confirmed". */
     readonly bootConfirmTimeoutSeconds: number;
+    /**
+     * Units that may draw image or chunk bytes from the server at once (0: no cap). The rest wait
+     * in line, answered 503 with Retry-After. Default: DEPLOY_LINK_MBITS over one card's write rate.
+     */
+    readonly maxServerTransfers: number;
+    /** An admitted or queued unit that sends no request for this long loses its place. */
+    readonly admissionSilenceSeconds: number;
   };
   abstract readonly images: {
     /** Largest upload accepted, in bytes (compressed size as sent). */

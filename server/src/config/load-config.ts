@@ -66,6 +66,16 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     return Number(raw);
   };
 
+  const nonNegativeInt = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw)) {
+      problems.push(`${name} must be a whole number (0 for no cap), got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+
   const byteSize = (name: string, fallback: number): number => {
     const raw = value(name);
     if (raw === undefined) return fallback;
@@ -219,6 +229,11 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     deployments: {
       silenceTimeoutSeconds: positiveInt('DEPLOYMENT_SILENCE_TIMEOUT_SECONDS', 600),
       bootConfirmTimeoutSeconds: positiveInt('BOOT_CONFIRM_TIMEOUT_SECONDS', 600),
+      maxServerTransfers: nonNegativeInt(
+        'DEPLOY_MAX_SERVER_TRANSFERS',
+        defaultServerTransfers(positiveInt('DEPLOY_LINK_MBITS', 1000)),
+      ),
+      admissionSilenceSeconds: positiveInt('DEPLOY_ADMISSION_SILENCE_SECONDS', 30),
     },
     images: {
       uploadMaxBytes: byteSize('IMAGE_UPLOAD_MAX_BYTES', 64 * 2 ** 30),
@@ -268,6 +283,15 @@ export function parseByteSize(text: string): number | undefined {
   if (!match) return undefined;
   const power = ' KMGT'.indexOf(match[2].toUpperCase() || ' ');
   return Number(match[1]) * 1024 ** power;
+}
+
+/**
+ * A card takes about 20 MB/s (a fast SD card's sustained write): more units than the link can
+ * feed at that rate only share the link and all finish late; at least two keep the link busy.
+ */
+const CARD_WRITE_MBITS = 160;
+function defaultServerTransfers(linkMbits: number): number {
+  return Math.max(2, Math.floor(linkMbits / CARD_WRITE_MBITS));
 }
 
 function isHttpUrl(text: string): boolean {

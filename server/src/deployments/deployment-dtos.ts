@@ -35,6 +35,8 @@ export function toDeploymentDto(deployment: Deployment): DeploymentDto {
     bytesFromServer:
       deployment.bytesFetched === null ? null : deployment.bytesFetched - (deployment.bytesFromPeers ?? 0),
     bytesFromPeers: deployment.bytesFetched === null ? null : (deployment.bytesFromPeers ?? 0),
+    // Filled in by whoever sends the view (ServerAdmission is in-process, not in the row).
+    queuePosition: null,
     message: deployment.message,
     error: deployment.error,
     startedAt: deployment.startedAt.toISOString(),

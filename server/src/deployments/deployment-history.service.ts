@@ -16,6 +16,7 @@ import {
   type DeploymentStats,
 } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
+import { ServerAdmission } from '../images/download/server-admission';
 import { LiveEvents } from '../live/live-events';
 import { DeploymentChanges } from './deployment-changes';
 import { toDeploymentDto, toEventDto } from './deployment-dtos';
@@ -53,7 +54,12 @@ export class DeploymentHistoryService implements OnModuleInit, OnModuleDestroy {
     private readonly changes: DeploymentChanges,
     private readonly live: LiveEvents,
     private readonly transactions: Transactions,
+    private readonly admission: ServerAdmission,
   ) {}
+
+  private withQueuePosition(view: DeploymentDto): DeploymentDto {
+    return { ...view, queuePosition: this.admission.positionOf(view.id) };
+  }
 
   onModuleInit(): void {
     this.subscription = this.changes.changed$.subscribe((view) => {
@@ -95,7 +101,7 @@ export class DeploymentHistoryService implements OnModuleInit, OnModuleDestroy {
     if (query.from) builder.andWhere('d.startedAt >= :from', { from: new Date(query.from) });
     if (query.to) builder.andWhere('d.startedAt < :to', { to: new Date(query.to) });
     const [items, total] = await builder.getManyAndCount();
-    return { items: items.map(toDeploymentDto), total, page, pageSize };
+    return { items: items.map((item) => this.withQueuePosition(toDeploymentDto(item))), total, page, pageSize };
   }
 
   /** Seconds from start to finish (NULL while running), in the database's own date arithmetic. */
@@ -114,7 +120,11 @@ export class DeploymentHistoryService implements OnModuleInit, OnModuleDestroy {
       order: { id: 'DESC' },
       take: DEPLOYMENT_EVENT_PAGING.detail,
     });
-    return { ...toDeploymentDto(deployment), events: latest.reverse().map(toEventDto), eventCount };
+    return {
+      ...this.withQueuePosition(toDeploymentDto(deployment)),
+      events: latest.reverse().map(toEventDto),
+      eventCount,
+    };
   }
 
   /** A page of the deployment's timeline: the `limit` events before the event `before` (or the latest). */

@@ -8,12 +8,14 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Subscription } from 'rxjs';
 import type { EntityManager } from 'typeorm';
 import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
 import { HostnamesService } from '../hostnames/hostnames.service';
 import { VenuesService } from '../hostnames/venues/venues.service';
 import { CanaryService } from '../images/canary/canary.service';
+import { ServerAdmission } from '../images/download/server-admission';
 import { ImagesService } from '../images/images.service';
 import { DeploymentListener } from '../listeners/deployment-listener';
 import { ConfigTurns } from './config-turns';
@@ -43,6 +45,9 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
   private readonly logger = new Logger('Deployments');
   private readonly configTurns = new ConfigTurns();
   private silenceTimer?: NodeJS.Timeout;
+  private queueWatch?: Subscription;
+  /** The queue positions last sent to the dashboards, by deployment id. */
+  private queueShown = new Map<string, number>();
 
   constructor(
     private readonly hostnames: HostnamesService,
@@ -58,16 +63,32 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     private readonly listener: DeploymentListener,
     private readonly boots: BootConfirmations,
     private readonly canaries: CanaryService,
+    private readonly admission: ServerAdmission,
   ) {}
 
   onModuleInit(): void {
     const every = Math.min(SILENCE_CHECK_MS, this.config.deployments.silenceTimeoutSeconds * 500);
     this.silenceTimer = setInterval(() => void this.failSilent().catch((error) => this.logger.error(error)), every);
     this.silenceTimer.unref();
+    this.queueWatch = this.admission.changed$.subscribe(() => this.showQueuePositions());
   }
 
   onModuleDestroy(): void {
     clearInterval(this.silenceTimer);
+    this.queueWatch?.unsubscribe();
+  }
+
+  /** The dashboards see a unit's place in line change live (DeploymentUpdates adds it to the view). */
+  private showQueuePositions(): void {
+    const shown = this.queueShown;
+    this.queueShown = new Map();
+    for (const deployment of this.open.committedWhere(
+      (open) => open.status === 'starting' || open.status === 'downloading',
+    )) {
+      const position = this.admission.positionOf(deployment.id);
+      if (position !== null) this.queueShown.set(deployment.id, position);
+      if ((shown.get(deployment.id) ?? null) !== position) this.updates.queue(toDeploymentDto(deployment));
+    }
   }
 
   /** `POST /api/config`: hostname, image and a new deployment for a unit. */
@@ -262,6 +283,9 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
 
   private announce(change: DeploymentTransition, message: string | null, at: Date): void {
     const { view } = change;
+    // A unit past its download (or ended) gives its server slot to the next in line.
+    if (view.status === 'starting' || view.status === 'downloading') this.admission.touch(view.id);
+    else this.admission.release(view.id);
     this.updates.queue(view);
     this.changes.announce(change);
     this.log.append({ at, ip: view.ip, hostname: view.hostname, serial: view.serial, status: view.status, message });

@@ -5,6 +5,7 @@ import {
   type DeploymentDto,
   type DeploymentsUpdatedEvent,
 } from '@rpi-deploy/contracts';
+import { ServerAdmission } from '../images/download/server-admission';
 import { LiveEvents } from '../live/live-events';
 import { TickBatch } from '../live/tick-batch';
 
@@ -24,9 +25,13 @@ export class DeploymentUpdates implements OnModuleDestroy {
     (views) => this.publish(views),
   );
 
-  constructor(private readonly live: LiveEvents) {}
+  constructor(
+    private readonly live: LiveEvents,
+    private readonly admission: ServerAdmission,
+  ) {}
 
   queue(view: DeploymentDto): void {
+    view = { ...view, queuePosition: this.admission.positionOf(view.id) };
     if (TERMINAL_DEPLOYMENT_STATUSES.includes(view.status)) this.batch.sendNow(view);
     else this.batch.add(view);
   }

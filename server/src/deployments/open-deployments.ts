@@ -58,6 +58,11 @@ export class OpenDeployments {
     return [...this.cache().values()].filter(matches).map(copy);
   }
 
+  /** Like openWhere, outside a transaction's turn: none before the first transaction loaded them. */
+  committedWhere(matches: (deployment: Deployment) => boolean): Deployment[] {
+    return this.open ? this.openWhere(matches) : [];
+  }
+
   /**
    * How many open deployments are in each status, as committed. Read outside a transaction's
    * turn: the cache only changes in one synchronous step after each commit.

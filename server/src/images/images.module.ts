@@ -15,6 +15,7 @@ import { ChunkFilesController } from './download/chunk-files.controller';
 import { DownloadPool } from './download/download-pool';
 import { ImageFilesController } from './download/image-files.controller';
 import { ImageTraffic } from './download/image-traffic';
+import { ServerAdmission } from './download/server-admission';
 import { ImageChanges } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
@@ -35,6 +36,7 @@ import { ImagesService } from './images.service';
     ImagesService,
     ImageChanges,
     ImageTraffic,
+    ServerAdmission,
     ImageStore,
     DownloadPool,
     ChunkStore,
@@ -46,6 +48,6 @@ import { ImagesService } from './images.service';
     ReleaseNotesService,
     CanaryOutcomes,
   ],
-  exports: [ImagesService, CanaryService, CanaryOutcomes, ImageChanges, ImageInstalls, ImageTraffic],
+  exports: [ImagesService, CanaryService, CanaryOutcomes, ImageChanges, ImageInstalls, ImageTraffic, ServerAdmission],
 })
 export class ImagesModule {}

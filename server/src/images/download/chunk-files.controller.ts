@@ -8,6 +8,7 @@ import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { CHUNK_DIGEST, ChunkStore, PATCH_FILE } from '../chunks/chunk-store';
 import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
+import { admitRequest, ServerAdmission } from './server-admission';
 import { serveFile } from './serve-file';
 
 /** A chunk never changes under its name: caches may keep it for a year without asking. */
@@ -25,6 +26,7 @@ export class ChunkFilesController {
     private readonly pool: DownloadPool,
     private readonly config: AppConfig,
     private readonly traffic: ImageTraffic,
+    private readonly admission: ServerAdmission,
   ) {}
 
   @Get(':file')
@@ -47,6 +49,7 @@ export class ChunkFilesController {
     // Only digests the store records: no path ever comes from the URL.
     const path = await this.storedPath(file);
     if (!path) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    if (request.method === 'GET' && !admitRequest(this.admission, request, response)) return;
     const accel = this.config.images.chunksAccelRedirectPrefix;
     if (accel) {
       // nginx sends the frame (sendfile, ranges) from its internal location; it keeps these two headers.

@@ -10,6 +10,7 @@ import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
 import { STORED_IMAGE_NAME } from '../image-store';
 import { ImagesService } from '../images.service';
+import { admitRequest, ServerAdmission } from './server-admission';
 import { serveFile, type ServedFile } from './serve-file';
 
 const MANIFEST_SUFFIX = '.chunks';
@@ -26,6 +27,7 @@ export class ImageFilesController {
     private readonly chunks: ChunkCatalogue,
     private readonly listener: DeploymentListener,
     private readonly traffic: ImageTraffic,
+    private readonly admission: ServerAdmission,
   ) {}
 
   @Get(':file')
@@ -51,6 +53,7 @@ export class ImageFilesController {
     // Only names the server generated, and only of images it knows: no path ever comes from the URL.
     const image = STORED_IMAGE_NAME.test(filename) ? await this.images.byFilename(filename) : null;
     if (!image) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    if (request.method === 'GET' && !isBmap && !admitRequest(this.admission, request, response)) return;
     const served: ServedFile = isBmap
       ? { path: this.images.bmapPath(image), etag: image.bmapSha256, contentType: 'application/xml' }
       : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' };

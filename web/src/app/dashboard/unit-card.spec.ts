@@ -32,6 +32,19 @@ function render(overrides: Partial<DeploymentDto>, now = T0 + 125_000): HTMLElem
 const text = (element: HTMLElement) => element.textContent?.replace(/\s+/g, ' ') ?? '';
 
 describe('UnitCard', () => {
+  it('shows its place in the server line and where its bytes came from', () => {
+    const card = render({ queuePosition: 4, bytesFromServer: 120 * 2 ** 20, bytesFromPeers: 0 });
+
+    expect(card.querySelector('[role="status"]')?.textContent?.trim()).toContain(
+      'waiting for the network, 4th in line',
+    );
+    expect(text(card.querySelector('.sources') as HTMLElement)).toBe('from server 120.0 MiB · from peers 0 B');
+  });
+
+  it('shows no place in line for a unit the server is sending to', () => {
+    expect(render({ queuePosition: null }).querySelector('.in-line')).toBeNull();
+  });
+
   it('shows who the unit is, its progress, speed, time left, elapsed time and last message', () => {
     const card = render({});
 

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, input } from '@angular/co
 import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
+import { waitingInLine } from '@rpi-deploy/contracts';
 import { FailureCodeNote } from '../deployments/failure-code-note';
 import { BootConfirmationNote } from '../deployments/boot-confirmation-note';
 import { ImpersonationWarningNote } from '../deployments/impersonation-warning';
@@ -45,5 +46,16 @@ export class UnitCard {
     const { bytesDone, bytesTotal } = this.deployment();
     if (this.finished() || bytesDone === null || bytesTotal === null) return null;
     return `${formatSize(bytesDone)} of ${formatSize(bytesTotal)}`;
+  });
+  /** "waiting for the network, 4th in line" while the server's transfer cap holds the unit back. */
+  protected readonly inLine = computed(() => {
+    const position = this.deployment().queuePosition;
+    return position === null ? null : waitingInLine(position);
+  });
+  /** Where the unit's bytes came from: the server and neighbouring units. */
+  protected readonly sources = computed(() => {
+    const { bytesFromServer, bytesFromPeers } = this.deployment();
+    if (bytesFromServer === null && bytesFromPeers === null) return null;
+    return `from server ${formatSize(bytesFromServer ?? 0)} · from peers ${formatSize(bytesFromPeers ?? 0)}`;
   });
 }
