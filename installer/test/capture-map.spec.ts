@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, closeSync, openSync, readSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { IMAGE_BLOCK_SIZE } from '@rpi-deploy/contracts';
 import {
@@ -14,6 +14,7 @@ import {
   type ReferenceCard,
 } from '@rpi-deploy/test-kit';
 import { buildCaptureMap, type CaptureMap } from '../src/capture/capture-map';
+import { captureStream } from '../src/capture/capture-stream';
 import { ext4UsedRanges } from '../src/capture/ext4-usage';
 import { ReadOnlyCard } from '../src/capture/read-only-card';
 import { makeWorkDir } from './support/work-dir';
@@ -107,6 +108,33 @@ describe('capture map of a reference card', () => {
       const used = ext4UsedRanges(reader, 0).reduce((sum, range) => sum + range.end - range.start, 0);
       // The boot block is counted with the superblock here; e2fsprogs leaves block 0 out with 1 KiB blocks.
       expect(used).toBe(usedExt4Bytes(fs, 0) + 1024);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('streams the same image as the mapped copy, also when resumed at an offset', () => {
+    const copy = join(work.path, 'expected.img');
+    sparseCopy(card, map, copy);
+    const expected = sha256File(copy);
+    const reader = new ReadOnlyCard(card.path);
+    try {
+      const whole = createHash('sha256');
+      let length = 0;
+      for (const piece of captureStream(reader, map)) {
+        whole.update(piece);
+        length += piece.length;
+      }
+      expect(length).toBe(card.size);
+      expect(whole.digest('hex')).toBe(expected);
+      const longest = map.ranges.reduce((a, b) => (b.end - b.start > a.end - a.start ? b : a));
+      const resumeAt = longest.start + Math.floor((longest.end - longest.start) / 8192) * 4096;
+      const tail = Buffer.concat([...captureStream(reader, map, resumeAt)]);
+      const head = Buffer.alloc(resumeAt);
+      const fd = openSync(copy, 'r');
+      readSync(fd, head, 0, resumeAt, 0);
+      closeSync(fd);
+      expect(createHash('sha256').update(head).update(tail).digest('hex')).toBe(expected);
     } finally {
       reader.close();
     }
