@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { capture } from './capture';
 import { chunkStore } from './chunk-store';
 import { deploymentsLoad } from './deployments-load';
 import { imagesDownload } from './images-download';
@@ -24,6 +25,7 @@ const SUITES: Record<string, (work: string) => Promise<BenchRow[]>> = {
   'deployments-load': deploymentsLoad,
   'installer-write': installerWrite,
   'chunk-store': chunkStore,
+  capture,
 };
 
 async function main(): Promise<void> {

@@ -8,6 +8,7 @@ export * from './disk-image/compress-image';
 export * from './disk-image/disk-image-files';
 export * from './disk-image/image-versions';
 export * from './disk-image/pi-os-image';
+export * from './disk-image/reference-card';
 export * from './disk-image/run-tool';
 export * from './disk-image/system-files';
 export * from './network/free-port';

@@ -1,0 +1,36 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+
+/** Positional reads of a card or image file; the only access capture has to the card. */
+export interface CardSource {
+  readonly size: number;
+  read(offset: number, length: number): Buffer;
+}
+
+/**
+ * Opens the card O_RDONLY: capture must not write a byte to the reference card, and a file
+ * descriptor without write access makes that a property of the kernel, not of our care.
+ */
+export class ReadOnlyCard implements CardSource {
+  readonly size: number;
+  private readonly fd: number;
+
+  constructor(path: string, size?: number) {
+    this.fd = openSync(path, constants.O_RDONLY);
+    this.size = size ?? fstatSync(this.fd).size;
+  }
+
+  read(offset: number, length: number): Buffer {
+    const buffer = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const read = readSync(this.fd, buffer, done, length - done, offset + done);
+      if (read === 0) throw new Error(`the card ends at ${offset + done}, before ${offset + length}`);
+      done += read;
+    }
+    return buffer;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
