@@ -12,6 +12,9 @@ import { ImageTraffic } from './download/image-traffic';
 import { ImageChanges } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
+import { DownloadLeases } from './store/download-leases';
+import { ImageDownload } from './store/image-download.entity';
+import { SharedStore } from './store/shared-store';
 import { Image } from './image.entity';
 import { ImagesController } from './images.controller';
 import { ImagesService } from './images.service';
@@ -23,13 +26,15 @@ import { ImagesService } from './images.service';
  * the bytes, block maps, chunk manifests and chunks to the Pis.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow, ChunkPatchRow])],
+  imports: [TypeOrmModule.forFeature([Image, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload])],
   controllers: [ImagesController, ImageFilesController, ChunkFilesController],
   providers: [
     ImagesService,
     ImageChanges,
     ImageTraffic,
     ImageStore,
+    SharedStore,
+    DownloadLeases,
     DownloadPool,
     ChunkStore,
     ChunkCatalogue,
