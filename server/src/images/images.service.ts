@@ -169,6 +169,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     let image: Image;
     try {
       await this.store.keep(received.uploadPath, filename, description.blockMap.xml);
+      await this.chunkStore.publish(description.chunks);
       image = await this.transactions.run(async (manager) => {
         const saved = await manager.save(
           manager.create(Image, {

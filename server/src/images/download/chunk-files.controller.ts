@@ -8,6 +8,9 @@ import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { CHUNK_DIGEST, ChunkStore, PATCH_FILE } from '../chunks/chunk-store';
 import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
+import { clientOf, DownloadLeases } from '../store/download-leases';
+import { serveFromStore } from './serve-from-store';
+import { access } from 'node:fs/promises';
 import { serveFile } from './serve-file';
 
 /** A chunk never changes under its name: caches may keep it for a year without asking. */
@@ -25,6 +28,7 @@ export class ChunkFilesController {
     private readonly pool: DownloadPool,
     private readonly config: AppConfig,
     private readonly traffic: ImageTraffic,
+    private readonly leases: DownloadLeases,
   ) {}
 
   @Get(':file')
@@ -47,6 +51,18 @@ export class ChunkFilesController {
     // Only digests the store records: no path ever comes from the URL.
     const path = await this.storedPath(file);
     if (!path) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    await this.leases.extend(clientOf(request));
+    const remote = this.store.shared.remote;
+    // S3: this host's copy (it cut the chunk) when it has one, else the bucket's.
+    if (remote && !(await exists(path))) {
+      const served = { etag: file.replace(/\.zst$/, ''), contentType: 'application/zstd', cacheControl: IMMUTABLE };
+      const key = this.store.keyOf(path);
+      this.traffic.served(
+        'chunk',
+        await serveFromStore(request, response, remote, key, served, this.store.shared.publicDownloads),
+      );
+      return;
+    }
     const accel = this.config.images.chunksAccelRedirectPrefix;
     if (accel) {
       // nginx sends the frame (sendfile, ranges) from its internal location; it keeps these two headers.
@@ -82,4 +98,11 @@ export class ChunkFilesController {
     if (!sha256 || !CHUNK_DIGEST.test(sha256) || !(await this.chunks.isStored(sha256))) return undefined;
     return this.store.chunkPath(sha256);
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -8,14 +8,12 @@ export interface ByteRange {
 }
 
 /**
- * One place for stored image bytes (image, block map, chunks, patch frames, manifests), named by
+ * A bucket for stored image bytes (image, block map, chunks, patch frames, manifests), named by
  * keys like `images/kxp2-0123456789ab.img` or `chunks/ab/<sha256>.zst`. A `put` returns only once
  * the store holds every byte durably, so a record written after it never points at a half object.
  */
 export interface BlobStore {
-  /** A local path for the key when the bytes are on a mounted file system (sendfile fast path), else undefined. */
-  localPath(key: string): string | undefined;
-  /** Stores a finished local file under key (multipart for big files on S3). */
+  /** Stores a finished local file under key (multipart for big files), leaving the file in place. */
   putFile(key: string, path: string): Promise<void>;
   /** The object's bytes, or one range of them; rejects with StoreMissing when there is no such key. */
   read(key: string, range?: ByteRange): Promise<Readable>;
@@ -23,8 +21,8 @@ export interface BlobStore {
   size(key: string): Promise<number | undefined>;
   /** Removes the key; a key already gone is fine. */
   delete(key: string): Promise<void>;
-  /** A time-limited URL a Pi can GET directly (S3 with IMAGE_STORE_PUBLIC), else undefined. */
-  presignedUrl(key: string, seconds: number): Promise<string | undefined>;
+  /** A time-limited URL a Pi can GET directly (with IMAGE_STORE_PUBLIC). */
+  presignedUrl(key: string, seconds: number): Promise<string>;
   /** Throws StoreUnavailable when the store cannot be reached or written (start-up and health checks). */
   check(): Promise<void>;
 }

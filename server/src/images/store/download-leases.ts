@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request } from 'express';
 import { DataSource, LessThanOrEqual, MoreThan, type EntityManager } from 'typeorm';
 import { Transactions } from '../../database/transactions';
 import { Image } from '../image.entity';
@@ -100,6 +101,11 @@ export class DownloadLeases {
     if (this.refreshed.size > 10_000) this.refreshed.clear();
     return this.refreshed;
   }
+}
+
+/** Who holds a lease: the downloading unit's address (behind nginx, the X-Forwarded-For Express trusts). */
+export function clientOf(request: Request): string {
+  return (request.ip ?? request.socket.remoteAddress ?? 'unknown').slice(0, 64);
 }
 
 function expiry(): Date {

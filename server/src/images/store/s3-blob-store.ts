@@ -45,10 +45,6 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
-  localPath(): undefined {
-    return undefined;
-  }
-
   private objectKey(key: string): string {
     return this.location.prefix === '' ? key : `${this.location.prefix}/${key}`;
   }
