@@ -153,7 +153,9 @@ describe.each(testDatabases())('the shared image store on $name', (database) => 
       expect(second.status).toBe(201);
       const doomed = second.body as ImageDto;
       // The same bytes as 1.0.0: its chunks are shared, so only its image and block map may go.
-      const manifest = (await (await fetch(`${b.deployment}/images/${doomed.filename}.chunks`)).json()) as ChunkManifest;
+      const manifest = (await (
+        await fetch(`${b.deployment}/images/${doomed.filename}.chunks`)
+      ).json()) as ChunkManifest;
       const chunkUrl = `${b.deployment}/chunks/${manifest.chunks[0]!.sha256}.zst`;
 
       // The download has begun on B (its manifest request took a lease), the delete comes to A.

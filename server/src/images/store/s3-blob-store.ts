@@ -103,11 +103,9 @@ export class S3BlobStore implements BlobStore {
   }
 
   async presignedUrl(key: string, seconds: number): Promise<string> {
-    return getSignedUrl(
-      this.client,
-      new GetObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key) }),
-      { expiresIn: seconds },
-    );
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key) }), {
+      expiresIn: seconds,
+    });
   }
 
   async check(): Promise<void> {
