@@ -5,6 +5,7 @@ import { DataSource, LessThanOrEqual, MoreThan, type EntityManager } from 'typeo
 import { Transactions } from '../../database/transactions';
 import { Image } from '../image.entity';
 import { ImageDownload } from './image-download.entity';
+import { SharedStore } from './shared-store';
 
 /** How long a download keeps its image after its last request: longer than an installer's retry pause. */
 export const LEASE_SECONDS = 600;
@@ -21,10 +22,19 @@ const REFRESH_MS = 30_000;
 export class DownloadLeases {
   private readonly refreshed = new Map<string, number>();
 
+  /**
+   * Only a shared store (IMAGE_STORE_URL set) has other instances sending its bytes. With the
+   * local default, one process serves from open files and a delete frees at once, as always.
+   */
+  private readonly enabled: boolean;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
-  ) {}
+    store: SharedStore,
+  ) {
+    this.enabled = store.shared;
+  }
 
   /**
    * Takes or extends `client`'s lease on the image, under a share lock on its row so a delete
@@ -33,6 +43,7 @@ export class DownloadLeases {
    */
   async hold(image: Image, client: string): Promise<boolean> {
     const key = `${image.id}/${client}`;
+    if (!this.enabled) return true;
     if (Date.now() - (this.refreshed.get(key) ?? 0) < REFRESH_MS) return true;
     const held = await this.transactions.run(async (manager) => {
       const query = manager.createQueryBuilder(Image, 'i').where('i.id = :id', { id: image.id });
@@ -51,6 +62,7 @@ export class DownloadLeases {
 
   /** A chunk request: the client's leases live on. */
   async extend(client: string): Promise<void> {
+    if (!this.enabled) return;
     if (Date.now() - (this.refreshed.get(client) ?? 0) < REFRESH_MS) return;
     await this.dataSource
       .getRepository(ImageDownload)
