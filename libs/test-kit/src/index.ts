@@ -13,6 +13,7 @@ export * from './disk-image/run-tool';
 export * from './disk-image/system-files';
 export * from './network/free-port';
 export * from './network/nginx';
+export * from './network/s3-server';
 export * from './network/upload';
 export * from './network/wait-for';
 export * from './runtime/zstd-node';

@@ -1,3 +1,5 @@
+import type { StoreLocation } from './image-store-url';
+
 /**
  * The server's configuration, parsed once from the environment (see `loadConfig`).
  * Used as the injection token too: `constructor(private readonly config: AppConfig)`.
@@ -57,6 +59,10 @@ export abstract class AppConfig {
      * to an internal location aliased to DATA_DIR/chunks.
      */
     readonly chunksAccelRedirectPrefix?: string;
+    /** IMAGE_STORE_URL: local folders (default), a shared file system or an S3 bucket. */
+    readonly store: StoreLocation;
+    /** IMAGE_STORE_PUBLIC: the S3 store is reachable from the deployment VLAN, so downloads redirect to presigned URLs. */
+    readonly storePublic: boolean;
     /** zstd level the chunk store compresses new chunks with (1-19). */
     readonly chunkZstdLevel: number;
   };

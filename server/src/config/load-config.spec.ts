@@ -64,6 +64,40 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads IMAGE_STORE_URL: local by default, a shared folder, or an S3 bucket without credentials', () => {
+    expect(load({}).images.store).toEqual({ kind: 'local' });
+    expect(load({ IMAGE_STORE_URL: 'file:///srv/rpi-store/' }).images.store).toEqual({
+      kind: 'file',
+      root: '/srv/rpi-store',
+    });
+    const s3 = load({
+      IMAGE_STORE_URL: 's3://fleet-images/site-a/?endpoint=http://10.0.0.5:7480&region=eu-west-1&forcePathStyle=true',
+      IMAGE_STORE_PUBLIC: '1',
+    }).images;
+    expect(s3.store).toEqual({
+      kind: 's3',
+      bucket: 'fleet-images',
+      prefix: 'site-a',
+      endpoint: 'http://10.0.0.5:7480',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+    });
+    expect(s3.storePublic).toBe(true);
+    expect(() => load({ IMAGE_STORE_URL: 's3://KEY:SECRET@fleet-images/x' })).toThrow(
+      'IMAGE_STORE_URL must not hold credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead',
+    );
+    expect(() => load({ IMAGE_STORE_URL: 'ftp://store/x' })).toThrow(
+      'IMAGE_STORE_URL must start with file:// or s3://',
+    );
+    expect(() => load({ IMAGE_STORE_URL: 's3://fleet-images/x?acl=public' })).toThrow(
+      'IMAGE_STORE_URL option "acl" is unknown',
+    );
+    expect(() => load({ IMAGE_STORE_URL: 'file://relative/path' })).toThrow(
+      'IMAGE_STORE_URL file:// needs an absolute folder',
+    );
+    expect(() => load({ IMAGE_STORE_PUBLIC: 'maybe' })).toThrow('IMAGE_STORE_PUBLIC must be true or false');
+  });
+
   it('reads image sizes in bytes or with binary units', () => {
     expect(
       load({ IMAGE_UPLOAD_MAX_BYTES: '512M', IMAGE_MAX_SIZE_BYTES: '8G', IMAGE_DISK_RESERVE_BYTES: '1048576' }).images,
@@ -71,6 +105,8 @@ describe('loadConfig', () => {
       uploadMaxBytes: 512 * 2 ** 20,
       maxImageBytes: 8 * 2 ** 30,
       diskReserveBytes: 2 ** 20,
+      store: { kind: 'local' },
+      storePublic: false,
       chunkZstdLevel: 19,
     });
     expect(load({ IMAGE_UPLOAD_MAX_BYTES: '2GiB' }).images.uploadMaxBytes).toBe(2 * 2 ** 30);

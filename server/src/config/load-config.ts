@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { USERNAME_PATTERN } from '@rpi-deploy/contracts';
 import { AppConfig, LOG_LEVEL_NAMES, type LogLevelName } from './app-config';
+import { parseStoreUrl } from './image-store-url';
 import { INTERFACE_NAME, LEASE_TIME } from './netboot-settings';
 import { passwordWeakness } from '../validation/password-strength';
 
@@ -155,6 +156,13 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     problems.push(`CHUNK_ZSTD_LEVEL must be a zstd level from 1 to 19, got "${chunkZstdLevel}"`);
   }
 
+  const storeLocation = parseStoreUrl(value('IMAGE_STORE_URL'));
+  if (typeof storeLocation === 'string') problems.push(storeLocation);
+  const storePublic = (value('IMAGE_STORE_PUBLIC') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(storePublic)) {
+    problems.push(`IMAGE_STORE_PUBLIC must be true or false, got "${storePublic}"`);
+  }
+
   const maxImageBytes = byteSize('IMAGE_MAX_SIZE_BYTES', 64 * 2 ** 30);
   if (maxImageBytes === 0) problems.push('IMAGE_MAX_SIZE_BYTES must be more than 0 (e.g. 64G)');
 
@@ -241,6 +249,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       diskReserveBytes: byteSize('IMAGE_DISK_RESERVE_BYTES', 2 ** 30),
       accelRedirectPrefix: accelPrefix,
       chunksAccelRedirectPrefix: chunksAccelPrefix,
+      store: typeof storeLocation === 'string' ? { kind: 'local' as const } : storeLocation,
+      storePublic: storePublic === 'true' || storePublic === '1',
       chunkZstdLevel: /^\d+$/.test(chunkZstdLevel) ? Number(chunkZstdLevel) : DEFAULT_CHUNK_ZSTD_LEVEL,
     },
     netboot: {

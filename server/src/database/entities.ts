@@ -8,6 +8,7 @@ import { Venue } from '../hostnames/venues/venue.entity';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from '../images/chunks/chunk.entity';
 import { ImageCanary } from '../images/canary/canary.entity';
 import { Image } from '../images/image.entity';
+import { ImageDownload } from '../images/store/image-download.entity';
 import { NetbootUnit } from '../netboot/tftp/netboot-unit.entity';
 import { User } from '../users/user.entity';
 
@@ -22,6 +23,7 @@ export const ENTITIES = [
   Chunk,
   ImageChunkRow,
   ChunkPatchRow,
+  ImageDownload,
   Deployment,
   DeploymentEvent,
   NetbootUnit,

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProductCode } from '@rpi-deploy/contracts';
-import { AppConfig } from '../config/app-config';
 import { syncToDisk } from '../database/durable-files';
+import { SharedStore } from './store/shared-store';
 
 /** Names the server gives stored images; nothing a user typed ever reaches the filesystem. */
 export const STORED_IMAGE_NAME = /^(kxp2|rxp2)-[0-9a-f]{12}\.img$/;
@@ -18,21 +18,34 @@ const UPLOAD_PREFIX = '.upload-';
 export const STORED_FILE_MODE = 0o640;
 export const STORED_FOLDER_MODE = 0o750;
 
-/** DATA_DIR/images: the stored images and their block maps. */
+/**
+ * DATA_DIR/images (or the shared folder of IMAGE_STORE_URL=file://): the stored images and their
+ * block maps. With IMAGE_STORE_URL=s3:// the folder only stages uploads; the bucket keeps them.
+ */
 @Injectable()
 export class ImageStore {
   readonly folder: string;
 
-  constructor(config: AppConfig) {
-    this.folder = join(config.dataDir, 'images');
+  constructor(readonly shared: SharedStore) {
+    this.folder = shared.folder('images');
   }
 
   async prepare(): Promise<void> {
     await mkdir(this.folder, { recursive: true, mode: STORED_FOLDER_MODE });
     // Leftovers of uploads cut short by a crash: never part of any record.
     for (const name of await readdir(this.folder)) {
-      if (name.startsWith(UPLOAD_PREFIX)) await rm(join(this.folder, name), { force: true });
+      const path = join(this.folder, name);
+      if (name.startsWith(UPLOAD_PREFIX) && (await this.shared.isStale(path))) await rm(path, { force: true });
     }
+    await this.shared.check();
+  }
+
+  imageKey(filename: string): string {
+    return this.shared.key('images', filename);
+  }
+
+  bmapKey(filename: string): string {
+    return this.shared.key('images', `${filename}.bmap`);
   }
 
   newUploadPath(): string {
@@ -70,10 +83,23 @@ export class ImageStore {
     await syncToDisk(uploadPath);
     await rename(uploadPath, this.imagePath(filename));
     await syncToDisk(this.folder);
+    const remote = this.shared.remote;
+    if (remote) {
+      // The bucket holds both before the caller records the image; the local copies were staging.
+      try {
+        await remote.putFile(this.bmapKey(filename), this.bmapPath(filename));
+        await remote.putFile(this.imageKey(filename), this.imagePath(filename));
+      } finally {
+        await rm(this.imagePath(filename), { force: true });
+        await rm(this.bmapPath(filename), { force: true });
+      }
+    }
   }
 
   async remove(filename: string): Promise<void> {
     await rm(this.imagePath(filename), { force: true });
     await rm(this.bmapPath(filename), { force: true });
+    await this.shared.remote?.delete(this.imageKey(filename));
+    await this.shared.remote?.delete(this.bmapKey(filename));
   }
 }

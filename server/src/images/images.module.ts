@@ -19,6 +19,9 @@ import { ServerAdmission } from './download/server-admission';
 import { ImageChanges } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
+import { DownloadLeases } from './store/download-leases';
+import { ImageDownload } from './store/image-download.entity';
+import { SharedStore } from './store/shared-store';
 import { Image } from './image.entity';
 import { ImagesController } from './images.controller';
 import { ImagesService } from './images.service';
@@ -30,7 +33,7 @@ import { ImagesService } from './images.service';
  * the bytes, block maps, chunk manifests and chunks to the Pis.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, ImageCanary, Chunk, ImageChunkRow, ChunkPatchRow])],
+  imports: [TypeOrmModule.forFeature([Image, ImageCanary, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload])],
   controllers: [CanaryController, ReleaseNotesController, ImagesController, ImageFilesController, ChunkFilesController],
   providers: [
     ImagesService,
@@ -38,6 +41,8 @@ import { ImagesService } from './images.service';
     ImageTraffic,
     ServerAdmission,
     ImageStore,
+    SharedStore,
+    DownloadLeases,
     DownloadPool,
     ChunkStore,
     ChunkCatalogue,

@@ -1,4 +1,11 @@
-import { ConflictException, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import {
+  ConflictException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { rm } from 'node:fs/promises';
@@ -22,14 +29,19 @@ import { Image } from './image.entity';
 import { ImageChanges, type ImageChange } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
+import { DownloadLeases } from './store/download-leases';
 import { receiveImageUpload } from './upload/receive-image-upload';
 import { failureMessage } from './upload/upload-errors';
 import { UploadProgressAnnouncer } from './upload/upload-progress';
 import { LiveEvents } from '../live/live-events';
 
+/** How often deleted images' bytes are checked for release (leases last LEASE_SECONDS). */
+const SWEEP_MS = 60_000;
+
 @Injectable()
-export class ImagesService implements OnModuleInit {
+export class ImagesService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Images');
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     @InjectRepository(Image) private readonly images: Repository<Image>,
@@ -42,12 +54,37 @@ export class ImagesService implements OnModuleInit {
     private readonly chunks: ChunkCatalogue,
     private readonly installs: ImageInstalls,
     private readonly conversions: ImageConversions,
+    private readonly leases: DownloadLeases,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.store.prepare();
     await this.chunkStore.prepare();
     await this.chunks.sweepOrphans();
+    await this.freeReleased();
+    // Every instance sweeps; each step is idempotent, so two sweeping at once do no harm.
+    this.sweeper = setInterval(() => {
+      this.freeReleased().catch((error: Error) => this.logger.warn(`Freeing deleted images failed: ${error.message}`));
+    }, SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** The bytes of images deleted while downloads were in progress, once the last of those has ended. */
+  async freeReleased(): Promise<void> {
+    await this.leases.dropExpired();
+    for (const { imageId, filename } of await this.leases.released()) {
+      const digests = await this.transactions.run(async (manager) => {
+        await this.leases.drop(manager, imageId);
+        return this.chunks.forget(manager, imageId);
+      });
+      await this.store.remove(filename);
+      await this.chunks.free(digests);
+      this.logger.log(`Freed the bytes of deleted image ${imageId}: its last download has ended`);
+    }
   }
 
   async list(product?: ProductCode): Promise<ImageDto[]> {
@@ -139,6 +176,7 @@ export class ImagesService implements OnModuleInit {
     let image: Image;
     try {
       await this.store.keep(received.uploadPath, filename, description.blockMap.xml);
+      await this.chunkStore.publish(description.chunks);
       image = await this.transactions.run(async (manager) => {
         const saved = await manager.save(
           manager.create(Image, {
@@ -237,13 +275,21 @@ export class ImagesService implements OnModuleInit {
             'delete it once they have finished (the dashboard shows them)',
         );
       }
+      const downloading = await this.leases.live(manager, id);
       await manager.delete(Image, { id });
-      return { ...found, chunkDigests: await this.chunks.forget(manager, id) };
+      // Downloads in progress on any instance: the manifest rows keep the chunks, the leases the
+      // file's name, until freeReleased runs after the last lease expired.
+      if (downloading > 0) return { ...found, downloading, chunkDigests: [] };
+      return { ...found, downloading, chunkDigests: await this.chunks.forget(manager, id) };
     });
-    // Downloads in progress keep their open file; the space is freed when they finish.
-    await this.store.remove(image.filename);
-    await this.chunks.free(image.chunkDigests);
-    this.logger.log(`Deleted ${image.product} ${image.version} (image ${id})`);
+    if (image.downloading === 0) {
+      await this.store.remove(image.filename);
+      await this.chunks.free(image.chunkDigests);
+    }
+    this.logger.log(
+      `Deleted ${image.product} ${image.version} (image ${id})` +
+        (image.downloading > 0 ? `; its bytes stay until ${image.downloading} download(s) in progress end` : ''),
+    );
     this.announce({ id, change: 'deleted' });
   }
 

@@ -230,7 +230,8 @@ export class ChunkCatalogue {
       const patch = PATCH_FILE.exec(entry.name);
       const orphan =
         (CHUNK_DIGEST.test(sha256) && !recorded.has(sha256)) || (patch && !patches.has(`${patch[1]}/${patch[2]}`));
-      if (!orphan) continue;
+      // On a shared folder a young unrecorded frame may be another instance's upload in progress.
+      if (!orphan || !(await this.store.shared.isStale(join(entry.parentPath, entry.name)))) continue;
       unrecorded.push(entry.name);
       await rm(join(entry.parentPath, entry.name), { force: true });
     }

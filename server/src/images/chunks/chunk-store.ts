@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AppConfig } from '../../config/app-config';
+import { join, relative } from 'node:path';
+import type { ImageChunk } from '@rpi-deploy/contracts';
 import { STORED_FOLDER_MODE } from '../image-store';
+import { SharedStore } from '../store/shared-store';
 import { CompressPool } from './compress-pool';
 
 /** A chunk's name: the SHA-256 (lower-case hex) of its uncompressed bytes. */
@@ -31,19 +32,43 @@ export class ChunkStore {
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
-    config: AppConfig,
     private readonly pool: CompressPool,
+    readonly shared: SharedStore,
   ) {
-    this.folder = join(config.dataDir, 'chunks');
+    this.folder = shared.folder('chunks');
   }
 
   async prepare(): Promise<void> {
     await mkdir(this.folder, { recursive: true, mode: STORED_FOLDER_MODE });
     // Frames half-written when the server stopped: never renamed into place, never referenced.
     for (const entry of await readdir(this.folder, { withFileTypes: true, recursive: true })) {
-      if (entry.isFile() && entry.name.startsWith(TEMPORARY_PREFIX)) {
-        await rm(join(entry.parentPath, entry.name), { force: true });
+      const path = join(entry.parentPath, entry.name);
+      if (entry.isFile() && entry.name.startsWith(TEMPORARY_PREFIX) && (await this.shared.isStale(path))) {
+        await rm(path, { force: true });
       }
+    }
+  }
+
+  /** The bucket's key of a chunk or patch frame file (S3 stores): the same path below chunks/. */
+  keyOf(path: string): string {
+    return this.shared.key('chunks', relative(this.folder, path));
+  }
+
+  /**
+   * With an S3 store: copies an image's new chunk and patch frames to the bucket before its
+   * record is committed, so every instance can serve them. Frames already there are skipped.
+   */
+  async publish(chunks: readonly ImageChunk[]): Promise<void> {
+    const remote = this.shared.remote;
+    if (!remote) return;
+    const paths = new Set<string>();
+    for (const chunk of chunks) {
+      paths.add(this.chunkPath(chunk.sha256));
+      for (const patch of chunk.patches ?? []) paths.add(this.patchPath(chunk.sha256, patch.base));
+    }
+    for (const path of paths) {
+      const key = this.keyOf(path);
+      if ((await remote.size(key)) === undefined) await remote.putFile(key, path);
     }
   }
 
@@ -135,6 +160,7 @@ export class ChunkStore {
       const removable = await unreferenced(unclaimed);
       for (const sha256 of removable) {
         await rm(this.chunkPath(sha256), { force: true });
+        await this.shared.remote?.delete(this.keyOf(this.chunkPath(sha256)));
         await this.removePatchesOf(sha256);
       }
       return removable;
@@ -146,7 +172,9 @@ export class ChunkStore {
     const folder = join(this.folder, sha256.slice(0, 2));
     const names = await readdir(folder).catch(() => [] as string[]);
     for (const name of names) {
-      if (name.startsWith(`${sha256}${PATCH_INFIX}`)) await rm(join(folder, name), { force: true });
+      if (!name.startsWith(`${sha256}${PATCH_INFIX}`)) continue;
+      await rm(join(folder, name), { force: true });
+      await this.shared.remote?.delete(this.keyOf(join(folder, name)));
     }
   }
 

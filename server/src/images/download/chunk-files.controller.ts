@@ -9,6 +9,9 @@ import { CHUNK_DIGEST, ChunkStore, PATCH_FILE } from '../chunks/chunk-store';
 import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
 import { admitRequest, ServerAdmission } from './server-admission';
+import { clientOf, DownloadLeases } from '../store/download-leases';
+import { serveFromStore } from './serve-from-store';
+import { access } from 'node:fs/promises';
 import { serveFile } from './serve-file';
 
 /** A chunk never changes under its name: caches may keep it for a year without asking. */
@@ -27,6 +30,7 @@ export class ChunkFilesController {
     private readonly config: AppConfig,
     private readonly traffic: ImageTraffic,
     private readonly admission: ServerAdmission,
+    private readonly leases: DownloadLeases,
   ) {}
 
   @Get(':file')
@@ -50,6 +54,18 @@ export class ChunkFilesController {
     const path = await this.storedPath(file);
     if (!path) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
     if (request.method === 'GET' && !admitRequest(this.admission, request, response)) return;
+    await this.leases.extend(clientOf(request));
+    const remote = this.store.shared.remote;
+    // S3: this host's copy (it cut the chunk) when it has one, else the bucket's.
+    if (remote && !(await exists(path))) {
+      const served = { etag: file.replace(/\.zst$/, ''), contentType: 'application/zstd', cacheControl: IMMUTABLE };
+      const key = this.store.keyOf(path);
+      this.traffic.served(
+        'chunk',
+        await serveFromStore(request, response, remote, key, served, this.store.shared.publicDownloads),
+      );
+      return;
+    }
     const accel = this.config.images.chunksAccelRedirectPrefix;
     if (accel) {
       // nginx sends the frame (sendfile, ranges) from its internal location; it keeps these two headers.
@@ -85,4 +101,11 @@ export class ChunkFilesController {
     if (!sha256 || !CHUNK_DIGEST.test(sha256) || !(await this.chunks.isStored(sha256))) return undefined;
     return this.store.chunkPath(sha256);
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -8,7 +8,9 @@ import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
 import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
-import { STORED_IMAGE_NAME } from '../image-store';
+import { ImageStore, STORED_IMAGE_NAME } from '../image-store';
+import { clientOf, DownloadLeases } from '../store/download-leases';
+import { serveFromStore } from './serve-from-store';
 import { ImagesService } from '../images.service';
 import { admitRequest, ServerAdmission } from './server-admission';
 import { serveFile, type ServedFile } from './serve-file';
@@ -28,6 +30,8 @@ export class ImageFilesController {
     private readonly listener: DeploymentListener,
     private readonly traffic: ImageTraffic,
     private readonly admission: ServerAdmission,
+    private readonly store: ImageStore,
+    private readonly leases: DownloadLeases,
   ) {}
 
   @Get(':file')
@@ -52,11 +56,20 @@ export class ImageFilesController {
     const filename = isBmap ? file.slice(0, -'.bmap'.length) : file;
     // Only names the server generated, and only of images it knows: no path ever comes from the URL.
     const image = STORED_IMAGE_NAME.test(filename) ? await this.images.byFilename(filename) : null;
-    if (!image) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    if (!image || !(await this.leases.hold(image, clientOf(request)))) {
+      throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    }
     if (request.method === 'GET' && !isBmap && !admitRequest(this.admission, request, response)) return;
     const served: ServedFile = isBmap
       ? { path: this.images.bmapPath(image), etag: image.bmapSha256, contentType: 'application/xml' }
       : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' };
+    const remote = this.store.shared.remote;
+    if (remote) {
+      const key = isBmap ? this.store.bmapKey(filename) : this.store.imageKey(filename);
+      const sent = await serveFromStore(request, response, remote, key, served, this.store.shared.publicDownloads);
+      this.traffic.served(isBmap ? 'block_map' : 'image', sent);
+      return;
+    }
     const accel = this.config.images.accelRedirectPrefix;
     if (accel) {
       // nginx sends the bytes (sendfile, ranges) from its internal location; we did the lookup.
@@ -77,7 +90,9 @@ export class ImageFilesController {
   /** The chunk manifest of a chunked image; 404 for one stored before the chunk store (served the old way). */
   private async sendManifest(filename: string, request: Request, response: Response): Promise<void> {
     const image = STORED_IMAGE_NAME.test(filename) ? await this.images.byFilename(filename) : null;
-    if (!image || image.chunkCount === null) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    if (!image || image.chunkCount === null || !(await this.leases.hold(image, clientOf(request)))) {
+      throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
+    }
     const manifest: ChunkManifest = {
       format: 'rpi-deploy-chunks/1',
       imageSize: image.size,

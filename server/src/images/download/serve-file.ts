@@ -39,36 +39,11 @@ export async function serveFile(
   pool?: DownloadPool,
 ): Promise<number> {
   const { size, mtime } = await stat(file.path);
-  const etag = `"${file.etag}"`;
-  response.setHeader('Accept-Ranges', 'bytes');
-  response.setHeader('ETag', etag);
   response.setHeader('Last-Modified', mtime.toUTCString());
-  response.setHeader('Content-Type', file.contentType);
-  response.setHeader('Cache-Control', file.cacheControl ?? 'no-transform');
-
-  let start = 0;
-  let end = size - 1;
-  const rangeHeader = request.headers.range;
-  const ifRange = request.headers['if-range'];
-  if (rangeHeader && (ifRange === undefined || ifRange === etag)) {
-    const ranges = parseRange(size, rangeHeader, { combine: true });
-    if (ranges === -1) {
-      response.status(416).setHeader('Content-Range', `bytes */${size}`);
-      response.end();
-      return 0;
-    }
-    if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
-      ({ start, end } = ranges[0]);
-      response.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
-    }
-  }
-  const length = size === 0 ? 0 : end - start + 1;
-  response.setHeader('Content-Length', String(length));
-  if (request.method === 'HEAD' || length === 0) {
-    response.end();
-    return 0;
-  }
-  if (pool && length >= WORKER_MIN_BYTES && canHandOver(request, response)) {
+  const body = answerHead(request, response, file, size);
+  if (!body) return 0;
+  const { start, end } = body;
+  if (pool && end - start + 1 >= WORKER_MIN_BYTES && canHandOver(request, response)) {
     const started = Date.now();
     const done = await pool.send(request.socket, { head: responseHead(response), path: file.path, start, end });
     if (done) {
@@ -112,4 +87,46 @@ function responseHead(response: Response): string {
   }
   lines.push(`Date: ${new Date().toUTCString()}`, 'Connection: close', '', '');
   return lines.join('\r\n');
+}
+
+/**
+ * Status and headers of a GET/HEAD for content of `size` bytes: ETag, Accept-Ranges, 206 for one
+ * range (If-Range honoured), 416 for unsatisfiable ones. Returns the byte range to send, or
+ * undefined when the answer is complete already (HEAD, 416, empty body).
+ */
+export function answerHead(
+  request: Request,
+  response: Response,
+  file: Omit<ServedFile, 'path'>,
+  size: number,
+): { start: number; end: number } | undefined {
+  const etag = `"${file.etag}"`;
+  response.setHeader('Accept-Ranges', 'bytes');
+  response.setHeader('ETag', etag);
+  response.setHeader('Content-Type', file.contentType);
+  response.setHeader('Cache-Control', file.cacheControl ?? 'no-transform');
+
+  let start = 0;
+  let end = size - 1;
+  const rangeHeader = request.headers.range;
+  const ifRange = request.headers['if-range'];
+  if (rangeHeader && (ifRange === undefined || ifRange === etag)) {
+    const ranges = parseRange(size, rangeHeader, { combine: true });
+    if (ranges === -1) {
+      response.status(416).setHeader('Content-Range', `bytes */${size}`);
+      response.end();
+      return undefined;
+    }
+    if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
+      ({ start, end } = ranges[0]);
+      response.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+    }
+  }
+  const length = size === 0 ? 0 : end - start + 1;
+  response.setHeader('Content-Length', String(length));
+  if (request.method === 'HEAD' || length === 0) {
+    response.end();
+    return undefined;
+  }
+  return { start, end };
 }
