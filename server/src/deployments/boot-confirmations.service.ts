@@ -61,7 +61,7 @@ export class BootConfirmations implements OnModuleInit, OnModuleDestroy {
   async confirm(body: BootedReportBody, token: string, ip: string | null): Promise<void> {
     const at = new Date();
     const deployment = await this.open.transaction(async (manager, changed) => {
-      const found = await this.open.current(manager, body.deploymentId);
+      const found = (await this.open.current(manager, [body.deploymentId])).get(body.deploymentId);
       if (!found) throw new NotFoundException(`No deployment ${body.deploymentId}: check the id written on the card`);
       if (!tokenMatches(token, found.tokenHash))
         throw new ForbiddenException('This token belongs to another deployment');
@@ -92,6 +92,8 @@ export class BootConfirmations implements OnModuleInit, OnModuleDestroy {
       const found = await manager.find(Deployment, {
         where: { bootState: 'waiting', finishedAt: LessThan(cutoff) },
         relations: { venue: true },
+        // Another instance may mark the same ones: the lock re-reads them, so each is marked once.
+        ...(this.open.shared ? { lock: { mode: 'pessimistic_write', tables: ['Deployment'] } } : {}),
       });
       for (const deployment of found) deployment.bootState = 'unconfirmed';
       await this.rows.update(
