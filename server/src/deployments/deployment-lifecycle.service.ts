@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { LessThan, type EntityManager } from 'typeorm';
 import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
+import { runsJobHere } from '../database/cluster-job';
 import { HostnamesService } from '../hostnames/hostnames.service';
 import { VenuesService } from '../hostnames/venues/venues.service';
 import { ImagesService } from '../images/images.service';
@@ -249,8 +250,10 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
   async failSilent(now = new Date()): Promise<number> {
     const timeout = this.config.deployments.silenceTimeoutSeconds;
     const cutoff = now.getTime() - timeout * 1000;
-    // In a transaction's turn every accepted report is in the cache: nothing newer is in flight.
+    // In a transaction's turn every accepted report is in the cache (SQLite), or the rows are
+    // locked and re-read (PostgreSQL): a unit that reported to another instance is not silent.
     const silent = await this.open.transaction(async (manager, changed) => {
+      if (!(await runsJobHere(manager, 'silence'))) return [];
       const found = await this.open.openWhere(
         manager,
         [{ lastReportAt: LessThan(new Date(cutoff)) }],

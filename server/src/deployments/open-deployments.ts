@@ -7,7 +7,7 @@ import { Deployment } from './deployment.entity';
 export const OPEN_STATUSES = DEPLOYMENT_STATUSES.filter((status) => !TERMINAL_DEPLOYMENT_STATUSES.includes(status));
 
 /** Row locks on deployments only (the venue is joined, never written here). */
-const LOCKED = { mode: 'pessimistic_write' as const, tables: ['Deployment'] };
+const LOCKED = { mode: 'pessimistic_write' as const, tables: ['deployments'] };
 
 /**
  * The deployments still running, and the turn every write to deployments and their events must
