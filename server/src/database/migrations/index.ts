@@ -11,6 +11,7 @@ import { AddBootConfirmation1764730000000 } from './1764730000000-add-boot-confi
 import { UnitFailures1764740000000 } from './1764740000000-unit-failures';
 import { WallAndLabels1764750000000 } from './1764750000000-wall-and-labels';
 import { CreateChunkPatches1764760000000 } from './1764760000000-create-chunk-patches';
+import { Cluster1764810000000 } from './1764810000000-cluster';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   UnitFailures1764740000000,
   WallAndLabels1764750000000,
   CreateChunkPatches1764760000000,
+  Cluster1764810000000,
 ];
