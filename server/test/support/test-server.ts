@@ -18,7 +18,8 @@ export class CapturingLogger extends ConsoleLogger {
   protected override printMessages(messages: unknown[], context = '', logLevel = 'log'): void {
     for (const message of messages) {
       this.lines.push(`${logLevel} [${context}] ${String(message)}`);
-      if (process.env.DEBUG_CLUSTER) process.stderr.write(`${logLevel} [${context}] ${String(message)} ${(message as Error).stack ?? ""}\n`);
+      if (process.env.DEBUG_CLUSTER)
+        process.stderr.write(`${logLevel} [${context}] ${String(message)} ${(message as Error).stack ?? ''}\n`);
     }
   }
 }
