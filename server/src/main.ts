@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { TlsSetupError } from './app/management-tls';
 import { startServer } from './app/start-server';
 import { ConfigError, loadConfig } from './config/load-config';
+import { DataDirTaken } from './database/sqlite-owner';
 import { createLogger } from './logging/logger';
 import { OPENAPI_PATH } from './web/openapi';
 
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
   const server = await startServer(config, { logger, handleSignals: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       log.fatal(`A port is already in use (${error.message}): stop the other process or set MGMT_PORT / DEPLOY_PORT`);
+    } else if (error instanceof DataDirTaken) {
+      log.fatal(error.message);
     } else if (error instanceof TlsSetupError) {
       log.fatal(`${error.message}. Fix TLS_CERT / TLS_KEY and start again.`);
     } else {

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { AppConfig } from '../config/app-config';
 import { DeploymentListener } from '../listeners/deployment-listener';
+import { claimSqliteDataDir } from '../database/sqlite-owner';
 import { createLogger } from '../logging/logger';
 import { requestLog } from '../logging/request-log';
 import { refuseDeepJson, refuseLoneSurrogates } from '../validation/json-body';
@@ -35,10 +36,15 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const logger = options.logger ?? createLogger(config);
   const tls = config.management.tls;
   const httpsOptions = tls ? await loadManagementTls(tls, config.management.host, logger) : undefined;
+  // PostgreSQL may be shared by several instances; SQLite in DATA_DIR belongs to one.
+  const release = config.databaseUrl ? () => undefined : claimSqliteDataDir(config.dataDir);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger,
     abortOnError: false,
     httpsOptions,
+  }).catch((error: unknown) => {
+    release();
+    throw error;
   });
   try {
     app.disable('x-powered-by');
@@ -52,7 +58,10 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     app.use(managementOnly(dashboardRouter(config.webRoot)));
     // Takes the place of Nest's default JSON parser (which then steps aside), on both listeners.
     app.useBodyParser('json', { verify: refuseDeepJson, reviver: refuseLoneSurrogates });
-    if (options.handleSignals) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    if (options.handleSignals) {
+      app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+      process.once('exit', release);
+    }
 
     await app.listen(config.management.port, config.management.host);
     const deployment = await app
@@ -62,10 +71,11 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       app,
       managementPort: (app.getHttpServer().address() as AddressInfo).port,
       deploymentPort: deployment.port,
-      close: () => app.close(),
+      close: () => app.close().finally(release),
     };
   } catch (error) {
     await app.close().catch(() => undefined);
+    release();
     throw error;
   }
 }

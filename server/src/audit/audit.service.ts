@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { AuditAction, AuditEntryDto, AuditPage, AuditQuery, AuditTargetType } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
+import { runsJobHere } from '../database/cluster-job';
 import { Transactions } from '../database/transactions';
 import { AuditEntry } from './audit-entry.entity';
 import { redact } from './redact';
@@ -93,10 +94,16 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   /** Deletes entries older than AUDIT_RETENTION_DAYS; returns how many went. */
   async prune(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.auditRetentionDays * DAY_MS);
-    const result = await this.transactions.run((manager) =>
-      manager.createQueryBuilder().delete().from(AuditEntry).where('at < :cutoff', { cutoff }).execute(),
-    );
-    const removed = result.affected ?? 0;
+    const removed = await this.transactions.run(async (manager) => {
+      if (!(await runsJobHere(manager, 'audit-prune'))) return 0;
+      const result = await manager
+        .createQueryBuilder()
+        .delete()
+        .from(AuditEntry)
+        .where('at < :cutoff', { cutoff })
+        .execute();
+      return result.affected ?? 0;
+    });
     if (removed > 0)
       this.logger.log(`Removed ${removed} audit entries older than ${this.config.auditRetentionDays} days`);
     return removed;

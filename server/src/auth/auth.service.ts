@@ -24,10 +24,10 @@ export class AuthService {
   ) {}
 
   async login(username: string, password: string, address: string): Promise<LoginResponse> {
-    this.attempts.begin(address, username);
+    await this.attempts.begin(address, username);
     const user = await this.users.verifyCredentials(username, password);
     if (!user) throw new UnauthorizedException('Wrong user name or password, or the account is disabled');
-    this.attempts.succeeded(address, username);
+    await this.attempts.succeeded(address, username);
     return this.issueToken(user);
   }
 
@@ -53,12 +53,12 @@ export class AuthService {
     address: string,
   ): Promise<LoginResponse> {
     // A stolen token must not become a way around the login limiter to guess the password.
-    this.attempts.begin(address, current.username);
+    await this.attempts.begin(address, current.username);
     const user = await this.users.get(current.username);
     if (!(await this.users.verifyPassword(user, currentPassword))) {
       throw new BadRequestException('The current password is wrong');
     }
-    this.attempts.succeeded(address, current.username);
+    await this.attempts.succeeded(address, current.username);
     // The change signs out every other session; this one gets a fresh token.
     return this.issueToken(await this.users.setPassword(user.username, newPassword));
   }

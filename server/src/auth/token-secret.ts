@@ -1,15 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { syncToDiskNow } from '../database/durable-files';
 
 /**
  * The access-token signing secret: JWT_SECRET when set, otherwise one generated on first
- * start and kept in DATA_DIR/secrets (mode 0600) so sessions survive a restart.
+ * start and kept so sessions survive a restart: on PostgreSQL in the database, where every
+ * instance finds the same one (a token signed by one is valid on the others); on SQLite in
+ * DATA_DIR/secrets (mode 0600).
  */
-export function tokenSecret(config: AppConfig): string {
+export async function tokenSecret(config: AppConfig, dataSource: DataSource): Promise<string> {
   if (config.jwtSecret) return config.jwtSecret;
+  if (dataSource.options.type === 'postgres') return sharedSecret(dataSource);
+  return fileSecret(config);
+}
+
+async function sharedSecret(dataSource: DataSource): Promise<string> {
+  // Of instances starting together on an empty database, the first insert wins; all read it.
+  await dataSource.query(
+    `INSERT INTO server_secrets (name, value) VALUES ('jwt-secret', $1) ON CONFLICT (name) DO NOTHING`,
+    [randomBytes(48).toString('base64url')],
+  );
+  const [{ value }] = await dataSource.query<Array<{ value: string }>>(
+    `SELECT value FROM server_secrets WHERE name = 'jwt-secret'`,
+  );
+  return value;
+}
+
+function fileSecret(config: AppConfig): string {
   const folder = join(config.dataDir, 'secrets');
   const file = join(folder, 'jwt-secret');
   mkdirSync(folder, { recursive: true, mode: 0o700 });

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/common';
 import { LessThan } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { runsJobHere } from '../database/cluster-job';
 import { DeploymentChanges, type DeploymentTransition } from './deployment-changes';
 import { hostnameMismatch, toDeploymentDto } from './deployment-dtos';
 import { DeploymentLog } from './deployment-log';
@@ -61,7 +62,7 @@ export class BootConfirmations implements OnModuleInit, OnModuleDestroy {
   async confirm(body: BootedReportBody, token: string, ip: string | null): Promise<void> {
     const at = new Date();
     const deployment = await this.open.transaction(async (manager, changed) => {
-      const found = await this.open.current(manager, body.deploymentId);
+      const found = (await this.open.current(manager, [body.deploymentId])).get(body.deploymentId);
       if (!found) throw new NotFoundException(`No deployment ${body.deploymentId}: check the id written on the card`);
       if (!tokenMatches(token, found.tokenHash))
         throw new ForbiddenException('This token belongs to another deployment');
@@ -89,9 +90,12 @@ export class BootConfirmations implements OnModuleInit, OnModuleDestroy {
     const timeout = this.config.deployments.bootConfirmTimeoutSeconds;
     const cutoff = new Date(now.getTime() - timeout * 1000);
     const late = await this.open.transaction(async (manager, changed) => {
+      if (!(await runsJobHere(manager, 'boot-confirmation'))) return [];
       const found = await manager.find(Deployment, {
         where: { bootState: 'waiting', finishedAt: LessThan(cutoff) },
         relations: { venue: true },
+        // Another instance may mark the same ones: the lock re-reads them, so each is marked once.
+        ...(this.open.shared ? { lock: { mode: 'pessimistic_write', tables: ['deployments'] } } : {}),
       });
       for (const deployment of found) deployment.bootState = 'unconfirmed';
       await this.rows.update(

@@ -9,9 +9,10 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from 'rxjs';
-import type { EntityManager } from 'typeorm';
+import { LessThan, type EntityManager } from 'typeorm';
 import type { ConfigResponse } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
+import { runsJobHere } from '../database/cluster-job';
 import { HostnamesService } from '../hostnames/hostnames.service';
 import { VenuesService } from '../hostnames/venues/venues.service';
 import { CanaryService } from '../images/canary/canary.service';
@@ -113,9 +114,14 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     const { token, hash } = newStatusToken();
     const now = new Date();
     const { deployment, superseded } = await this.open.transaction(async (manager, changed) => {
+      await this.open.lockUnit(manager, serial);
       const venue = await this.venues.find(manager, assignment.venue);
       // Only the same device (serial and MAC) is left: refuseImpersonation turned the others away.
-      const superseded = this.open.openWhere((running) => running.serial === serial && running.mac === mac);
+      const superseded = await this.open.openWhere(
+        manager,
+        [{ serial, mac }],
+        (running) => running.serial === serial && running.mac === mac,
+      );
       const previous = new Map(superseded.map((old) => [old.id, old.status]));
       for (const old of superseded) {
         ended(old, 'restarted', 'the unit asked for a new configuration (it restarted)', now);
@@ -220,7 +226,11 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
   private async refuseImpersonation(serial: string, mac: string, ip: string | null): Promise<void> {
     const at = new Date();
     const claimed = await this.open.transaction(async (manager, changed) => {
-      const found = this.open.openWhere((running) => (running.serial === serial) !== (running.mac === mac));
+      const found = await this.open.openWhere(
+        manager,
+        [{ serial }, { mac }],
+        (running) => (running.serial === serial) !== (running.mac === mac),
+      );
       for (const deployment of found) {
         Object.assign(deployment, {
           impersonationSerial: serial,
@@ -266,9 +276,15 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
   async failSilent(now = new Date()): Promise<number> {
     const timeout = this.config.deployments.silenceTimeoutSeconds;
     const cutoff = now.getTime() - timeout * 1000;
-    // In a transaction's turn every accepted report is in the cache: nothing newer is in flight.
+    // In a transaction's turn every accepted report is in the cache (SQLite), or the rows are
+    // locked and re-read (PostgreSQL): a unit that reported to another instance is not silent.
     const silent = await this.open.transaction(async (manager, changed) => {
-      const found = this.open.openWhere((running) => running.lastReportAt.getTime() < cutoff);
+      if (!(await runsJobHere(manager, 'silence'))) return [];
+      const found = await this.open.openWhere(
+        manager,
+        [{ lastReportAt: LessThan(new Date(cutoff)) }],
+        (running) => running.lastReportAt.getTime() < cutoff,
+      );
       const previous = found.map((deployment) => deployment.status);
       for (const deployment of found) ended(deployment, 'no report', `no report for ${timeout} s`, now);
       await this.rows.update(manager, found, found.map(failureEvent));

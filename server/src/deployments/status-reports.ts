@@ -36,7 +36,8 @@ interface Pending {
  * flight are stored together in ONE transaction, and each is answered only after that commit,
  * so an acknowledged report is durable. Under load this turns hundreds of small transactions a
  * second into a few larger ones. Each report is checked, in arrival order, against the deployment
- * as the reports before it left it (from OpenDeployments, no SELECT); a refused one (403, 404, 409)
+ * as the reports before it left it (from OpenDeployments: no SELECT on SQLite, one locking SELECT per
+ * batch on PostgreSQL); a refused one (403, 404, 409)
  * is answered at once and writes nothing.
  */
 @Injectable()
@@ -79,25 +80,30 @@ export class StatusReports {
   }
 
   private async store(manager: EntityManager, batch: Pending[], changed: (deployment: Deployment) => void) {
-    const deployments = new Map<string, Deployment>();
+    // One read (and on PostgreSQL one lock) for the whole batch.
+    const deployments = await this.open.current(
+      manager,
+      batch.map((report) => report.body.deploymentId),
+    );
     const events: NewEvent[] = [];
+    const touched = new Set<Deployment>();
     const accepted: Array<{ report: Pending; view: DeploymentDto; previous: DeploymentStatus }> = [];
     for (const report of batch) {
       const { deploymentId: id } = report.body;
       try {
-        const deployment = deployments.get(id) ?? (await this.open.current(manager, id));
+        const deployment = deployments.get(id);
         refuseIfNotAllowed(deployment, report);
         const previous = deployment.status;
         applyReport(deployment, report);
-        deployments.set(id, deployment);
+        touched.add(deployment);
         events.push(eventOf(report));
         accepted.push({ report, view: toDeploymentDto(deployment), previous });
       } catch (error) {
         report.reject(error);
       }
     }
-    await this.rows.update(manager, [...deployments.values()], events);
-    for (const deployment of deployments.values()) changed(deployment);
+    await this.rows.update(manager, [...touched], events);
+    for (const deployment of touched) changed(deployment);
     return accepted;
   }
 }

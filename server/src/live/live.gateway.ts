@@ -1,7 +1,12 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Subscription } from 'rxjs';
+import { createAdapter } from '@socket.io/postgres-adapter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import type { Server, Socket } from 'socket.io';
+import { DataSource } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AuthService } from '../auth/auth.service';
 import { SessionEnds } from '../users/session-ends';
 import { LiveEvents } from './live-events';
@@ -15,7 +20,8 @@ const userRoom = (userId: number) => `user:${userId}`;
  * socket.io on the management listener: every logged-in dashboard gets the live events.
  * The handshake must carry the access token (`auth: { token }`), else it is refused. When a
  * user's sessions end (disabled, password or role changed), their sockets are disconnected at
- * once: a socket holds no token the server could re-check on each event.
+ * once: a socket holds no token the server could re-check on each event. On PostgreSQL the
+ * socket.io PostgreSQL adapter carries both to the dashboards of every instance.
  */
 @WebSocketGateway({ path: '/socket.io', serveClient: false })
 export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
@@ -26,12 +32,19 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
   private server!: Server;
 
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly auth: AuthService,
     private readonly events: LiveEvents,
     private readonly sessionEnds: SessionEnds,
   ) {}
 
   afterInit(server: Server): void {
+    if (this.dataSource.driver instanceof PostgresDriver) {
+      // Several instances may serve one PostgreSQL: what one emits to its dashboards room goes
+      // over LISTEN/NOTIFY to the dashboards connected to the others (the pool is TypeORM's).
+      const pool = this.dataSource.driver.master as Pool;
+      server.adapter(createAdapter(pool, { errorHandler: (error) => this.logger.error(error) }));
+    }
     server.use((socket: Socket, next) => {
       const token = handshakeToken(socket);
       if (!token) return next(new Error('unauthorized: connect with auth: { token: <accessToken> }'));

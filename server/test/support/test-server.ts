@@ -16,7 +16,11 @@ export class CapturingLogger extends ConsoleLogger {
     super('test', { logLevels: ['fatal', 'error', 'warn', 'log'] });
   }
   protected override printMessages(messages: unknown[], context = '', logLevel = 'log'): void {
-    for (const message of messages) this.lines.push(`${logLevel} [${context}] ${String(message)}`);
+    for (const message of messages) {
+      this.lines.push(`${logLevel} [${context}] ${String(message)}`);
+      if (process.env.DEBUG_CLUSTER)
+        process.stderr.write(`${logLevel} [${context}] ${String(message)} ${(message as Error).stack ?? ''}\n`);
+    }
   }
 }
 

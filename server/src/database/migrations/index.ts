@@ -13,6 +13,7 @@ import { WallAndLabels1764750000000 } from './1764750000000-wall-and-labels';
 import { CreateChunkPatches1764760000000 } from './1764760000000-create-chunk-patches';
 import { AddBytesFromPeers1764770000000 } from './1764770000000-add-bytes-from-peers';
 import { CanariesAndReleaseNotes1764800000000 } from './1764800000000-canaries-and-release-notes';
+import { Cluster1764810000000 } from './1764810000000-cluster';
 import { CreateImageDownloads1764820000000 } from './1764820000000-create-image-downloads';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
@@ -32,5 +33,6 @@ export const MIGRATIONS = [
   CreateChunkPatches1764760000000,
   AddBytesFromPeers1764770000000,
   CanariesAndReleaseNotes1764800000000,
+  Cluster1764810000000,
   CreateImageDownloads1764820000000,
 ];

@@ -1,0 +1,19 @@
+import type { EntityManager } from 'typeorm';
+
+/** Advisory-lock key space of the periodic jobs (hostnames use 1 and 2, a unit's configs 3). */
+const JOB_LOCK_SPACE = 4;
+
+/**
+ * Whether this instance runs a periodic job's tick now, called first in the job's transaction.
+ * Several instances on one PostgreSQL all tick: the one that gets the job's advisory lock runs
+ * it, the others skip that tick instead of waiting (the lock ends with the transaction). SQLite
+ * has one process, which always runs it.
+ */
+export async function runsJobHere(manager: EntityManager, job: string): Promise<boolean> {
+  if (manager.connection.options.type !== 'postgres') return true;
+  const [row] = await manager.query<Array<{ locked: boolean }>>(
+    'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked',
+    [JOB_LOCK_SPACE, job],
+  );
+  return row.locked;
+}
