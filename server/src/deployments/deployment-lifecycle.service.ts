@@ -82,14 +82,21 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
   /** The dashboards see a unit's place in line change live (DeploymentUpdates adds it to the view). */
   private showQueuePositions(): void {
     const shown = this.queueShown;
+    const ids = [...new Set([...shown.keys(), ...this.admission.waitingUnits()])];
     this.queueShown = new Map();
-    for (const deployment of this.open.committedWhere(
-      (open) => open.status === 'starting' || open.status === 'downloading',
-    )) {
-      const position = this.admission.positionOf(deployment.id);
-      if (position !== null) this.queueShown.set(deployment.id, position);
-      if ((shown.get(deployment.id) ?? null) !== position) this.updates.queue(toDeploymentDto(deployment));
-    }
+    if (ids.length === 0) return;
+    // Read as committed (another instance may hold the row): units still starting or downloading only.
+    this.open
+      .transaction((manager) => this.open.current(manager, ids))
+      .then((found) => {
+        for (const deployment of found.values()) {
+          if (deployment.status !== 'starting' && deployment.status !== 'downloading') continue;
+          const position = this.admission.positionOf(deployment.id);
+          if (position !== null) this.queueShown.set(deployment.id, position);
+          if ((shown.get(deployment.id) ?? null) !== position) this.updates.queue(toDeploymentDto(deployment));
+        }
+      })
+      .catch((error: Error) => this.logger.warn(`Queue positions not sent: ${error.message}`));
   }
 
   /** `POST /api/config`: hostname, image and a new deployment for a unit. */

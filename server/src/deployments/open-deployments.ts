@@ -78,11 +78,6 @@ export class OpenDeployments {
     return found;
   }
 
-  /** Like openWhere, outside a transaction's turn: none before the first transaction loaded them. */
-  committedWhere(matches: (deployment: Deployment) => boolean): Deployment[] {
-    return this.open ? this.openWhere(matches) : [];
-  }
-
   /**
    * Copies of the open deployments that match `where` (a narrowing the database can use; may be
    * undefined) and `matches`, locked on PostgreSQL. The lock re-reads a row another instance

@@ -99,6 +99,11 @@ export class ServerAdmission implements OnModuleDestroy {
     return null;
   }
 
+  /** The units waiting, first in line first. */
+  waitingUnits(): string[] {
+    return [...this.waiting.keys()];
+  }
+
   /** Units holding a slot now. */
   get active(): number {
     return this.holders.size;
