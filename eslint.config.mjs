@@ -62,10 +62,11 @@ export default tseslint.config(
         'error',
         {
           // The one crossing left: the installer's tests run against the real server, which the
-          // server's own test harness boots in the test process from its sources. That harness
-          // cannot live in the test-kit: the server's tests use the kit, so the kit would depend on
-          // the server and the server on the kit.
-          allow: ['/server/test/support/test-server$'],
+          // server's own test harness (server/test/support: boot, databases, probes into a running
+          // server) runs in the test process from its sources. That harness cannot live in the
+          // test-kit: the server's tests use the kit, so the kit would depend on the server and the
+          // server on the kit.
+          allow: ['/server/test/support/[a-z-]+$'],
           depConstraints: testConstraints,
         },
       ],

@@ -11,11 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChunkManifest, ImageDto } from '@rpi-deploy/contracts';
 import { startTestS3, uploadFile, zstdNode, type TestS3Server } from '@rpi-deploy/test-kit';
-import { DataSource } from 'typeorm';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from '../../server/test/support/test-server';
 import { testDatabases } from '../../server/test/support/test-databases';
-import { ImagesService } from '../../server/src/images/images.service';
-import { ImageDownload } from '../../server/src/images/store/image-download.entity';
+import { expireDownloadLeases, sweepReleasedImages } from '../../server/test/support/image-store-probes';
 import { buildInstallFixture, installerArgs, makeCard, type InstallFixture } from './support/install-fixture';
 import { differingBlocks } from './support/card-checks';
 import { expectExit, runInstaller } from './support/run-installer';
@@ -164,15 +162,12 @@ describe.each(testDatabases())('the shared image store on $name', (database) => 
       expect(await stored()).toEqual(expect.arrayContaining([`images/${doomed.filename}`]));
       expect((await fetch(chunkUrl)).status).toBe(200);
       // Sweeps on either instance leave it while the lease lives.
-      await b.server.app.get(ImagesService).freeReleased();
+      await sweepReleasedImages(b.server.app);
       expect(await stored()).toContain(`images/${doomed.filename}`);
 
       // The download ends (its lease runs out); the next sweep, on any instance, frees the bytes.
-      await a.server.app
-        .get(DataSource)
-        .getRepository(ImageDownload)
-        .update({ imageId: doomed.id }, { expiresAt: new Date(Date.now() - 1000) });
-      await b.server.app.get(ImagesService).freeReleased();
+      await expireDownloadLeases(a.server.app, doomed.id);
+      await sweepReleasedImages(b.server.app);
       const after = await stored();
       expect(after).not.toContain(`images/${doomed.filename}`);
       expect(after).not.toContain(`images/${doomed.filename}.bmap`);
