@@ -26,7 +26,7 @@ test('starts a canary on the Images page, sees its units install and boot, promo
   await signIn(page, admin);
   await page.goto('/images');
   const form = page.getByRole('form', { name: 'Start a KXP2 canary' });
-  await form.getByRole('combobox', { name: 'Canary version' }).click();
+  await form.getByRole('combobox', { name: 'Canary release' }).click();
   await page.getByRole('option', { name: version }).click();
   await form.getByLabel('Next units').fill('1');
   await form.getByRole('button', { name: 'Start canary' }).click();

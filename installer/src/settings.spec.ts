@@ -29,6 +29,8 @@ describe('resolveSettings', () => {
       leds: '/sys/class/leds',
       waitForOperator: 'never',
       poweroffCommand: ['poweroff', '-f'],
+      peerListen: { host: '0.0.0.0', port: 5003 },
+      seedSeconds: 60,
     });
   });
 
