@@ -71,16 +71,30 @@ function readOwner(file: string): Owner | undefined {
 
 /**
  * Held by a process that still runs. Another host's process cannot be checked (a DATA_DIR on a
- * shared file system): it counts as alive. This process's own pid is a leftover of its previous
+ * shared file system): it counts as alive. A power cut can leave the file empty: stale too. This process's own pid is a leftover of its previous
  * life (a container restarts with the same pid) or of a server closed in this process.
  */
 function isAlive({ pid, host }: Owner): boolean {
+  // A file a power cut left empty or half-written names nobody.
+  if (!host || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   if (host !== hostname()) return true;
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * A killed process that its parent has not reaped yet still answers kill(pid, 0) but holds
+ * nothing: its state in /proc is Z (a supervisor restarting the server at once sees this).
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }

@@ -30,10 +30,11 @@ export async function spawnServer(
       LOG_FORMAT: 'json',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  child.stdout!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const management = `http://127.0.0.1:${ports.management}`;
   await waitForHealthy(`${management}/api/health`, {
