@@ -39,11 +39,11 @@ export function openShapedLink(megabitsPerSecond: number): ShapedLink {
   if (execFileSync('ip', ['-4', 'addr', 'show'], { encoding: 'utf8' }).includes('10.213.0.'))
     throw new Error('10.213.0.0/30 is in use on this machine: the shaped link needs it for itself');
   // tbf at the link rate, with a bucket of a few milliseconds' worth: bursts stay near the rate.
-  const shape = [
+  const shape = (device: string) => [
     'qdisc',
     'add',
     'dev',
-    '',
+    device,
     'root',
     'tbf',
     'rate',
@@ -62,11 +62,8 @@ export function openShapedLink(megabitsPerSecond: number): ShapedLink {
     ip('netns', 'exec', NAMESPACE, 'ip', 'addr', 'add', `${UNIT_ADDRESS}/30`, 'dev', UNIT_END);
     ip('netns', 'exec', NAMESPACE, 'ip', 'link', 'set', UNIT_END, 'up');
     ip('netns', 'exec', NAMESPACE, 'ip', 'link', 'set', 'lo', 'up');
-    execFileSync(
-      'tc',
-      shape.map((word) => word || HOST_END),
-    );
-    ip('netns', 'exec', NAMESPACE, 'tc', ...shape.map((word) => word || UNIT_END));
+    execFileSync('tc', shape(HOST_END));
+    ip('netns', 'exec', NAMESPACE, 'tc', ...shape(UNIT_END));
   } catch (error) {
     close();
     throw new Error(
