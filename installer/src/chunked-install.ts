@@ -137,7 +137,7 @@ export async function downloadAndWriteChunks(install: {
     const patched = survey.bases.size > 0 ? `, ${survey.bases.size} of them as patches against what it holds` : '';
     const message =
       `image ${image.version}: ${manifest.chunks.length} chunks, ${formatBytes(mapped)} of data; the card holds ` +
-      `${survey.present.size} already (read ${formatBytes(survey.bytesRead)} in ${counts.surveySeconds.toFixed(1)} s); ` +
+      `${survey.present.size} already (read ${describeBytes(survey.bytesRead)} in ${counts.surveySeconds.toFixed(1)} s); ` +
       `fetching ${missing.length}${patched} (${formatBytes(toFetch)} compressed of ${formatBytes(stored)})`;
     log(`writing ${card.path}: ${message}`);
 

@@ -10,7 +10,7 @@ import { closeSync, copyFileSync, openSync, readFileSync, readSync, rmSync, writ
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { readExt4File, sha256File, writeBlockMap, zstdNode, type PiOsImage } from '@rpi-deploy/test-kit';
-import type { ChunkPatch, ImageChunk } from '@rpi-deploy/contracts';
+import { CHUNK_PROBE_BYTES, type ChunkPatch, type ImageChunk } from '@rpi-deploy/contracts';
 import { differingBlocks, expectSuccessfulTrail } from './support/card-checks';
 import { addPatches, buildChunkStore, type ChunkStore } from './support/chunk-store';
 import { ContractServer, type ServedImage } from './support/contract-server';
@@ -58,6 +58,17 @@ function chunkGets(contract: ContractServer): string[] {
     .map((request) => request.path.slice('/chunks/'.length, -'.zst'.length));
 }
 
+/** Bytes the installer read from the card to find the chunks it holds, as it logs them. */
+function surveyed(run: InstallerRun): number {
+  const found = /the card holds \d+ already \(read .*\((\d+) bytes\) in /.exec(run.output);
+  if (!found) throw new Error(`the installer did not say what it read from the card:\n${run.output}`);
+  return Number(found[1]);
+}
+
+function probeOf(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
 function readCard(card: string, start: number, length: number): Buffer {
   const fd = openSync(card, 'r');
   try {
@@ -101,6 +112,8 @@ describe('installing from chunks (Node 24 with zstd)', () => {
     const counts = `0 of ${chunks.length} chunks reused from the card`;
     expect(run.output).toContain(counts);
     expect(reports.at(-1)?.message).toContain(counts);
+    // No probe matches random data: the survey read 4 KiB per chunk, not the chunks' ranges.
+    expect(surveyed(run)).toBe(chunks.reduce((sum, chunk) => sum + Math.min(chunk.length, CHUNK_PROBE_BYTES), 0));
     expect(run.output).not.toContain('has no zstd');
     const [, fetched, written] = /chunks: .*\((\d+) bytes\) fetched, .*\((\d+) bytes\) written/.exec(run.output) ?? [];
     expect(Number(fetched)).toBe(chunks.reduce((sum, chunk) => sum + chunk.storedSize, 0));
@@ -223,9 +236,20 @@ describe('installing from chunks (Node 24 with zstd)', () => {
     expect(changed.length).toBeLessThan(next.chunks.chunks.length / 2);
     server = await ContractServer.start({ image: next });
 
+    // Read whole only where the card's first 4 KiB match the chunk's probe (or a patch base's).
+    const probeMatches = next.chunks.chunks.filter((chunk) => {
+      const onCard = probeOf(readCard(card, chunk.offset, Math.min(chunk.length, CHUNK_PROBE_BYTES)));
+      return onCard === chunk.probe || chunk.patches?.some((patch) => patch.baseProbe === onCard);
+    });
+    expect(probeMatches.length).toBeGreaterThanOrEqual(next.chunks.chunks.length - changed.length);
+
     const run = await install(card);
 
     expectExit(run, 0);
+    expect(surveyed(run)).toBe(
+      next.chunks.chunks.reduce((sum, chunk) => sum + Math.min(chunk.length, CHUNK_PROBE_BYTES), 0) +
+        probeMatches.reduce((sum, chunk) => sum + chunk.length, 0),
+    );
     expect(chunkGets(server).sort()).toEqual(changed.map((chunk) => chunk.sha256).sort());
     const reused = next.chunks.chunks.length - changed.length;
     const counts = `${reused} of ${next.chunks.chunks.length} chunks reused from the card`;
@@ -290,6 +314,19 @@ describe('installing from chunks (Node 24 with zstd)', () => {
       .filter((chunk) => chunk !== missing)
       .reduce((sum, chunk) => sum + (chunk.patches as ChunkPatch[])[0].storedSize, 0);
     expect(Number(fetched)).toBe(patchBytes + whole.reduce((sum, chunk) => sum + chunk.storedSize, 0));
+  });
+
+  it('reads the whole range of chunks the server has no probe for (stored before probes), and the card is exact', async () => {
+    const chunks = versionN.chunks.chunks.map(({ probe: _probe, ...chunk }) => chunk);
+    server = await ContractServer.start({ image: { ...versionN, chunks: { ...versionN.chunks, chunks } } });
+    const card = makeCard(fixture.dir, 'unprobed.card', 128 * MiB, 'used');
+
+    const run = await install(card);
+
+    expectExit(run, 0);
+    expect(surveyed(run)).toBe(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    expect(run.output).toContain(`0 of ${chunks.length} chunks reused from the card`);
+    expectImageOnCard(card, fixture.image);
   });
 
   it('falls back to the ranged download on a Node without zstd, and says so once', async () => {

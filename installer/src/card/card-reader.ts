@@ -31,17 +31,18 @@ interface Window {
  * refuses O_DIRECT, reads are buffered and the caller must have dropped the cache.
  * A yielded buffer (a view of shared memory) is valid until the next one is asked for, or, when
  * promises were handed to its `hold`, until they have settled: a consumer that hashes it on another
- * thread need not wait for that before asking for the next.
+ * thread need not wait for that before asking for the next. `maxGap` (default 1 MiB) is the largest
+ * gap read and dropped to join two spans into one window: 0 reads each span on its own (probes).
  */
 export async function* readSpans(
   path: string,
   spans: Span[],
-  options: { direct?: boolean } = {},
+  options: { direct?: boolean; maxGap?: number } = {},
 ): AsyncGenerator<{ span: Span; data: Buffer; hold: (until: Promise<unknown>) => void }> {
   if (spans.length === 0) return;
   const card = await open(path, 'r');
   const direct = options.direct ? await openForDirectReading(path) : undefined;
-  const windows = readWindows(spans);
+  const windows = readWindows(spans, options.maxGap ?? MAX_WINDOW_GAP);
   const largest = Math.max(...windows.map((window) => window.end - window.start));
   const memory = new AlignedMemory(READ_AHEAD + 1, alignUp(largest), { shared: true });
   const inFlight: Array<Promise<Buffer>> = [];
@@ -106,16 +107,11 @@ function refusedDirect(error: NodeJS.ErrnoException): number {
 }
 
 /** Spans grouped into aligned windows of at most WINDOW_BYTES (a larger span gets a window of its own). */
-function readWindows(spans: Span[]): Window[] {
+function readWindows(spans: Span[], maxGap: number): Window[] {
   const windows: Window[] = [];
   for (const span of spans) {
     const last = windows.at(-1);
-    if (
-      last &&
-      span.start >= last.end &&
-      span.start - last.end < MAX_WINDOW_GAP &&
-      span.end - last.start <= WINDOW_BYTES
-    ) {
+    if (last && span.start >= last.end && span.start - last.end <= maxGap && span.end - last.start <= WINDOW_BYTES) {
       last.end = span.end;
       last.spans.push(span);
     } else {

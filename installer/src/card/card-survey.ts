@@ -1,4 +1,5 @@
-import type { ImageChunk } from '@rpi-deploy/contracts';
+import { createHash } from 'node:crypto';
+import { CHUNK_PROBE_BYTES, type ImageChunk } from '@rpi-deploy/contracts';
 import { readSpans } from './card-reader';
 import type { HashWorker } from './hash-worker';
 import type { TargetDevice } from './target-device';
@@ -21,12 +22,14 @@ export interface CardSurvey {
 }
 
 /**
- * Reads the card at every chunk's range (aligned O_DIRECT reads, several in flight) and hashes what
- * it holds on the hashing threads: a chunk whose bytes are already there (a unit coming back with
- * the previous version, a half-finished install) need be neither fetched nor written. A card that
- * holds something else costs this one read pass. A range that holds what an earlier version had
- * there (a patch's base) is noted: the patch will do. The card's bytes of such chunks below
- * `keepBelow` are kept, since that region is zeroed before writing and written again last.
+ * Finds the chunks the card already holds (a unit coming back with the previous version, a
+ * half-finished install): they need be neither fetched nor written. First the card's first 4 KiB
+ * of every chunk's range are compared with the chunks' probes (see `probeCard`); only ranges whose
+ * probe matches are then read whole (aligned O_DIRECT reads, several in flight) and hashed on the
+ * hashing threads. So a blank card or one holding something else costs a few reads, not a read
+ * pass. A range that holds what an earlier version had there (a patch's base) is noted: the
+ * patch will do. The card's bytes of such chunks below `keepBelow` are kept, since that region is
+ * zeroed before writing and written again last.
  */
 export async function surveyCard(
   target: TargetDevice,
@@ -36,11 +39,19 @@ export async function surveyCard(
   onBytes: (count: number) => void = () => undefined,
 ): Promise<CardSurvey> {
   const survey: CardSurvey = { present: new Set(), bases: new Map(), kept: new Map(), bytesRead: 0 };
-  const spans = chunks.map((chunk) => ({ start: chunk.offset, end: chunk.offset + chunk.length }));
+  const count = (bytes: number) => {
+    survey.bytesRead += bytes;
+    onBytes(bytes);
+  };
+  const candidates = await probeCard(target, chunks, count);
+  const spans = candidates.map((index) => ({
+    start: chunks[index].offset,
+    end: chunks[index].offset + chunks[index].length,
+  }));
   const checks: Array<Promise<void>> = [];
-  let index = 0;
+  let next = 0;
   for await (const { data, hold } of readSpans(target.path, spans, { direct: true })) {
-    const chunkIndex = index++;
+    const chunkIndex = candidates[next++];
     const chunk = chunks[chunkIndex];
     const copy = chunk.offset < keepBelow ? Buffer.from(data) : undefined;
     const key = hasher.newHash();
@@ -53,9 +64,36 @@ export async function surveyCard(
         if (copy) survey.kept.set(chunkIndex, copy);
       }),
     );
-    survey.bytesRead += data.length;
-    onBytes(data.length);
+    count(data.length);
   }
   await Promise.all(checks);
   return survey;
+}
+
+/**
+ * The indices of the chunks the card may hold, or hold a patch base for: those whose probe (the
+ * SHA-256 of their first 4 KiB, shortened) matches the card's bytes there, and those the server
+ * gave no probe for (stored before probes existed), which must be read whole to know.
+ */
+async function probeCard(
+  target: TargetDevice,
+  chunks: ImageChunk[],
+  count: (bytes: number) => void,
+): Promise<number[]> {
+  const unknown = (chunk: ImageChunk) => !chunk.probe || chunk.patches?.some((patch) => !patch.baseProbe);
+  const probed = chunks.map((_, index) => index).filter((index) => !unknown(chunks[index]));
+  const spans = probed.map((index) => {
+    const { offset, length } = chunks[index];
+    return { start: offset, end: offset + Math.min(length, CHUNK_PROBE_BYTES) };
+  });
+  const matching = new Set(chunks.map((_, index) => index).filter((index) => unknown(chunks[index])));
+  let next = 0;
+  for await (const { data } of readSpans(target.path, spans, { direct: true, maxGap: 0 })) {
+    const index = probed[next++];
+    const probe = createHash('sha256').update(data).digest('hex').slice(0, 16);
+    const chunk = chunks[index];
+    if (chunk.probe === probe || chunk.patches?.some((patch) => patch.baseProbe === probe)) matching.add(index);
+    count(data.length);
+  }
+  return [...matching].sort((a, b) => a - b);
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHUNK_GRID_BYTES, type ChunkPatch, type ImageChunk } from '@rpi-deploy/contracts';
+import { CHUNK_GRID_BYTES, CHUNK_PROBE_BYTES, type ChunkPatch, type ImageChunk } from '@rpi-deploy/contracts';
 import { BMAP_BLOCK_SIZE, type BlockMapFile } from '@rpi-deploy/test-kit';
 
 /**
@@ -41,7 +41,9 @@ export function buildChunkStore(imagePath: string, bmap: BlockMapFile, dir: stri
         const sha256 = createHash('sha256').update(data).digest('hex');
         const frame = compressChunk(data, level);
         writeFileSync(join(dir, `${sha256}.zst`), frame);
-        chunks.push({ offset, length: data.length, sha256, storedSize: frame.length });
+        // The probe as the server computes it (ImageChunk.probe): the SHA-256 of the first 4 KiB, shortened.
+        const probe = createHash('sha256').update(data.subarray(0, CHUNK_PROBE_BYTES)).digest('hex').slice(0, 16);
+        chunks.push({ offset, length: data.length, sha256, storedSize: frame.length, probe });
         offset = end;
       }
     }
@@ -77,7 +79,7 @@ export function addPatches(
       execFileSync('zstd', ['-q', '-f', '-3', `--patch-from=${join(work, 'base')}`, join(work, 'chunk'), '-o', file], {
         stdio: 'pipe', // it says "long mode automatically triggered" even with -q
       });
-      const patch = { base: base.sha256, storedSize: statSync(file).size };
+      const patch = { base: base.sha256, storedSize: statSync(file).size, baseProbe: base.probe };
       chunk.patches = [patch];
       made.push(patch);
     }

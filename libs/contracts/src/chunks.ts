@@ -7,6 +7,15 @@
 /** Nominal chunk size: chunks are the mapped ranges cut on a fixed grid of this size. */
 export const CHUNK_GRID_BYTES = 1024 * 1024;
 
+/**
+ * A chunk's probe covers its first bytes, up to this many: a card whose bytes there differ cannot
+ * hold the chunk, so the installer reads the rest of its range only where the probe matches.
+ */
+export const CHUNK_PROBE_BYTES = 4096;
+
+/** The first 16 hex digits of the SHA-256 of a chunk's first CHUNK_PROBE_BYTES (or all of a shorter one). */
+export type ChunkProbe = string;
+
 /** Bytes [offset, offset + length) of the image, stored compressed as `<sha256>.zst`. */
 export interface ImageChunk {
   offset: number;
@@ -15,6 +24,8 @@ export interface ImageChunk {
   sha256: string;
   /** Size of the zstd frame the server sends. */
   storedSize: number;
+  /** Absent for chunks stored before probes existed: the installer then reads the whole range. */
+  probe?: ChunkProbe;
   /**
    * Shorter ways to this chunk for a card whose bytes at this range are an earlier version's
    * chunk `base`: the chunk compressed with those bytes as its zstd dictionary, served at
@@ -27,6 +38,8 @@ export interface ImageChunk {
 export interface ChunkPatch {
   base: string;
   storedSize: number;
+  /** The base chunk's probe, when the server still knows it. */
+  baseProbe?: ChunkProbe;
 }
 
 /** `GET /images/<file>.chunks` on the deployment listener. */

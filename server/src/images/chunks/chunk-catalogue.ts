@@ -36,8 +36,16 @@ export class ChunkCatalogue {
         .createQueryBuilder()
         .insert()
         .into(Chunk)
-        .values(distinct.map(({ sha256, storedSize, length }) => ({ sha256, storedSize, length })))
-        .orIgnore() // stored already for another image
+        .values(
+          distinct.map(({ sha256, storedSize, length, probe }) => ({
+            sha256,
+            storedSize,
+            length,
+            probe: probe ?? null,
+          })),
+        )
+        // Stored already for another image: only its probe is filled in, if it was stored without one.
+        .orUpdate(['probe'], ['sha256'])
         .execute();
       await manager
         .createQueryBuilder()
@@ -109,15 +117,21 @@ export class ChunkCatalogue {
 
   /** The image's chunks in offset order, with their stored sizes. */
   async chunksOf(imageId: number): Promise<ImageChunk[]> {
-    const rows: { offset: string | number; length: number; sha256: string; storedSize: string | number }[] =
-      await this.dataSource
-        .createQueryBuilder(ImageChunkRow, 'ic')
-        .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
-        .select(['ic.image_offset AS "offset"', 'ic.length AS "length"', 'ic.sha256 AS "sha256"'])
-        .addSelect('c.stored_size', 'storedSize')
-        .where('ic.image_id = :imageId', { imageId })
-        .orderBy('ic.image_offset')
-        .getRawMany();
+    const rows: {
+      offset: string | number;
+      length: number;
+      sha256: string;
+      storedSize: string | number;
+      probe: string | null;
+    }[] = await this.dataSource
+      .createQueryBuilder(ImageChunkRow, 'ic')
+      .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
+      .select(['ic.image_offset AS "offset"', 'ic.length AS "length"', 'ic.sha256 AS "sha256"'])
+      .addSelect('c.stored_size', 'storedSize')
+      .addSelect('c.probe', 'probe')
+      .where('ic.image_id = :imageId', { imageId })
+      .orderBy('ic.image_offset')
+      .getRawMany();
     const patches = await this.patchesOf(imageId);
     return rows.map((row) => {
       const chunk: ImageChunk = {
@@ -125,6 +139,7 @@ export class ChunkCatalogue {
         length: Number(row.length),
         sha256: row.sha256,
         storedSize: Number(row.storedSize),
+        ...(row.probe && { probe: row.probe }),
       };
       const found = patches.get(row.sha256);
       return found ? { ...chunk, patches: found } : chunk;
@@ -132,17 +147,22 @@ export class ChunkCatalogue {
   }
 
   private async patchesOf(imageId: number): Promise<Map<string, ChunkPatch[]>> {
-    const rows = await this.dataSource
-      .getRepository(ChunkPatchRow)
-      .createQueryBuilder('p')
-      .where('p.sha256 IN (SELECT ic.sha256 FROM image_chunks ic WHERE ic.image_id = :imageId)', { imageId })
-      .orderBy('p.sha256')
-      .addOrderBy('p.base')
-      .getMany();
+    const rows: { sha256: string; base: string; storedSize: string | number; baseProbe: string | null }[] =
+      await this.dataSource
+        .getRepository(ChunkPatchRow)
+        .createQueryBuilder('p')
+        // The base chunk may be gone from the store (cards still hold it): then there is no probe.
+        .leftJoin(Chunk, 'b', 'b.sha256 = p.base_sha256')
+        .select(['p.sha256 AS "sha256"', 'p.base_sha256 AS "base"', 'p.stored_size AS "storedSize"'])
+        .addSelect('b.probe', 'baseProbe')
+        .where('p.sha256 IN (SELECT ic.sha256 FROM image_chunks ic WHERE ic.image_id = :imageId)', { imageId })
+        .orderBy('p.sha256')
+        .addOrderBy('p.base_sha256')
+        .getRawMany();
     const patches = new Map<string, ChunkPatch[]>();
-    for (const { sha256, base, storedSize } of rows) {
+    for (const { sha256, base, storedSize, baseProbe } of rows) {
       const list = patches.get(sha256) ?? [];
-      list.push({ base, storedSize });
+      list.push({ base, storedSize: Number(storedSize), ...(baseProbe && { baseProbe }) });
       patches.set(sha256, list);
     }
     return patches;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CHUNK_GRID_BYTES, type ChunkPatch, type ImageChunk } from '@rpi-deploy/contracts';
+import { CHUNK_GRID_BYTES, CHUNK_PROBE_BYTES, type ChunkPatch, type ImageChunk } from '@rpi-deploy/contracts';
 import { COMPRESS_THREADS } from './compress-pool';
 import type { ChunkStore } from './chunk-store';
 
@@ -93,7 +93,13 @@ export class ChunkCutter {
     const job = this.store
       .put(sha256, data, this.level)
       .then(async (storedSize) => {
-        const chunk: ImageChunk = { offset: open.offset, length: open.length, sha256, storedSize };
+        const chunk: ImageChunk = {
+          offset: open.offset,
+          length: open.length,
+          sha256,
+          storedSize,
+          probe: probeOf(data),
+        };
         const patches = await this.patch(chunk, data);
         this.chunks.push(patches.length > 0 ? { ...chunk, patches } : chunk);
       })
@@ -123,4 +129,9 @@ export class ChunkCutter {
     }
     return patches;
   }
+}
+
+/** The chunk's probe (see ImageChunk.probe): lets an installer rule a card range out by reading 4 KiB of it. */
+export function probeOf(data: Buffer): string {
+  return createHash('sha256').update(data.subarray(0, CHUNK_PROBE_BYTES)).digest('hex').slice(0, 16);
 }

@@ -15,6 +15,10 @@ export class Chunk {
   /** Uncompressed length, at most CHUNK_GRID_BYTES. */
   @Column({ type: 'integer' })
   length!: number;
+
+  /** ImageChunk.probe; null for chunks stored before probes existed. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  probe!: string | null;
 }
 
 /** One line of an image's chunk manifest: bytes [offset, offset + length) are chunk `sha256`. */
