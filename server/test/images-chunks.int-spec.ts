@@ -14,7 +14,13 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decompress, Decompressor } from 'zstd-napi';
-import { CHUNK_GRID_BYTES, type ChunkManifest, type ConfigResponse, type ImageDto } from '@rpi-deploy/contracts';
+import {
+  CHUNK_GRID_BYTES,
+  CHUNK_PROBE_BYTES,
+  type ChunkManifest,
+  type ConfigResponse,
+  type ImageDto,
+} from '@rpi-deploy/contracts';
 import { buildPiOsImage, uploadFile } from '@rpi-deploy/test-kit';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 import { BLOCK, mappedBlocks, storedChunks, storedPatches } from './support/image-blocks';
@@ -117,6 +123,8 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
       const data = decompress(frame);
       expect(sha256(data)).toBe(chunk.sha256);
       expect(data.equals(bytes.subarray(chunk.offset, chunk.offset + chunk.length))).toBe(true);
+      // The probe an installer compares with the card's first 4 KiB of the range.
+      expect(chunk.probe).toBe(sha256(data.subarray(0, CHUNK_PROBE_BYTES)).slice(0, 16));
     }
     expect(storedChunks(t.dataDir)).toEqual([...manifestDigests(manifest)].sort());
     const listed = (await manage(`/api/images/${image.id}`)).body as ImageDto;
@@ -197,7 +205,7 @@ describe.each(testDatabases())('the chunk store on $name', (database) => {
     expect(m4.chunks.filter((chunk) => chunk.patches !== undefined)).toEqual(changed);
     for (const chunk of changed) {
       const base = before.get(chunk.offset)!;
-      expect(chunk.patches).toEqual([{ base: base.sha256, storedSize: expect.any(Number) }]);
+      expect(chunk.patches).toEqual([{ base: base.sha256, storedSize: expect.any(Number), baseProbe: base.probe }]);
       expect(chunk.patches![0].storedSize).toBeLessThan(chunk.storedSize / 10);
       const response = await fetch(`${t.deployment}/chunks/${chunk.sha256}.from-${base.sha256}.zst`);
       expect(response.status).toBe(200);
