@@ -19,6 +19,7 @@ import type { Subscription } from 'rxjs';
 import type { Repository } from 'typeorm';
 import { PRODUCT_CODES, type NetbootStatusDto, type ProductCode } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
+import { ClusterSignals } from '../../database/cluster-signals';
 import { ImageChanges } from '../../images/image-changes';
 import type { Image } from '../../images/image.entity';
 import { ImagesService } from '../../images/images.service';
@@ -55,7 +56,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
   private readonly root: string;
   private readonly releases: string;
   private queue: Promise<unknown> = Promise.resolve();
-  private subscription?: Subscription;
+  private readonly subscriptions: Subscription[] = [];
   private autoSync?: NodeJS.Timeout;
 
   constructor(
@@ -63,23 +64,36 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     private readonly images: ImagesService,
     @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
     private readonly imageChanges: ImageChanges,
+    private readonly cluster: ClusterSignals,
   ) {
     this.root = config.netboot.tftpRoot;
     this.releases = `${this.root}.releases`;
   }
 
   onModuleInit(): void {
-    // Activation or rollback changes what Pis must boot: follow it, once the root is set up.
-    this.subscription = this.imageChanges.changed$.subscribe(() => {
-      clearTimeout(this.autoSync);
-      this.autoSync = setTimeout(() => void this.followActiveImages(), 300);
-    });
+    this.subscriptions.push(
+      // Activation or rollback changes what Pis must boot, on every host: each instance keeps
+      // its own root (dnsmasq runs beside it), so all of them hear of it and follow.
+      this.imageChanges.changed$.subscribe(() => this.announceChange()),
+      this.cluster.on('netboot').subscribe(() => {
+        clearTimeout(this.autoSync);
+        this.autoSync = setTimeout(() => void this.followDatabase(), 300);
+      }),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
     clearTimeout(this.autoSync);
     await this.queue.catch(() => undefined);
+  }
+
+  /** Every instance (this one too) brings its root in line with the active images and unit settings. */
+  announceChange(): void {
+    this.cluster.announce('netboot').catch((error: Error) => {
+      this.logger.warn(`Other instances not told of a netboot change (${error.message}); they follow on reconnection`);
+      void this.followDatabase();
+    });
   }
 
   /** Builds a new release from the active images and switches the root to it. One at a time. */
@@ -113,21 +127,26 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     return text ? (JSON.parse(text) as ReleaseManifest) : null;
   }
 
-  private async followActiveImages(): Promise<void> {
+  /** Once the root is set up: a new release when the active images or unit folders differ from it. */
+  private async followDatabase(): Promise<void> {
     const manifest = await this.currentManifest();
     if (!manifest) return;
     const active = await this.activeImages();
-    const same =
+    const units = await this.units.find({ order: { serial: 'ASC' } });
+    const sameImages =
       active.length === manifest.images.length &&
       active.every((image) => manifest.images.some((known) => known.imageId === image.id));
-    if (same) return;
+    const sameUnits =
+      JSON.stringify(units.map(({ serial, product, venue }) => ({ serial, product, venue }))) ===
+      JSON.stringify(manifest.units);
+    if (sameImages && sameUnits) return;
     try {
       await this.sync();
       this.logger.log(
-        `TFTP root follows the active images: ${active.map((i) => `${i.product} ${i.version}`).join(', ')}`,
+        `TFTP root follows the database: ${active.map((i) => `${i.product} ${i.version}`).join(', ')}, ${units.length} unit folders`,
       );
     } catch (error) {
-      this.logger.warn(`TFTP root not updated after an image change: ${(error as Error).message}`);
+      this.logger.warn(`TFTP root not updated after a netboot change: ${(error as Error).message}`);
     }
   }
 
