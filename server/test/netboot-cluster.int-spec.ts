@@ -80,7 +80,9 @@ describe('netboot across two instances on one PostgreSQL', () => {
 
   it('an image activated through one instance reaches both TFTP roots', async () => {
     const second = buildPiOsImage(work, { name: 'second.img', sizeMiB: 72, randomDataMiB: 1 });
-    const id = await upload(b, second, '1.1.0');
+    // Uploaded and activated on A alone: B hears of it only through the cluster, and reads the
+    // boot files from the image A put in the shared store.
+    const id = await upload(a, second, '1.1.0');
     expect((await api(a.management, `/api/images/${id}/activate`, { method: 'POST', token })).status).toBe(200);
 
     for (const instance of [a, b]) {
