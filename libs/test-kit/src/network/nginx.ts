@@ -27,7 +27,9 @@ async function startNginx(
       'user root;',
       `pid ${dir}/nginx.pid;`,
       `error_log ${dir}/error.log warn;`,
-      'events { worker_connections 1024; }',
+      // A bench's thousand units hold a client and an upstream connection each.
+      'worker_rlimit_nofile 16384;',
+      'events { worker_connections 8192; }',
       'http {',
       '  access_log off;',
       `  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;`,
