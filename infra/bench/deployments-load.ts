@@ -8,6 +8,8 @@ import { startBenchPostgres } from './postgres';
 import { startServer, type BenchServer } from './support';
 
 const INTERVAL_MS = 250;
+/** Units power on one after another this far apart (a thousand in 5 s). */
+const POWER_ON_MS = 5;
 /** downloading 5..100 in 20 steps, then verifying, customizing, success. */
 const REPORTS = [
   ...Array.from({ length: 20 }, (_, i) => ({ status: 'downloading', progress: (i + 1) * 5 })),
@@ -140,6 +142,8 @@ async function runUnits(work: string, target: LoadTarget, devices: number): Prom
     return undefined;
   };
   const unit = async (n: number) => {
+    // A batch is switched on over a few seconds, not in one instant: 5 ms per unit.
+    await new Promise((r) => setTimeout(r, n * POWER_ON_MS));
     const config = await configOf(n);
     if (!config) return;
     const { deploymentId, statusToken } = config;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { SOCKET_EVENTS, type NetbootDeviceDto, type NetbootStatusDto } from '@rpi-deploy/contracts';
-import { buildPiOsImage, type PiOsImage, waitFor } from '@rpi-deploy/test-kit';
+import { buildPiOsImage, startTestS3, type PiOsImage, type TestS3Server, waitFor } from '@rpi-deploy/test-kit';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { CLUSTER_ADMIN_PASSWORD, startCluster, type Cluster, type Instance } from './support/cluster';
 import { testDatabases } from './support/test-databases';
@@ -22,14 +22,15 @@ const tftpRoot = (instance: Instance) => join(instance.dataDir, 'tftp', 'root');
 
 /**
  * Netboot stays per host (dnsmasq and the TFTP root beside each instance) while the settings are
- * shared: two instances on one PostgreSQL, each with its own TFTP root, the images on a shared
- * folder. What one instance is told must reach the other's root, and boot events seen by one
+ * shared: two instances on one PostgreSQL, each with its own TFTP root, the images in one S3
+ * bucket (s3rver): each host fetches the boot partition it needs from there. What one instance is told must reach the other's root, and boot events seen by one
  * host must reach the dashboards of the other.
  */
 describe('netboot across two instances on one PostgreSQL', () => {
   const postgres = testDatabases().find((database) => database.name === 'postgres')!;
   let work: string;
   let cluster: Cluster;
+  let s3: TestS3Server;
   let a: Instance;
   let b: Instance;
   let token: string;
@@ -52,10 +53,10 @@ describe('netboot across two instances on one PostgreSQL', () => {
     work = mkdtempSync(join(tmpdir(), 'rpi-deploy-netboot-cluster-'));
     mkdirSync(join(work, 'build'));
     writeFileSync(join(work, 'build', 'initramfs.img'), 'initramfs bytes for the test\n');
-    mkdirSync(join(work, 'store'));
+    s3 = await startTestS3('rpi-deploy-netboot');
     cluster = await startCluster((await postgres.create())!, {
       NETBOOT_BUILD_DIR: join(work, 'build'),
-      IMAGE_STORE_URL: `file://${join(work, 'store')}`,
+      IMAGE_STORE_URL: s3.storeUrl('netboot'),
       NETBOOT_INTERFACE: 'lo',
       DEPLOY_PUBLIC_URL: 'http://192.168.151.1:5001',
     });
@@ -75,13 +76,14 @@ describe('netboot across two instances on one PostgreSQL', () => {
   afterAll(async () => {
     await cluster?.stop();
     await postgres.dropAll();
+    await s3?.close();
     rmSync(work, { recursive: true, force: true });
   });
 
   it('an image activated through one instance reaches both TFTP roots', async () => {
     const second = buildPiOsImage(work, { name: 'second.img', sizeMiB: 72, randomDataMiB: 1 });
     // Uploaded and activated on A alone: B hears of it only through the cluster, and reads the
-    // boot files from the image A put in the shared store.
+    // boot files from the image A put in the bucket.
     const id = await upload(a, second, '1.1.0');
     expect((await api(a.management, `/api/images/${id}/activate`, { method: 'POST', token })).status).toBe(200);
 

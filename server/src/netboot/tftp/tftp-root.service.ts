@@ -24,6 +24,7 @@ import { ImageChanges } from '../../images/image-changes';
 import type { Image } from '../../images/image.entity';
 import { ImagesService } from '../../images/images.service';
 import {
+  bootPartition,
   BootSetError,
   INITRAMFS_NAME,
   linkBootFiles,
@@ -172,7 +173,9 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     // Unique, and in time order by name (pruning sorts on it): never the name of the live release.
     const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
     const building = join(this.releases, `.building-${id}`);
+    const scratch = join(this.releases, `.scratch-${id}`);
     await mkdir(building, { recursive: true });
+    await mkdir(scratch, { recursive: true });
     try {
       const templates = {
         configTxt: await readFile(join(this.config.netboot.templateDir, 'config.txt'), 'utf8'),
@@ -180,18 +183,28 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       };
       const server = this.config.deployment.publicUrl;
       const initramfs = join(this.config.netboot.buildDir, INITRAMFS_NAME);
-      const write = (folder: string, image: Image, deploy: string) =>
-        writeBootSet(
+      const write = async (folder: string, image: Image, deploy: string) => {
+        // With an S3 store, only the boot partition comes to this host, for mtools to read.
+        const boot = bootPartition(image.partitionTable.partitions);
+        const imagePath = boot
+          ? await this.images.localRange(
+              image,
+              { start: boot.startBytes, end: boot.startBytes + boot.sizeBytes - 1 },
+              join(scratch, image.filename),
+            )
+          : this.images.filePath(image);
+        return writeBootSet(
           folder,
           {
             label: `The active ${image.product} image ${image.version}`,
-            imagePath: this.images.filePath(image),
+            imagePath,
             partitions: image.partitionTable.partitions,
           },
           initramfs,
           templates,
           { server, deploy },
         );
+      };
       const rootSet = await write(building, primary, '');
       // Per product, boot files are extracted once; unit folders link to them.
       const setsByProduct = new Map<ProductCode, { folder: string; set: BootSet }>([
@@ -237,6 +250,8 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       await rm(building, { recursive: true, force: true });
       if (error instanceof BootSetError) throw new ConflictException(error.message);
       throw error;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
