@@ -101,7 +101,8 @@ describe('the scale-out example: two instances behind nginx on one PostgreSQL an
     child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     await waitForHealthy(`http://127.0.0.1:${ports.management}/api/health`, {
-      timeoutMs: 30_000,
+      // Generous: the machine running the suite may be busy with other work.
+      timeoutMs: 90_000,
       intervalMs: 100,
       failIf: () => (child.exitCode !== null ? `instance ${name} exited with ${child.exitCode}: ${stderr}` : undefined),
       lastSeen: async () => stderr,
@@ -141,7 +142,7 @@ describe('the scale-out example: two instances behind nginx on one PostgreSQL an
     // Started at the same moment on the empty database, as after a fresh install.
     instances.push(...(await Promise.all([startInstance('A', shared), startInstance('B', shared)])));
     nginx = await startClusterNginx([instances[0]!.ports, instances[1]!.ports], deployPort);
-  }, 90_000);
+  }, 240_000);
 
   afterAll(async () => {
     await nginx?.stop();
