@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigResponse, DeploymentDetailDto } from '@rpi-deploy/contracts';
-import { uploadImage } from '@rpi-deploy/test-kit';
+import { startClusterNginx, uploadImage } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
-import { startServer } from './support';
+import { startBenchPostgres } from './postgres';
+import { startServer, type BenchServer } from './support';
 
-const DEVICES = 200;
 const INTERVAL_MS = 250;
+/** Units power on one after another this far apart (a thousand in 5 s). */
+const POWER_ON_MS = 5;
 /** downloading 5..100 in 20 steps, then verifying, customizing, success. */
 const REPORTS = [
   ...Array.from({ length: 20 }, (_, i) => ({ status: 'downloading', progress: (i + 1) * 5 })),
@@ -16,133 +18,222 @@ const REPORTS = [
   { status: 'success', progress: 100 },
 ];
 
+/** Where the simulated units and the bench's own management calls go. */
+interface LoadTarget {
+  management: string;
+  deployment: string;
+  token: string;
+  /** The server processes, for their CPU time. */
+  serverPids: number[];
+}
+
 /**
- * 200 simulated units doing config and then a status report every 250 ms through the whole
- * lifecycle, concurrently, against the real server on SQLite: latency of /api/status, errors,
- * and whether every acknowledged report is in the history.
+ * Simulated units doing config and then a status report every 250 ms through the whole
+ * lifecycle, concurrently, against real servers: latency of /api/status, errors, and whether
+ * every acknowledged report is in the history. Three cases: 200 units on one instance on SQLite
+ * (the embedded default), then 1000 units behind nginx (infra/nginx/rpi-deploy-cluster.conf) on
+ * one PostgreSQL, first with one instance, then spread over two.
  */
 export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
   const server = await startServer();
   try {
-    const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
-    const post = (path: string, body: unknown) =>
-      fetch(`${server.management}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
-    await post('/api/venues', { code: 'LOAD', name: 'Load test' });
-    await post('/api/venues/LOAD/karts', { from: 1, to: DEVICES });
-    const file = join(work, 'load.img');
-    writeFileSync(file, randomBytes(64 * 1024));
-    await uploadImage(server.management, server.token, {
-      filePath: file,
-      product: 'KXP2',
-      version: 'load',
-      activate: true,
-    });
+    const target = { ...server, serverPids: [server.pid] };
+    const result = await runUnits(work, target, 200);
+    rows.push(row(`200 units, report every ${INTERVAL_MS} ms, one instance on SQLite`, result, 50));
+  } finally {
+    await server.stop();
+  }
+  const postgres = await startBenchPostgres();
+  try {
+    for (const instances of [1, 2] as const) {
+      const servers: BenchServer[] = [];
+      try {
+        const env = { DATABASE_URL: await postgres.createDatabase() };
+        // Both at once on the empty database, as the cluster's first start.
+        servers.push(...(await Promise.all(Array.from({ length: instances }, () => startServer(env)))));
+        const [a, b = a] = servers as [BenchServer, BenchServer?];
+        const nginx = await startClusterNginx([a.ports, b!.ports]);
+        try {
+          const target = { ...nginx, token: a.token, serverPids: servers.map((s) => s.pid) };
+          const result = await runUnits(work, target, 1000);
+          const label = instances === 1 ? 'one instance' : 'two instances';
+          rows.push(
+            row(`1000 units, report every ${INTERVAL_MS} ms, ${label} behind nginx on PostgreSQL`, result, 100),
+          );
+        } finally {
+          await nginx.stop();
+        }
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
+      }
+    }
+  } finally {
+    await postgres.stop();
+  }
+  return rows;
+}
 
-    const latencies: number[] = [];
-    let errors = 0;
-    const acknowledged = new Map<string, number>();
-    // Server CPU from when the last unit has its config: what the status reports alone cost.
-    const serverPid = serverProcess();
-    let configured = 0;
-    let fromLastConfig = { cpu: NaN, reports: 0 };
-    const unit = async (n: number) => {
-      const serial = `40000000${n.toString(16).padStart(8, '0')}`;
-      const mac = `02:10:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
-      const config = await fetch(`${server.deployment}/api/config`, {
+interface LoadResult {
+  latencies: number[];
+  /** Latencies once every unit had its config (a batch powering up is over). */
+  steady: number[];
+  seconds: number;
+  errors: Map<string, number>;
+  lost: number;
+  /** Server CPU per status report (ms), all instances together, once every unit had its config. */
+  serverCpuPerReport: number;
+  /** Shares of the machine's cores over the run: the load generator (this process) and the servers. */
+  generatorShare: number;
+  serverShare: number;
+}
+
+async function runUnits(work: string, target: LoadTarget, devices: number): Promise<LoadResult> {
+  const auth = { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' };
+  const post = async (path: string, body: unknown) => {
+    const answer = await fetch(`${target.management}${path}`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify(body),
+    });
+    if (answer.status >= 300) throw new Error(`POST ${path} answered ${answer.status}: ${await answer.text()}`);
+  };
+  // A kart pool holds at most 999 numbers: 500 units per venue.
+  const venueOf = (n: number) => `LOA${'ABCDEFGHIJ'[Math.floor(n / 500)]}`;
+  for (let first = 0; first < devices; first += 500) {
+    await post('/api/venues', { code: venueOf(first), name: 'Load test' });
+    await post(`/api/venues/${venueOf(first)}/karts`, { from: 1, to: Math.min(500, devices - first) });
+  }
+  const file = join(work, 'load.img');
+  writeFileSync(file, randomBytes(64 * 1024));
+  await uploadImage(target.management, target.token, {
+    filePath: file,
+    product: 'KXP2',
+    version: 'load',
+    activate: true,
+  });
+
+  const latencies: number[] = [];
+  /** Failed requests by what went wrong: "config 409", "status 502", "status: fetch failed". */
+  const errors = new Map<string, number>();
+  const failed = (what: string) => errors.set(what, (errors.get(what) ?? 0) + 1);
+  const acknowledged = new Map<string, number>();
+  // Server CPU from when the last unit has asked for its config: what the status reports alone cost.
+  let configured = 0;
+  let fromLastConfig = { cpu: NaN, reports: 0 };
+  const serversCpu = () => target.serverPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const configOf = async (n: number): Promise<ConfigResponse | undefined> => {
+    const serial = `40000000${n.toString(16).padStart(8, '0')}`;
+    const mac = `02:10:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
+    try {
+      const config = await fetch(`${target.deployment}/api/config`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ serial, mac, product: 'KXP2', venue: 'LOAD' }),
+        body: JSON.stringify({ serial, mac, product: 'KXP2', venue: venueOf(n) }),
       });
-      if (config.status !== 200) {
-        errors += 1;
-        return;
-      }
-      const { deploymentId, statusToken } = (await config.json()) as ConfigResponse;
-      acknowledged.set(deploymentId, 0);
-      if ((configured += 1) === DEVICES) fromLastConfig = { cpu: cpuMs(serverPid), reports: latencies.length };
-      // Spread the units over the interval, as real ones would be.
-      await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS));
-      for (const report of REPORTS) {
-        const started = performance.now();
-        const response = await fetch(`${server.deployment}/api/status`, {
+      if (config.status === 200) return (await config.json()) as ConfigResponse;
+      failed(`config ${config.status}`);
+      await config.arrayBuffer();
+    } catch (error) {
+      failed(`config: ${(error as Error).message}`);
+    } finally {
+      if ((configured += 1) === devices) fromLastConfig = { cpu: serversCpu(), reports: latencies.length };
+    }
+    return undefined;
+  };
+  const unit = async (n: number) => {
+    // A batch is switched on over a few seconds, not in one instant: 5 ms per unit.
+    await new Promise((r) => setTimeout(r, n * POWER_ON_MS));
+    const config = await configOf(n);
+    if (!config) return;
+    const { deploymentId, statusToken } = config;
+    acknowledged.set(deploymentId, 0);
+    // Spread the units over the interval, as real ones would be.
+    await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS));
+    for (const report of REPORTS) {
+      const started = performance.now();
+      try {
+        const response = await fetch(`${target.deployment}/api/status`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${statusToken}` },
           body: JSON.stringify({ deploymentId, ...report, bytesDone: report.progress * 1000, bytesTotal: 100_000 }),
         });
         await response.arrayBuffer();
-        const elapsed = performance.now() - started;
-        latencies.push(elapsed);
         if (response.status === 200) acknowledged.set(deploymentId, acknowledged.get(deploymentId)! + 1);
-        else errors += 1;
-        await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL_MS - elapsed)));
+        else failed(`status ${response.status}`);
+      } catch (error) {
+        failed(`status: ${(error as Error).message}`);
       }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: DEVICES }, (_, n) => unit(n)));
-    const seconds = (performance.now() - started) / 1000;
-    const cpuPerReport = (cpuMs(serverPid) - fromLastConfig.cpu) / (latencies.length - fromLastConfig.reports);
-
-    let lost = 0;
-    for (const [id, count] of acknowledged) {
-      const detail = (await (
-        await fetch(`${server.management}/api/deployments/${id}`, { headers: auth })
-      ).json()) as DeploymentDetailDto;
-      // One event from /api/config, then one per acknowledged report.
-      lost += Math.max(0, count + 1 - detail.events.length);
+      const elapsed = performance.now() - started;
+      latencies.push(elapsed);
+      await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL_MS - elapsed)));
     }
-    // Reports while units still ask for their config (a batch powering up), and after.
-    const steady = latencies.slice(fromLastConfig.reports).sort((a, b) => a - b);
-    latencies.sort((a, b) => a - b);
-    const percentileOf = (sorted: number[], p: number) =>
-      sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-    const percentile = (p: number) => percentileOf(latencies, p);
-    const p99 = percentile(99);
-    return [
-      {
-        suite: 'deployments load',
-        case:
-          `${DEVICES} units, report every ${INTERVAL_MS} ms, SQLite (${latencies.length} reports in ${seconds.toFixed(1)} s, ` +
-          `server CPU ${Number.isNaN(cpuPerReport) ? 'n/a' : cpuPerReport.toFixed(2)} ms per report; ` +
-          `once all units have their config: p50 ${percentileOf(steady, 50).toFixed(1)} ms, p99 ${percentileOf(steady, 99).toFixed(1)} ms)`,
-        ours: `p50 ${percentile(50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`,
-        baseline: `${errors} errors, ${lost} lost events`,
-        ratio: 50 / p99,
-        target: 'p99 < 50 ms, no error, no lost event (ratio = 50 ms / p99)',
-        pass: p99 < 50 && errors === 0 && lost === 0,
-      },
-    ];
-  } finally {
-    await server.stop();
+  };
+  const generatorBefore = process.cpuUsage();
+  const serversBefore = serversCpu();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: devices }, (_, n) => unit(n)));
+  const wallMs = performance.now() - started;
+  const generator = process.cpuUsage(generatorBefore);
+  const cores = 2;
+  const generatorShare = (generator.user + generator.system) / 1000 / (wallMs * cores);
+  const serverShare = (serversCpu() - serversBefore) / (wallMs * cores);
+  const serverCpuPerReport = (serversCpu() - fromLastConfig.cpu) / (latencies.length - fromLastConfig.reports);
+
+  let lost = 0;
+  for (const [id, count] of acknowledged) {
+    const detail = (await (
+      await fetch(`${target.management}/api/deployments/${id}`, { headers: auth })
+    ).json()) as DeploymentDetailDto;
+    // One event from /api/config, then one per acknowledged report.
+    lost += Math.max(0, count + 1 - detail.events.length);
   }
+  const steady = latencies.slice(fromLastConfig.reports).sort((a, b) => a - b);
+  latencies.sort((a, b) => a - b);
+  return {
+    latencies,
+    steady,
+    seconds: wallMs / 1000,
+    errors,
+    lost,
+    serverCpuPerReport,
+    generatorShare,
+    serverShare,
+  };
 }
 
-/** The server this process started (our only node child), found in /proc; undefined off Linux. */
-function serverProcess(): number | undefined {
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function row(what: string, result: LoadResult, targetP99: number): BenchRow {
+  const { latencies, steady, errors, lost } = result;
+  const p99 = percentile(latencies, 99);
+  const errorCount = [...errors.values()].reduce((sum, count) => sum + count, 0);
+  const errorKinds = [...errors].map(([what, count]) => `${count} x ${what}`).join(', ');
+  const percent = (share: number) => `${(share * 100).toFixed(0)} %`;
+  return {
+    suite: 'deployments load',
+    case:
+      `${what} (${latencies.length} reports in ${result.seconds.toFixed(1)} s; of the 2 cores: load generator ` +
+      `${percent(result.generatorShare)}, servers ${percent(result.serverShare)}; server CPU ` +
+      `${Number.isNaN(result.serverCpuPerReport) ? 'n/a' : result.serverCpuPerReport.toFixed(2)} ms per report; ` +
+      `once all units have their config: p50 ${percentile(steady, 50).toFixed(1)} ms, p99 ${percentile(steady, 99).toFixed(1)} ms)`,
+    ours: `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`,
+    baseline: `${errorCount} errors${errorKinds ? ` (${errorKinds})` : ''}, ${lost} lost events`,
+    ratio: targetP99 / p99,
+    target: `p99 < ${targetP99} ms, no error, no lost event (ratio = ${targetP99} ms / p99)`,
+    pass: p99 < targetP99 && errorCount === 0 && lost === 0,
+  };
+}
+
+/** User + system CPU time of a process in ms (NaN when unknown); clock ticks are 100 Hz on Linux. */
+function cpuMs(pid: number): number {
   try {
-    const child = readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name))
-      .find((pid) => {
-        try {
-          return statFields(Number(pid))[1] === String(process.pid);
-        } catch {
-          return false; // exited meanwhile
-        }
-      });
-    return child === undefined ? undefined : Number(child);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
-    return undefined;
+    return NaN;
   }
-}
-
-/** Fields of /proc/<pid>/stat after the command name: state, ppid, ... */
-function statFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-/** User + system CPU time of the process in ms (NaN when unknown); clock ticks are 100 Hz on Linux. */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const fields = statFields(pid);
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -12,6 +12,9 @@ export interface BenchServer {
   deployment: string;
   dataDir: string;
   token: string;
+  /** The server process, for its CPU time. */
+  pid: number;
+  ports: { management: number; deployment: number };
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,8 @@ export async function startServer(env: Record<string, string> = {}, deployHost =
     deployment: `http://${deployHost}:${deploy}`,
     dataDir,
     token: login.accessToken,
+    pid: child.pid!,
+    ports: { management: mgmt, deployment: deploy },
     stop: () =>
       new Promise((done) => {
         child.once('exit', () => done());

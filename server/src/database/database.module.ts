@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
+import { ClusterSignals } from './cluster-signals';
 import { openDataSource } from './migrate-under-lock';
 import { Transactions } from './transactions';
 import { typeOrmOptions } from './typeorm-options';
@@ -14,7 +15,7 @@ import { typeOrmOptions } from './typeorm-options';
       dataSourceFactory: (options) => openDataSource(options!),
     }),
   ],
-  providers: [Transactions],
-  exports: [Transactions],
+  providers: [Transactions, ClusterSignals],
+  exports: [Transactions, ClusterSignals],
 })
 export class DatabaseModule {}

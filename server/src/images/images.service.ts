@@ -8,7 +8,9 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
+import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { Repository, type EntityManager } from 'typeorm';
 import {
   formatBytes,
@@ -29,6 +31,7 @@ import { Image } from './image.entity';
 import { ImageChanges, type ImageChange } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
+import type { ByteRange } from './store/blob-store';
 import { DownloadLeases } from './store/download-leases';
 import { receiveImageUpload } from './upload/receive-image-upload';
 import { failureMessage } from './upload/upload-errors';
@@ -138,6 +141,21 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
 
   filePath(image: Image): string {
     return this.store.imagePath(image.filename);
+  }
+
+  /**
+   * A file on this host holding the image's bytes of `range` at their offsets, for tools that read
+   * an image from disk (mtools reads the boot partition for the TFTP root): the stored file itself
+   * in a folder store; with S3, the range fetched from the bucket into `scratch` (sparse before it).
+   */
+  async localRange(image: Image, range: ByteRange, scratch: string): Promise<string> {
+    const remote = this.store.shared.remote;
+    if (!remote) return this.filePath(image);
+    await pipeline(
+      await remote.read(this.store.imageKey(image.filename), range),
+      createWriteStream(scratch, { start: range.start }),
+    );
+    return scratch;
   }
 
   bmapPath(image: Image): string {

@@ -163,6 +163,8 @@ export class NetbootController {
       else await this.units.delete({ serial });
       throw error;
     }
+    // The other hosts' roots follow (this one's already did).
+    this.tftp.announceChange();
     return result;
   }
 }

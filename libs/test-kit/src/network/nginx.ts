@@ -11,8 +11,12 @@ export interface RunningNginx {
 }
 
 /** Debian's nginx in the foreground with a throw-away prefix, serving `serverBlock` on `host` (loopback by default). */
-async function startNginx(serverBlock: (port: number) => string, host = '127.0.0.1'): Promise<RunningNginx> {
-  const port = await freePort();
+async function startNginx(
+  serverBlock: (port: number) => string,
+  host = '127.0.0.1',
+  chosenPort?: number,
+): Promise<RunningNginx> {
+  const port = chosenPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'rpi-nginx-'));
   const config = join(dir, 'nginx.conf');
   writeFileSync(
@@ -23,7 +27,9 @@ async function startNginx(serverBlock: (port: number) => string, host = '127.0.0
       'user root;',
       `pid ${dir}/nginx.pid;`,
       `error_log ${dir}/error.log warn;`,
-      'events { worker_connections 1024; }',
+      // A bench's thousand units hold a client and an upstream connection each.
+      'worker_rlimit_nofile 16384;',
+      'events { worker_connections 8192; }',
       'http {',
       '  access_log off;',
       `  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;`,
@@ -81,4 +87,46 @@ export function startDeploymentNginx(apiPort: number, imagesDir: string): Promis
       .replace('alias /var/lib/rpi-deploy/images/;', `alias ${imagesDir}/;`)
       .replace('alias /var/lib/rpi-deploy/chunks/;', `alias ${join(dirname(imagesDir), 'chunks')}/;`),
   );
+}
+
+export interface ClusterNginx extends RunningNginx {
+  /** The management site (dashboards, API, live socket), plain HTTP here. */
+  management: string;
+  /** The deployment site the Pis use. */
+  deployment: string;
+}
+
+/**
+ * The shipped cluster config (infra/nginx/rpi-deploy-cluster.conf) in front of two running
+ * instances: its placeholder addresses become the instances' loopback ports, and its HTTPS site
+ * plain HTTP on a loopback port (TLS in front of the server has its own system test). The Pis'
+ * site listens on `deploymentPort` when given: the instances' DEPLOY_PUBLIC_URL names it.
+ */
+export async function startClusterNginx(
+  instances: [{ management: number; deployment: number }, { management: number; deployment: number }],
+  deploymentPort?: number,
+): Promise<ClusterNginx> {
+  const shipped = readFileSync(join(workspaceRoot(), 'infra/nginx/rpi-deploy-cluster.conf'), 'utf8');
+  const [management, redirect] = [await freePort(), await freePort()];
+  const replace = (text: string, from: string | RegExp, to: string) => {
+    const next = text.replace(from, to);
+    if (next === text) throw new Error(`infra/nginx/rpi-deploy-cluster.conf has no ${String(from)} any more`);
+    return next;
+  };
+  const running = await startNginx(
+    (deployment) => {
+      let config = shipped;
+      instances.forEach((ports, index) => {
+        config = replace(config, `192.0.2.1${index + 1}:5000`, `127.0.0.1:${ports.management}`);
+        config = replace(config, `192.0.2.1${index + 1}:5002`, `127.0.0.1:${ports.deployment}`);
+      });
+      config = replace(config, /^\s*listen 80;/m, `    listen 127.0.0.1:${redirect};`);
+      config = replace(config, /^\s*listen 443 ssl http2;/m, `    listen 127.0.0.1:${management};`);
+      config = replace(config, /^\s*ssl_.*\n/gm, '');
+      return replace(config, /^\s*listen 5001;/m, `    listen 127.0.0.1:${deployment};`);
+    },
+    '127.0.0.1',
+    deploymentPort,
+  );
+  return { ...running, management: `http://127.0.0.1:${management}`, deployment: running.url };
 }

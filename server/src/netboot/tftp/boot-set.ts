@@ -30,6 +30,11 @@ export interface BootSet {
   deviceTreeLines: string[];
 }
 
+/** The image's FAT boot partition, where the Pi's firmware, kernel and device trees are. */
+export function bootPartition(partitions: PartitionDto[]): PartitionDto | undefined {
+  return partitions.find((partition) => FAT_TYPES.has(partition.type.toLowerCase()));
+}
+
 /**
  * Writes into `folder` what a Pi 5 reads over TFTP: kernel, device trees and overlays taken from
  * the image's FAT boot partition, the initramfs, and config.txt/cmdline.txt from the templates.
@@ -41,7 +46,7 @@ export async function writeBootSet(
   templates: BootSetTemplates,
   values: { server: string; deploy: string },
 ): Promise<BootSet> {
-  const boot = source.partitions.find((partition) => FAT_TYPES.has(partition.type.toLowerCase()));
+  const boot = bootPartition(source.partitions);
   if (!boot) throw new BootSetError(`${source.label} has no FAT boot partition`);
   const fat = new FatPartition(source.imagePath, boot.startBytes);
   const configText = (await fat.read('config.txt'))?.toString('utf8') ?? '';

@@ -19,10 +19,12 @@ import type { Subscription } from 'rxjs';
 import type { Repository } from 'typeorm';
 import { PRODUCT_CODES, type NetbootStatusDto, type ProductCode } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
+import { ClusterSignals } from '../../database/cluster-signals';
 import { ImageChanges } from '../../images/image-changes';
 import type { Image } from '../../images/image.entity';
 import { ImagesService } from '../../images/images.service';
 import {
+  bootPartition,
   BootSetError,
   INITRAMFS_NAME,
   linkBootFiles,
@@ -55,7 +57,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
   private readonly root: string;
   private readonly releases: string;
   private queue: Promise<unknown> = Promise.resolve();
-  private subscription?: Subscription;
+  private readonly subscriptions: Subscription[] = [];
   private autoSync?: NodeJS.Timeout;
 
   constructor(
@@ -63,23 +65,36 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     private readonly images: ImagesService,
     @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
     private readonly imageChanges: ImageChanges,
+    private readonly cluster: ClusterSignals,
   ) {
     this.root = config.netboot.tftpRoot;
     this.releases = `${this.root}.releases`;
   }
 
   onModuleInit(): void {
-    // Activation or rollback changes what Pis must boot: follow it, once the root is set up.
-    this.subscription = this.imageChanges.changed$.subscribe(() => {
-      clearTimeout(this.autoSync);
-      this.autoSync = setTimeout(() => void this.followActiveImages(), 300);
-    });
+    this.subscriptions.push(
+      // Activation or rollback changes what Pis must boot, on every host: each instance keeps
+      // its own root (dnsmasq runs beside it), so all of them hear of it and follow.
+      this.imageChanges.changed$.subscribe(() => this.announceChange()),
+      this.cluster.on('netboot').subscribe(() => {
+        clearTimeout(this.autoSync);
+        this.autoSync = setTimeout(() => void this.followDatabase(), 300);
+      }),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
     clearTimeout(this.autoSync);
     await this.queue.catch(() => undefined);
+  }
+
+  /** Every instance (this one too) brings its root in line with the active images and unit settings. */
+  announceChange(): void {
+    this.cluster.announce('netboot').catch((error: Error) => {
+      this.logger.warn(`Other instances not told of a netboot change (${error.message}); they follow on reconnection`);
+      void this.followDatabase();
+    });
   }
 
   /** Builds a new release from the active images and switches the root to it. One at a time. */
@@ -113,21 +128,26 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     return text ? (JSON.parse(text) as ReleaseManifest) : null;
   }
 
-  private async followActiveImages(): Promise<void> {
+  /** Once the root is set up: a new release when the active images or unit folders differ from it. */
+  private async followDatabase(): Promise<void> {
     const manifest = await this.currentManifest();
     if (!manifest) return;
     const active = await this.activeImages();
-    const same =
+    const units = await this.units.find({ order: { serial: 'ASC' } });
+    const sameImages =
       active.length === manifest.images.length &&
       active.every((image) => manifest.images.some((known) => known.imageId === image.id));
-    if (same) return;
+    const sameUnits =
+      JSON.stringify(units.map(({ serial, product, venue }) => ({ serial, product, venue }))) ===
+      JSON.stringify(manifest.units);
+    if (sameImages && sameUnits) return;
     try {
       await this.sync();
       this.logger.log(
-        `TFTP root follows the active images: ${active.map((i) => `${i.product} ${i.version}`).join(', ')}`,
+        `TFTP root follows the database: ${active.map((i) => `${i.product} ${i.version}`).join(', ')}, ${units.length} unit folders`,
       );
     } catch (error) {
-      this.logger.warn(`TFTP root not updated after an image change: ${(error as Error).message}`);
+      this.logger.warn(`TFTP root not updated after a netboot change: ${(error as Error).message}`);
     }
   }
 
@@ -153,7 +173,9 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     // Unique, and in time order by name (pruning sorts on it): never the name of the live release.
     const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
     const building = join(this.releases, `.building-${id}`);
+    const scratch = join(this.releases, `.scratch-${id}`);
     await mkdir(building, { recursive: true });
+    await mkdir(scratch, { recursive: true });
     try {
       const templates = {
         configTxt: await readFile(join(this.config.netboot.templateDir, 'config.txt'), 'utf8'),
@@ -161,18 +183,28 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       };
       const server = this.config.deployment.publicUrl;
       const initramfs = join(this.config.netboot.buildDir, INITRAMFS_NAME);
-      const write = (folder: string, image: Image, deploy: string) =>
-        writeBootSet(
+      const write = async (folder: string, image: Image, deploy: string) => {
+        // With an S3 store, only the boot partition comes to this host, for mtools to read.
+        const boot = bootPartition(image.partitionTable.partitions);
+        const imagePath = boot
+          ? await this.images.localRange(
+              image,
+              { start: boot.startBytes, end: boot.startBytes + boot.sizeBytes - 1 },
+              join(scratch, image.filename),
+            )
+          : this.images.filePath(image);
+        return writeBootSet(
           folder,
           {
             label: `The active ${image.product} image ${image.version}`,
-            imagePath: this.images.filePath(image),
+            imagePath,
             partitions: image.partitionTable.partitions,
           },
           initramfs,
           templates,
           { server, deploy },
         );
+      };
       const rootSet = await write(building, primary, '');
       // Per product, boot files are extracted once; unit folders link to them.
       const setsByProduct = new Map<ProductCode, { folder: string; set: BootSet }>([
@@ -218,6 +250,8 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       await rm(building, { recursive: true, force: true });
       if (error instanceof BootSetError) throw new ConflictException(error.message);
       throw error;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
