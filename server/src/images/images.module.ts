@@ -36,7 +36,14 @@ import { ImagesService } from './images.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Image, ImageCanary, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload])],
-  controllers: [CanaryController, ReleaseNotesController, GeneraliseController, ImagesController, ImageFilesController, ChunkFilesController],
+  controllers: [
+    CanaryController,
+    ReleaseNotesController,
+    GeneraliseController,
+    ImagesController,
+    ImageFilesController,
+    ChunkFilesController,
+  ],
   providers: [
     ImagesService,
     ImageChanges,

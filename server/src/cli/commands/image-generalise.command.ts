@@ -28,7 +28,12 @@ export function imageGeneraliseCommand(context: ContextFactory): Command {
     .argument('<id>', 'image id', imageId)
     .option('--version <version>', 'store the generalised copy as this new version')
     .option('--description <text>', 'description of the new version')
-    .option('--clear <path>', 'also clear this candidate (repeatable)', (path: string, all: string[]) => [...all, path], [])
+    .option(
+      '--clear <path>',
+      'also clear this candidate (repeatable)',
+      (path: string, all: string[]) => [...all, path],
+      [],
+    )
     .option('--clear-all', 'also clear every candidate', false)
     .action(async (id: number, options: GeneraliseOptions, command: Command) => {
       const { api, output, json } = context(command);

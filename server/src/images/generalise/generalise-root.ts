@@ -24,11 +24,16 @@ export interface RootPlan {
   entries: RootEntry[];
   hosts?: string;
   blockSize: number;
+  blockCount: number;
   partitionOffset: number;
 }
 
 /** Reads the root (a few debugfs runs, nothing written) and works out what would be cleared. */
-export async function planGeneralisation(root: RootDebugfs, blockSize: number, partitionOffset: number): Promise<RootPlan> {
+export async function planGeneralisation(
+  root: RootDebugfs,
+  blocks: { blockSize: number; blockCount: number },
+  partitionOffset: number,
+): Promise<RootPlan> {
   const [etc, traces] = [await root.walk(['/etc'], 1), await root.walk(TRACE_ROOTS.slice(1), TRACE_DEPTH)];
   const ssh = await root.walk(['/etc/ssh', '/etc/NetworkManager'], 2);
   const entries = [...etc, ...ssh, ...traces];
@@ -38,7 +43,7 @@ export async function planGeneralisation(root: RootDebugfs, blockSize: number, p
     candidates: traceCandidates(entries),
     entries,
     hosts,
-    blockSize,
+    ...blocks,
     partitionOffset,
   };
 }
@@ -64,7 +69,7 @@ export async function applyGeneralisation(root: RootDebugfs, plan: RootPlan, cho
   const rewritten = [...rewrites.keys()].map((path) => byPath.get(path) as RootEntry);
 
   const goes = [...rewritten, ...removed];
-  const freed = await root.blocksFreedBy(goes.map((entry) => entry.path));
+  const freed = await root.blocksFreedBy(goes, plan.blockCount);
   await root.run(
     goes.map((entry) => `${typeOf(entry) === DIRECTORY ? 'rmdir' : 'rm'} ${quoted(entry.path)}`),
     true,

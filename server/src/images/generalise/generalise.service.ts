@@ -12,7 +12,13 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Repository } from 'typeorm';
-import { formatBytes, IMAGE_BLOCK_SIZE, type GeneraliseBody, type GeneralisePlanDto, type ImageDto } from '@rpi-deploy/contracts';
+import {
+  formatBytes,
+  IMAGE_BLOCK_SIZE,
+  type GeneraliseBody,
+  type GeneralisePlanDto,
+  type ImageDto,
+} from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
 import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { ChunkCutter } from '../chunks/chunk-cutter';
@@ -71,25 +77,19 @@ export class GeneraliseService {
     const uploadPath = this.store.newUploadPath();
     const cutter = new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
     try {
-      console.error('DEBUG copy', Date.now() - started);
       await copyMapped(this.store.imagePath(source.filename), this.store.bmapPath(source.filename), scratch);
-      console.error('DEBUG plan', Date.now() - started);
       const { plan, root } = await this.planOn(source, scratch);
-      console.error('DEBUG apply', Date.now() - started);
       await applyGeneralisation(root, plan, new Set(body.clear));
-      console.error('DEBUG patch', Date.now() - started);
       cutter.patchAgainst(await this.chunks.patchBasesFor(source.product));
       const handle = await open(uploadPath, 'wx', 0o600);
       let writer: SparseImageWriter;
       try {
         writer = new SparseImageWriter(handle, cutter);
-      console.error('DEBUG pipeline', Date.now() - started);
         await pipeline(createReadStream(scratch), writer);
       } finally {
         await handle.close();
       }
       await rm(scratch, { force: true });
-      console.error('DEBUG keep', Date.now() - started);
       const image = await this.catalogue.keepAndRecord({
         uploadPath,
         fields: {
@@ -120,7 +120,9 @@ export class GeneraliseService {
 
   private async planOn(image: Image, path: string): Promise<{ plan: RootPlan; root: RootDebugfs }> {
     if (this.store.shared.remote) {
-      throw new ConflictException('Generalising reads the stored file: it works with a file store, not with IMAGE_STORE_URL=s3://');
+      throw new ConflictException(
+        'Generalising reads the stored file: it works with a file store, not with IMAGE_STORE_URL=s3://',
+      );
     }
     const partition = await findExt4Root(path, image.partitionTable.partitions);
     if (!partition) {
@@ -129,14 +131,14 @@ export class GeneraliseService {
       );
     }
     const root = new RootDebugfs(path, partition.startBytes);
-    const { blockSize, features } = await root.stats();
+    const { blockSize, blockCount, features } = await root.stats();
     if (features.includes('needs_recovery')) {
       throw new UnprocessableEntityException(
         `${image.product} ${image.version}'s root file system has an unreplayed journal (captured without a clean ` +
           'shutdown): run e2fsck on the image and upload it again, or capture it after a clean shutdown',
       );
     }
-    return { plan: await planGeneralisation(root, blockSize, partition.startBytes), root };
+    return { plan: await planGeneralisation(root, { blockSize, blockCount }, partition.startBytes), root };
   }
 
   private async find(id: number): Promise<Image> {

@@ -83,11 +83,12 @@ export class RootDebugfs {
     return outputsByCommand(stdout, commands);
   }
 
-  /** Block size and feature flags from the superblock. */
-  async stats(): Promise<{ blockSize: number; features: string[] }> {
+  /** Block size, block count and feature flags from the superblock. */
+  async stats(): Promise<{ blockSize: number; blockCount: number; features: string[] }> {
     const [output = ''] = await this.run(['stats']);
     return {
       blockSize: Number(/^Block size:\s*(\d+)/m.exec(output)?.[1] ?? 0),
+      blockCount: Number(/^Block count:\s*(\d+)/m.exec(output)?.[1] ?? 0),
       features: /^Filesystem features:\s*(.*)$/m.exec(output)?.[1]?.trim().split(/\s+/) ?? [],
     };
   }
@@ -114,18 +115,21 @@ export class RootDebugfs {
   }
 
   /**
-   * The data blocks an `rm` of each path would free: those of inodes with one link only (a hard
-   * link elsewhere keeps them in use), and of folders.
+   * The data blocks an `rm` of each entry would free: those of regular files with one link only
+   * (a hard link elsewhere keeps them in use), and of folders. Not of symbolic links: a short
+   * one keeps its target inside the inode, which `blocks` would read as block numbers.
    */
-  async blocksFreedBy(paths: string[]): Promise<number[]> {
-    const outputs = await this.run(paths.flatMap((path) => [`stat ${quoted(path)}`, `blocks ${quoted(path)}`]));
+  async blocksFreedBy(entries: RootEntry[], blockCount: number): Promise<number[]> {
+    const owning = entries.filter((entry) => typeOf(entry) === REGULAR_FILE || typeOf(entry) === DIRECTORY);
+    const outputs = await this.run(
+      owning.flatMap((entry) => [`stat ${quoted(entry.path)}`, `blocks ${quoted(entry.path)}`]),
+    );
     const blocks: number[] = [];
-    paths.forEach((_path, index) => {
-      const stat = outputs[index * 2] ?? '';
-      const links = Number(/Links:\s*(\d+)/.exec(stat)?.[1] ?? 0);
-      if (links === 1 || /Type:\s*directory/.test(stat)) {
-        blocks.push(...(outputs[index * 2 + 1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number));
-      }
+    owning.forEach((entry, index) => {
+      const links = Number(/Links:\s*(\d+)/.exec(outputs[index * 2] ?? '')?.[1] ?? 0);
+      if (links !== 1 && typeOf(entry) !== DIRECTORY) return;
+      const numbers = (outputs[index * 2 + 1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+      blocks.push(...numbers.filter((block) => Number.isInteger(block) && block > 0 && block < blockCount));
     });
     return blocks;
   }
@@ -141,13 +145,14 @@ export class RootDebugfs {
     const scratch = await mkdtemp(join(tmpdir(), 'rpi-deploy-generalise-'));
     try {
       const outputs = await this.run(
-        paths.flatMap((path, index) => [`stat ${quoted(path)}`, `dump ${quoted(path)} ${join(scratch, String(index))}`]),
+        paths.flatMap((path, index) => [
+          `stat ${quoted(path)}`,
+          `dump ${quoted(path)} ${join(scratch, String(index))}`,
+        ]),
       );
       return await Promise.all(
         paths.map((_path, index) =>
-          /Type:\s*regular/.test(outputs[index * 2] ?? '')
-            ? readFile(join(scratch, String(index)), 'utf8')
-            : undefined,
+          /Type:\s*regular/.test(outputs[index * 2] ?? '') ? readFile(join(scratch, String(index)), 'utf8') : undefined,
         ),
       );
     } finally {

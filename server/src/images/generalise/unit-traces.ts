@@ -40,7 +40,11 @@ const HISTORY_FILES = new Set([
 ]);
 /** Rotated or binary journal logs go; the current text logs stay as empty files their daemons reopen. */
 const ROTATED_LOG = /\.(\d+|gz|xz|zst|old)$|\.journal~?$/;
-const MACHINE_STATE = new Set(['/var/lib/dbus/machine-id', '/var/lib/systemd/random-seed', '/var/lib/systemd/credential.secret']);
+const MACHINE_STATE = new Set([
+  '/var/lib/dbus/machine-id',
+  '/var/lib/systemd/random-seed',
+  '/var/lib/systemd/credential.secret',
+]);
 
 /** The always-cleared items present in the root, for the dashboard to show. */
 export function alwaysCleared(entries: RootEntry[]): GeneraliseAlwaysCleared[] {
@@ -49,7 +53,8 @@ export function alwaysCleared(entries: RootEntry[]): GeneraliseAlwaysCleared[] {
   if (present.has(MACHINE_ID)) items.push({ path: MACHINE_ID, what: 'emptied: systemd makes a new id at first boot' });
   for (const key of sshHostKeys(entries)) items.push({ path: key, what: 'removed: the unit makes its own host keys' });
   if (present.has(HOSTNAME)) items.push({ path: HOSTNAME, what: 'emptied: the installer writes each unit’s name' });
-  if (present.has(HOSTS)) items.push({ path: HOSTS, what: 'its 127.0.1.1 line removed: the installer adds the unit’s' });
+  if (present.has(HOSTS))
+    items.push({ path: HOSTS, what: 'its 127.0.1.1 line removed: the installer adds the unit’s' });
   return items;
 }
 

@@ -187,7 +187,9 @@ export class ImagesPage {
         .open<GeneraliseDialog, ImageDto, ImageDto>(GeneraliseDialog, { data: image, width: '720px' })
         .afterClosed()
         .pipe(filter((stored): stored is ImageDto => stored !== undefined))
-        .subscribe((stored) => this.done(`${stored.product} ${stored.version} stored: generalised from ${image.version}`));
+        .subscribe((stored) =>
+          this.done(`${stored.product} ${stored.version} stored: generalised from ${image.version}`),
+        );
     }
   }
 
