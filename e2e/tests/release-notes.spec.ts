@@ -13,6 +13,11 @@ import { apiLogin, bearer, signIn } from './support/session';
  */
 test('writes release notes, compares two versions and generalises one', async ({ page, request }) => {
   test.setTimeout(240_000); // two file systems to build, three uploads through the chunk store
+  // Rendered notes go through [innerHTML]: they must not trip the Content-Security-Policy either.
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
   const admin = await apiLogin(request);
   const headers = bearer(admin);
   const work = mkdtempSync(join(tmpdir(), 'e2e-release-'));
@@ -62,6 +67,7 @@ test('writes release notes, compares two versions and generalises one', async ({
     await expect(rendered).toContainText('<script>window.__notesScriptRan = true</script>');
     await expect(rendered.locator('script')).toHaveCount(0);
     expect(await page.evaluate(() => (window as { __notesScriptRan?: boolean }).__notesScriptRan)).toBeUndefined();
+    expect(violations).toEqual([]);
     await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
 
     // The changes from the version before: sizes, chunks shared and the package diff.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ChunkManifest, GeneralisePlanDto, ImageChangesDto, ImageDto } from '@rpi-deploy/contracts';
 import { buildPiOsImage, sha256File, UNIT_TRACES, uploadFile, type PiOsImage } from '@rpi-deploy/test-kit';
+import { cli } from './support/run-cli';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 import { testDatabases } from './support/test-databases';
 
@@ -151,6 +152,27 @@ describe.each(testDatabases())('generalise on $name', (database) => {
     const part = join(work, `root-${database.name}.img`);
     execFileSync('dd', [`if=${file}`, `of=${part}`, 'bs=1M', `skip=${offset >> 20}`, 'status=none']);
     await run('e2fsck', ['-fn', part]);
+  }, 180_000);
+
+  it('lists and generalises from the command line', async () => {
+    const env = { RPI_DEPLOY_URL: t.management, RPI_DEPLOY_PASSWORD: ADMIN_PASSWORD };
+    const listed = await cli(['--user', 'admin', 'image', 'generalise', String(source.id)], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('/etc/machine-id');
+    expect(listed.stdout).toContain('/var/log/syslog.1');
+    const args = ['image', 'generalise', String(source.id), '--version', '5.0.0-cli', '--clear-all'];
+    const made = await cli(['--user', 'admin', ...args], env);
+    expect(made.stdout).toMatch(
+      /^KXP2 5\.0\.0-cli \(image \d+\) stored: generalised from 5\.0\.0, 8 candidates cleared/,
+    );
+    expect(made.code).toBe(0);
+    const copy = ((await call('GET', '/api/images?product=KXP2')).body as ImageDto[]).find(
+      (image) => image.version === '5.0.0-cli',
+    ) as ImageDto;
+    const offset = reference.partitions.root.startBytes;
+    for (const gone of ['/home/pi/.bash_history', '/var/log/syslog.1', '/var/lib/systemd/random-seed']) {
+      expect(await rootOf(stored(copy), offset, `stat ${gone}`)).not.toMatch(/Inode:/);
+    }
   }, 180_000);
 
   it('refuses bad input with 4xx and stores nothing', async () => {
