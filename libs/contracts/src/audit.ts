@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'image.canary_promote',
   'image.canary_abandon',
   'image.notes',
+  'image.generalise',
   'netboot.dnsmasq_apply',
   'netboot.tftp_sync',
   'netboot.unit_set',

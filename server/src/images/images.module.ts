@@ -4,6 +4,8 @@ import { CanaryController } from './canary/canary.controller';
 import { CanaryOutcomes } from './canary/canary-outcomes';
 import { ImageCanary } from './canary/canary.entity';
 import { CanaryService } from './canary/canary.service';
+import { GeneraliseController } from './generalise/generalise.controller';
+import { GeneraliseService } from './generalise/generalise.service';
 import { ReleaseNotesController } from './release/release-notes.controller';
 import { ReleaseNotesService } from './release/release-notes.service';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
@@ -34,7 +36,14 @@ import { ImagesService } from './images.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Image, ImageCanary, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload])],
-  controllers: [CanaryController, ReleaseNotesController, ImagesController, ImageFilesController, ChunkFilesController],
+  controllers: [
+    CanaryController,
+    ReleaseNotesController,
+    GeneraliseController,
+    ImagesController,
+    ImageFilesController,
+    ChunkFilesController,
+  ],
   providers: [
     ImagesService,
     ImageChanges,
@@ -51,6 +60,7 @@ import { ImagesService } from './images.service';
     ImageConversions,
     CanaryService,
     ReleaseNotesService,
+    GeneraliseService,
     CanaryOutcomes,
   ],
   exports: [ImagesService, CanaryService, CanaryOutcomes, ImageChanges, ImageInstalls, ImageTraffic, ServerAdmission],

@@ -16,8 +16,10 @@ import {
   formatBytes,
   SOCKET_EVENTS,
   type ImageChunkStats,
+  type ImageCompression,
   type ImageConversionDto,
   type ImageDto,
+  type ImageUploadFields,
   type ProductCode,
 } from '@rpi-deploy/contracts';
 import { AppConfig } from '../config/app-config';
@@ -35,6 +37,7 @@ import type { ByteRange } from './store/blob-store';
 import { DownloadLeases } from './store/download-leases';
 import { receiveImageUpload } from './upload/receive-image-upload';
 import { failureMessage } from './upload/upload-errors';
+import type { ImageDescription } from './upload/sparse-image-writer';
 import { UploadProgressAnnouncer } from './upload/upload-progress';
 import { LiveEvents } from '../live/live-events';
 
@@ -179,7 +182,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
         maxImageBytes: this.config.images.maxImageBytes,
         diskReserveBytes: this.config.images.diskReserveBytes,
         checkFields: async ({ product, version }) => {
-          if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
+          await this.checkNewVersion(product, version);
           cutter.patchAgainst(await this.chunks.patchBasesFor(product));
         },
         onProgress: announcer.report,
@@ -189,11 +192,49 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
       await this.abandonChunks(cutter);
       throw error;
     }
-    const { fields, description } = received;
+    let image: Image;
+    try {
+      image = await this.keepAndRecord({
+        uploadPath: received.uploadPath,
+        fields: received.fields,
+        description: received.description,
+        uploadCompression: received.compression,
+        uploadSize: received.uploadSize,
+        uploadedBy,
+        cutter,
+      });
+    } catch (error) {
+      announcer.failed(failureMessage(error));
+      throw error;
+    }
+    this.logger.log(
+      `${image.product} ${image.version} stored as ${image.filename}: ${formatBytes(image.size)} ` +
+        `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
+        `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
+    );
+    announcer.stored();
+    this.announce({ id: image.id, change: 'stored' });
+    return this.get(image.id);
+  }
+
+  /**
+   * Moves a described image file into the store and records it as a new version with its chunks
+   * (an upload, or a generalised copy). On failure nothing of it is left: file, block map, chunks.
+   */
+  async keepAndRecord(input: {
+    uploadPath: string;
+    fields: ImageUploadFields;
+    description: ImageDescription;
+    uploadCompression: ImageCompression;
+    uploadSize: number;
+    uploadedBy: string;
+    cutter: ChunkCutter;
+  }): Promise<Image> {
+    const { fields, description } = input;
     const filename = this.store.newImageName(fields.product);
     let image: Image;
     try {
-      await this.store.keep(received.uploadPath, filename, description.blockMap.xml);
+      await this.store.keep(input.uploadPath, filename, description.blockMap.xml);
       await this.chunkStore.publish(description.chunks);
       image = await this.transactions.run(async (manager) => {
         const saved = await manager.save(
@@ -204,12 +245,12 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
             filename,
             size: description.size,
             sha256: description.sha256,
-            uploadCompression: received.compression,
-            uploadSize: received.uploadSize,
+            uploadCompression: input.uploadCompression,
+            uploadSize: input.uploadSize,
             mappedBytes: description.blockMap.mappedBytes,
             bmapSha256: description.blockMap.sha256,
             partitionTable: description.partitionTable,
-            uploadedBy,
+            uploadedBy: input.uploadedBy,
             active: false,
             chunkCount: description.chunks.length,
           }),
@@ -218,23 +259,19 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
         return saved;
       });
     } catch (error) {
-      await rm(received.uploadPath, { force: true });
+      await rm(input.uploadPath, { force: true });
       await this.store.remove(filename);
-      await this.abandonChunks(cutter);
-      const refusal = isUniqueViolation(error) ? versionExists(fields.product, fields.version) : error;
-      announcer.failed(failureMessage(refusal));
-      throw refusal;
+      await this.abandonChunks(input.cutter);
+      throw isUniqueViolation(error) ? versionExists(fields.product, fields.version) : error;
     }
     // Committed: the image's rows now keep its chunks.
-    this.chunkStore.release(cutter.claimedDigests);
-    this.logger.log(
-      `${image.product} ${image.version} stored as ${filename}: ${formatBytes(image.size)} ` +
-        `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
-        `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
-    );
-    announcer.stored();
-    this.announce({ id: image.id, change: 'stored' });
-    return this.get(image.id);
+    this.chunkStore.release(input.cutter.claimedDigests);
+    return image;
+  }
+
+  /** Refuses a version the product has already, before any work is done for it. */
+  async checkNewVersion(product: ProductCode, version: string): Promise<void> {
+    if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
   }
 
   /** Makes the image the one Pis of its product get; the previous active one steps back. */
@@ -312,14 +349,14 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** After a failed upload: the chunks it stored that no image uses go. */
-  private async abandonChunks(cutter: ChunkCutter): Promise<void> {
+  async abandonChunks(cutter: ChunkCutter): Promise<void> {
     await cutter.settle();
     this.chunkStore.release(cutter.claimedDigests);
     await this.chunks.free([...cutter.claimedDigests]);
   }
 
   /** Tells the rest of the server, then the dashboards. */
-  private announce(change: ImageChange): void {
+  announce(change: ImageChange): void {
     this.changes.announce(change);
     this.live.publish(SOCKET_EVENTS.imagesChanged, { id: change.id });
   }

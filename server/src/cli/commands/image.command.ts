@@ -6,6 +6,7 @@ import type { ContextFactory } from '../context';
 import { uploadMultipart } from '../multipart-upload';
 import { printRows } from '../output';
 import { imageCanaryCommand } from './image-canary.command';
+import { imageGeneraliseCommand } from './image-generalise.command';
 
 const MB = 1024 * 1024;
 /** How often `image convert` asks how far the conversion has come (the server publishes every 500 ms). */
@@ -212,5 +213,6 @@ export function imageCommand(context: ContextFactory): Command {
     });
 
   image.addCommand(imageCanaryCommand(context));
+  image.addCommand(imageGeneraliseCommand(context));
   return image;
 }

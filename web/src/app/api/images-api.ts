@@ -3,6 +3,9 @@ import { inject, Injectable } from '@angular/core';
 import type {
   CanaryDto,
   CanaryStartBody,
+  GeneraliseBody,
+  GeneralisePlanDto,
+  ImageChangesDto,
   ImageConversionDto,
   ImageDto,
   ImageUploadFields,
@@ -67,6 +70,26 @@ export class ImagesApi {
 
   endCanary(product: ProductCode, how: 'promote' | 'abandon'): Observable<CanaryDto> {
     return this.http.post<CanaryDto>(`/api/images/canaries/${product}/${how}`, {});
+  }
+
+  /** Markdown release notes; empty text clears them. */
+  setNotes(id: number, notes: string): Observable<void> {
+    return this.http.put(`/api/images/${id}/notes`, { notes }).pipe(map(() => undefined));
+  }
+
+  /** What changed from image `from` to image `id`: sizes, chunks shared, packages. */
+  changes(id: number, from: number): Observable<ImageChangesDto> {
+    return this.http.get<ImageChangesDto>(`/api/images/${id}/changes`, { params: { from } });
+  }
+
+  /** What generalising the image would clear: always, and the candidates to choose from. */
+  generalisePlan(id: number): Observable<GeneralisePlanDto> {
+    return this.http.get<GeneralisePlanDto>(`/api/images/${id}/generalise`);
+  }
+
+  /** Stores a generalised copy of the image as a new version. */
+  generalise(id: number, body: GeneraliseBody): Observable<ImageDto> {
+    return this.http.post<ImageDto>(`/api/images/${id}/generalise`, body);
   }
 
   remove(id: number): Observable<void> {

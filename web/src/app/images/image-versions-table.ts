@@ -11,7 +11,7 @@ import { chunkFigures, type ChunkFigures } from './chunk-figures';
 
 export interface ImageAction {
   image: ImageDto;
-  action: 'activate' | 'delete' | 'convert';
+  action: 'activate' | 'delete' | 'convert' | 'notes' | 'changes' | 'generalise';
 }
 
 /** The versions of one product, newest first, with the active one marked. */
@@ -35,6 +35,7 @@ export class ImageVersionsTable {
     'chunks',
     'sha256',
     'uploaded',
+    'release',
     ...(this.canChange() ? ['actions'] : []),
   ]);
   protected readonly bytes = formatSize;

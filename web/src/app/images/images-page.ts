@@ -23,7 +23,10 @@ import { formatSize } from '../format/units';
 import { LiveSocket } from '../live/live-socket';
 import { confirmAction } from '../shared/confirm-dialog';
 import { Notice } from '../shared/notice';
+import { GeneraliseDialog } from './generalise-dialog';
 import { ImageCanary, type CanaryAction } from './image-canary';
+import { ImageChangesDialog, type ImageChangesDialogData } from './image-changes-dialog';
+import { ReleaseNotesDialog, type ReleaseNotesDialogData } from './release-notes-dialog';
 import { ImageUploadForm } from './image-upload-form';
 import { ImageVersionsTable, type ImageAction } from './image-versions-table';
 
@@ -125,6 +128,7 @@ export class ImagesPage {
 
   protected act({ image, action }: ImageAction): void {
     const name = `${image.product} ${image.version}`;
+    if (action === 'notes' || action === 'changes' || action === 'generalise') return this.openRelease(image, action);
     if (action === 'convert') {
       this.api.convert(image.id).subscribe({
         next: (conversion) => {
@@ -160,6 +164,33 @@ export class ImagesPage {
         next: () => this.done(`${name} deleted`),
         error: (error: unknown) => this.actionError.set(apiErrorMessage(error)),
       });
+  }
+
+  private openRelease(image: ImageDto, action: 'notes' | 'changes' | 'generalise'): void {
+    if (action === 'notes') {
+      this.dialog
+        .open<ReleaseNotesDialog, ReleaseNotesDialogData, boolean>(ReleaseNotesDialog, {
+          data: { image, canChange: this.canChange() },
+          width: '720px',
+        })
+        .afterClosed()
+        .pipe(filter(Boolean))
+        .subscribe(() => this.done(`Release notes of ${image.product} ${image.version} saved`));
+    } else if (action === 'changes') {
+      const others = this.imagesOf(image.product).filter((other) => other.id !== image.id);
+      this.dialog.open<ImageChangesDialog, ImageChangesDialogData>(ImageChangesDialog, {
+        data: { image, others },
+        width: '720px',
+      });
+    } else {
+      this.dialog
+        .open<GeneraliseDialog, ImageDto, ImageDto>(GeneraliseDialog, { data: image, width: '720px' })
+        .afterClosed()
+        .pipe(filter((stored): stored is ImageDto => stored !== undefined))
+        .subscribe((stored) =>
+          this.done(`${stored.product} ${stored.version} stored: generalised from ${image.version}`),
+        );
+    }
   }
 
   protected rollback(product: ProductCode): void {
