@@ -19,5 +19,6 @@ export * from './proxmox';
 export * from './release-notes';
 export * from './roles';
 export * from './socket-events';
+export * from './traffic';
 export * from './unit-failures';
 export * from './peers';
