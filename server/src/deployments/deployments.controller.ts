@@ -36,7 +36,8 @@ export class DeploymentsController {
 
   @Get('traffic')
   @ApiOkResponse({
-    description: "The fleet's bytes from the server and from peers over the last 30 minutes, per interval, oldest first",
+    description:
+      "The fleet's bytes from the server and from peers over the last 30 minutes, per interval, oldest first",
   })
   trafficHistory(): TrafficSample[] {
     return this.traffic.history();

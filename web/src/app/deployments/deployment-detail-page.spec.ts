@@ -116,7 +116,8 @@ describe('DeploymentDetailPage', () => {
   });
 
   it('shows where the bytes came from and every peer dropped for a wrong or missing chunk', async () => {
-    const dropped = 'KXP2-CORO-004 (http://10.0.0.14:5003) served chunk 3f00 to KXP2-CORO-001: wrong chunk; peer dropped';
+    const dropped =
+      'KXP2-CORO-004 (http://10.0.0.14:5003) served chunk 3f00 to KXP2-CORO-001: wrong chunk; peer dropped';
     backend.expectOne('/api/deployments/d1').flush({
       ...detail([1], 2),
       bytesFromServer: 25 * 2 ** 20,
