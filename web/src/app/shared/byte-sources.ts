@@ -35,7 +35,7 @@ import { formatPercent, formatSize } from '../format/units';
       background: var(--mat-sys-primary);
     }
     .peers {
-      background: var(--mat-sys-tertiary);
+      background: var(--app-success);
     }
     .words {
       margin: 0;

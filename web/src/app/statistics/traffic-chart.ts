@@ -80,7 +80,7 @@ export class TrafficChart {
         labels: series.labels,
         datasets: [
           area('From the server', series.serverMBps, colors.primary, 'origin'),
-          area('From peers', series.peerMBps, colors.working, '-1'),
+          area('From peers', series.peerMBps, colors.success, '-1'),
           {
             label: 'Total',
             data: series.totalMBps,
