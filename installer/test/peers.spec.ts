@@ -3,10 +3,11 @@
  * on loopback, on SQLite and PostgreSQL: each unit serves its verified chunks on its own port and
  * the server's tracker suggests them. Chunks travel between units (the server's own byte counter
  * shows it), stand-in peers that serve a flipped byte or break off mid-transfer are caught,
- * reported on the timeline and excluded, `--no-peers` fetches from the server only, and the
+ * reported on the timeline and excluded, a real peer installer killed (SIGKILL) mid-answer costs
+ * its fetcher a retry elsewhere, `--no-peers` fetches from the server only, and the
  * tracker takes no address but the reporting connection's own, and nothing on the management side.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compress, decompress } from 'zstd-napi';
@@ -213,6 +214,69 @@ describe.each(testDatabases())('peers on $name', (database) => {
       expect(sources).toEqual({ sources: {} });
     } finally {
       for (const server of servers) server.close();
+    }
+  });
+
+  /** Receive queues (bytes arrived, not yet read) of this machine's TCP connections to `port` (ss, iproute2). */
+  function receiveQueuesTo(port: number): number[] {
+    const lines = execFileSync('ss', ['-tnH', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' });
+    return lines
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => Number(line.trim().split(/\s+/)[0]));
+  }
+
+  it('a real peer installer killed (SIGKILL) mid-answer costs the unit fetching from it a retry elsewhere', async () => {
+    const cards = ['seed', 'fetch'].map((name) =>
+      makeCard(fixture.dir, `kill-${name}-${database.name}.card`, 128 << 20, 'used'),
+    );
+    const a = startUnit(cards[0], '--peer-listen', '127.0.0.1:0', '--seed-seconds', '300');
+    const b = startUnit(cards[1], '--peer-listen', '127.0.0.1:0');
+    try {
+      // B registers, then waits (stopped) until A has everything and seeds for it.
+      await until('B to register', () => b.output().includes('advertised as 127.0.0.1:'));
+      b.child.kill('SIGSTOP');
+      await until('A to finish and seed', () => a.output().includes('peers: seeding'), 120_000);
+      const port = Number(/advertised as 127\.0\.0\.1:(\d+)/.exec(a.output())?.[1]);
+      // The transfer is staged so that A dies in the middle of an answer: A is frozen while B asks
+      // it (the kernel takes B's connections), B is frozen while A starts answering (its answer
+      // fills the socket buffers), and A is killed with the rest of the answer unsent.
+      a.child.kill('SIGSTOP');
+      b.child.kill('SIGCONT');
+      await until('B to connect to A', () => receiveQueuesTo(port).length > 0, 30_000);
+      b.child.kill('SIGSTOP');
+      a.child.kill('SIGCONT');
+      await until('the first bytes of an answer from A to reach B', () =>
+        receiveQueuesTo(port).some((queued) => queued > 0),
+      );
+      a.child.kill('SIGKILL');
+      expect((await a.done).code).toBeNull();
+      b.child.kill('SIGCONT');
+
+      await expectSuccess(b, cards[1]);
+      expect(b.output()).toMatch(
+        new RegExp(`peers: http://127\\.0\\.0\\.1:${port} failed on chunk [0-9a-f]{64} \\(no answer: `),
+      );
+      const seeder = /deployment ([0-9a-f-]{36})/.exec(a.output())?.[1] as string;
+      const seederHostname = (
+        (await api(t.management, `/api/deployments/${seeder}`, { token })).body as DeploymentDetailDto
+      ).hostname;
+      const fetcher = /deployment ([0-9a-f-]{36})/.exec(b.output())?.[1] as string;
+      const detail = (await api(t.management, `/api/deployments/${fetcher}`, { token })).body as DeploymentDetailDto;
+      const faults = detail.events.filter((event) => event.kind === 'peer_fault').map((event) => event.message);
+      expect(faults.join('\n')).toContain(`${seederHostname} (http://127.0.0.1:${port})`);
+      // What A did not deliver came from elsewhere (the server), and the counts add up.
+      expect(detail.bytesFromServer).toBeGreaterThan(0);
+      expect(detail.bytesFromServer! + detail.bytesFromPeers!).toBe(detail.transfer!.bytesFetched);
+      // A is never suggested again.
+      const asker = await configure();
+      const sources = await (await peerPost(asker, 'sources', { chunks: manifest.chunks.map((c) => c.sha256) })).json();
+      expect(JSON.stringify(sources)).not.toContain(`:${port}`);
+    } finally {
+      for (const unit of [a, b]) {
+        unit.child.kill('SIGCONT');
+        unit.child.kill('SIGKILL');
+      }
     }
   });
 
