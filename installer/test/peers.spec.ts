@@ -3,9 +3,10 @@
  * on loopback, on SQLite and PostgreSQL: each unit serves its verified chunks on its own port and
  * the server's tracker suggests them. Chunks travel between units (the server's own byte counter
  * shows it), stand-in peers that serve a flipped byte or break off mid-transfer are caught,
- * reported on the timeline and excluded, a real peer installer killed (SIGKILL) with requests
- * of its fetcher in flight costs that unit a retry elsewhere, `--no-peers` fetches from the server only, and the
- * tracker takes no address but the reporting connection's own, and nothing on the management side.
+ * reported on the timeline and excluded, `--no-peers` fetches from the server only, the tracker
+ * takes no address but the reporting connection's own and nothing on the management side, and a
+ * real peer installer killed (SIGKILL) with requests of its fetcher in flight costs that unit a
+ * retry elsewhere (last: its units stay in the tracker for PEER_SILENCE_MS).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -217,6 +218,45 @@ describe.each(testDatabases())('peers on $name', (database) => {
     }
   });
 
+  it('--no-peers fetches from the server only and serves nothing', async () => {
+    const card = makeCard(fixture.dir, `nopeers-${database.name}.card`, 128 << 20, 'used');
+    const before = await serverChunkBytes();
+    const unit = startUnit(card, '--no-peers');
+    await expectSuccess(unit, card);
+    expect(unit.output()).not.toContain('peers:');
+    const id = /deployment ([0-9a-f-]{36})/.exec(unit.output())?.[1] as string;
+    const detail = (await api(t.management, `/api/deployments/${id}`, { token })).body as DeploymentDetailDto;
+    expect(detail.bytesFromPeers).toBe(0);
+    expect(detail.bytesFromServer).toBe(detail.transfer!.bytesFetched);
+    expect((await serverChunkBytes()) - before).toBe(manifest.chunks.reduce((sum, c) => sum + c.storedSize, 0));
+  });
+
+  it("takes peer addresses only from the deployment listener, and only the reporting connection's own", async () => {
+    const config = await configure();
+    const chunks = [manifest.chunks[0].sha256];
+    // The management listener has no tracker.
+    expect((await peerPost(config, 'holdings', { address: '127.0.0.1:5003', chunks }, t.management)).status).toBe(404);
+    for (const address of ['10.9.8.7:5003', '224.0.0.1:5003', '[::1]:5003', 'deploy.example:5003', '127.0.0.1:0']) {
+      const refused = await peerPost(config, 'holdings', { address, chunks });
+      expect(refused.status).toBe(400);
+    }
+    expect((await peerPost(config, 'holdings', { address: '127.0.0.1:5003', chunks: ['nothex'] })).status).toBe(400);
+    const wrongToken = await fetch(`${t.deployment}/api/peers/sources`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+      body: JSON.stringify({ deploymentId: config.deploymentId, chunks }),
+    });
+    expect(wrongToken.status).toBe(403);
+    // Nothing refused was stored: nobody is suggested.
+    const asker = await configure();
+    expect(await (await peerPost(asker, 'sources', { chunks })).json()).toEqual({ sources: {} });
+    // The accepted address is handed out as it came.
+    expect((await peerPost(config, 'holdings', { address: '127.0.0.1:5003', chunks })).status).toBe(200);
+    expect(await (await peerPost(asker, 'sources', { chunks })).json()).toEqual({
+      sources: { [chunks[0]]: ['http://127.0.0.1:5003'] },
+    });
+  });
+
   /** Receive queues (bytes arrived, not yet read) of this machine's TCP connections to `port` (ss, iproute2). */
   function receiveQueuesTo(port: number): number[] {
     const lines = execFileSync('ss', ['-tnH', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' });
@@ -285,44 +325,5 @@ describe.each(testDatabases())('peers on $name', (database) => {
         unit.child.kill('SIGKILL');
       }
     }
-  });
-
-  it('--no-peers fetches from the server only and serves nothing', async () => {
-    const card = makeCard(fixture.dir, `nopeers-${database.name}.card`, 128 << 20, 'used');
-    const before = await serverChunkBytes();
-    const unit = startUnit(card, '--no-peers');
-    await expectSuccess(unit, card);
-    expect(unit.output()).not.toContain('peers:');
-    const id = /deployment ([0-9a-f-]{36})/.exec(unit.output())?.[1] as string;
-    const detail = (await api(t.management, `/api/deployments/${id}`, { token })).body as DeploymentDetailDto;
-    expect(detail.bytesFromPeers).toBe(0);
-    expect(detail.bytesFromServer).toBe(detail.transfer!.bytesFetched);
-    expect((await serverChunkBytes()) - before).toBe(manifest.chunks.reduce((sum, c) => sum + c.storedSize, 0));
-  });
-
-  it("takes peer addresses only from the deployment listener, and only the reporting connection's own", async () => {
-    const config = await configure();
-    const chunks = [manifest.chunks[0].sha256];
-    // The management listener has no tracker.
-    expect((await peerPost(config, 'holdings', { address: '127.0.0.1:5003', chunks }, t.management)).status).toBe(404);
-    for (const address of ['10.9.8.7:5003', '224.0.0.1:5003', '[::1]:5003', 'deploy.example:5003', '127.0.0.1:0']) {
-      const refused = await peerPost(config, 'holdings', { address, chunks });
-      expect(refused.status).toBe(400);
-    }
-    expect((await peerPost(config, 'holdings', { address: '127.0.0.1:5003', chunks: ['nothex'] })).status).toBe(400);
-    const wrongToken = await fetch(`${t.deployment}/api/peers/sources`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
-      body: JSON.stringify({ deploymentId: config.deploymentId, chunks }),
-    });
-    expect(wrongToken.status).toBe(403);
-    // Nothing refused was stored: nobody is suggested.
-    const asker = await configure();
-    expect(await (await peerPost(asker, 'sources', { chunks })).json()).toEqual({ sources: {} });
-    // The accepted address is handed out as it came.
-    expect((await peerPost(config, 'holdings', { address: '127.0.0.1:5003', chunks })).status).toBe(200);
-    expect(await (await peerPost(asker, 'sources', { chunks })).json()).toEqual({
-      sources: { [chunks[0]]: ['http://127.0.0.1:5003'] },
-    });
   });
 });
