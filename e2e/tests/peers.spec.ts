@@ -134,7 +134,10 @@ test('the deployment page names the peer that served a wrong chunk; Statistics c
   // The fleet's traffic: the victim's bytes arrive in the next samples (every 5 s), live.
   await page.goto('/statistics');
   const network = page.getByRole('region', { name: 'Network: from the server and from peers' });
-  await expect(network.getByRole('img', { name: /from the server and from peers, and in all/ })).toBeVisible();
+  // A fresh page load, which a busy machine may take seconds over.
+  await expect(network.getByRole('img', { name: /from the server and from peers, and in all/ })).toBeVisible({
+    timeout: 15_000,
+  });
   const peerBytes = async () => {
     const words = (await network.locator('app-byte-sources').textContent()) ?? '';
     return Number(/from peers ([\d.]+) MiB/.exec(words)?.[1] ?? 0);
