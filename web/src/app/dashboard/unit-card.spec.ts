@@ -48,7 +48,7 @@ describe('UnitCard', () => {
 
     const bar = card.querySelector('.sources [role="img"]') as HTMLElement;
     expect(bar.getAttribute('aria-label')).toBe('62 % from peers');
-    const parts = [...bar.querySelectorAll('span')].map((part) => Number(part.style.flexGrow));
+    const parts = Array.from(bar.querySelectorAll('span'), (part) => Number(part.style.flexGrow));
     expect(parts).toEqual([38 * 2 ** 20, 62 * 2 ** 20]);
     expect(text(card.querySelector('.sources') as HTMLElement)).toContain('from peers 62.0 MiB');
   });
