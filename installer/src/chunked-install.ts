@@ -109,6 +109,10 @@ export async function downloadAndWriteChunks(install: {
       bytesDone: () => delivered,
       bytesTotal: mapped,
       counters: { download: () => counts.bytesFetched, write: () => counts.bytesWritten() },
+      sources: () => ({
+        fromServer: counts.bytesFetched - counts.bytesFromPeers(),
+        fromPeers: counts.bytesFromPeers(),
+      }),
     },
     reporter,
     log,

@@ -195,6 +195,7 @@ async function downloadAndWrite({
       bytesDone: () => delivered,
       bytesTotal: source.bytesTotal,
       counters: { download: downloaded, write: () => writer.bytesWritten },
+      sources: () => ({ fromServer: downloaded(), fromPeers: 0 }),
     },
     reporter,
     log,

@@ -1,4 +1,4 @@
-import { formatBytes, type DeploymentStatus, type StageThroughput } from '@rpi-deploy/contracts';
+import { formatBytes, type ByteSources, type DeploymentStatus, type StageThroughput } from '@rpi-deploy/contracts';
 import type { StatusReporter } from './status-reporter';
 import { formatRate } from './units';
 
@@ -24,6 +24,8 @@ export interface PhaseProgress {
   bytesTotal: number;
   /** Running byte counters of the stages active in this phase. */
   counters: Partial<Record<keyof StageThroughput, () => number>>;
+  /** While downloading: the bytes received so far from the server and from peers (the dashboard shows both). */
+  sources?: () => ByteSources;
 }
 
 /** Status reports twice a second at most; a console line (serial console) every second. */
@@ -42,7 +44,15 @@ export function trackProgress(phase: PhaseProgress, reporter: StatusReporter, lo
     const progress = Math.floor(from + (to - from) * fraction);
     const throughput: StageThroughput = {};
     for (const [stage, counter] of counters) throughput[stage] = meters[stage].rate(counter());
-    reporter.progress({ status: phase.status, progress, bytesDone, bytesTotal: phase.bytesTotal, throughput });
+    const sources = phase.sources?.();
+    reporter.progress({
+      status: phase.status,
+      progress,
+      bytesDone,
+      bytesTotal: phase.bytesTotal,
+      throughput,
+      ...(sources ? { sources } : {}),
+    });
     ticks += 1;
     if (ticks % CONSOLE_EVERY_TICKS === 0) {
       const rates = Object.entries(throughput).map(([stage, rate]) => `${stage} ${formatRate(rate)}`);

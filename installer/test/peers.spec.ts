@@ -3,10 +3,12 @@
  * on loopback, on SQLite and PostgreSQL: each unit serves its verified chunks on its own port and
  * the server's tracker suggests them. Chunks travel between units (the server's own byte counter
  * shows it), stand-in peers that serve a flipped byte or break off mid-transfer are caught,
- * reported on the timeline and excluded, `--no-peers` fetches from the server only, and the
- * tracker takes no address but the reporting connection's own, and nothing on the management side.
+ * reported on the timeline and excluded, `--no-peers` fetches from the server only, the tracker
+ * takes no address but the reporting connection's own and nothing on the management side, and a
+ * real peer installer killed (SIGKILL) with requests of its fetcher in flight costs that unit a
+ * retry elsewhere (last: its units stay in the tracker for PEER_SILENCE_MS).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compress, decompress } from 'zstd-napi';
@@ -253,5 +255,75 @@ describe.each(testDatabases())('peers on $name', (database) => {
     expect(await (await peerPost(asker, 'sources', { chunks })).json()).toEqual({
       sources: { [chunks[0]]: ['http://127.0.0.1:5003'] },
     });
+  });
+
+  /** Receive queues (bytes arrived, not yet read) of this machine's TCP connections to `port` (ss, iproute2). */
+  function receiveQueuesTo(port: number): number[] {
+    const lines = execFileSync('ss', ['-tnH', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' });
+    return lines
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => Number(line.trim().split(/\s+/)[0]));
+  }
+
+  it('a real peer installer killed (SIGKILL) mid-transfer costs the unit fetching from it a retry elsewhere', async () => {
+    const cards = ['seed', 'fetch'].map((name) =>
+      makeCard(fixture.dir, `kill-${name}-${database.name}.card`, 128 << 20, 'used'),
+    );
+    const a = startUnit(cards[0], '--peer-listen', '127.0.0.1:0', '--seed-seconds', '300');
+    const b = startUnit(cards[1], '--peer-listen', '127.0.0.1:0');
+    try {
+      // B registers, then waits (stopped) until A has everything and seeds for it.
+      await until('B to register', () => b.output().includes('advertised as 127.0.0.1:'));
+      b.child.kill('SIGSTOP');
+      await until('A to finish and seed', () => a.output().includes('peers: seeding'), 120_000);
+      const port = Number(/advertised as 127\.0\.0\.1:(\d+)/.exec(a.output())?.[1]);
+      // Staged so that A dies with B's requests to it in flight, after it has served B some chunks:
+      // A is frozen while B asks it (the kernel takes B's connections and requests), B is frozen
+      // while A answers, A is frozen again while B reads those answers and asks for the next
+      // chunks, and A is killed with those requests unanswered (the kernel resets the connections).
+      a.child.kill('SIGSTOP');
+      b.child.kill('SIGCONT');
+      await until('B to ask A', () => receiveQueuesTo(port).length > 0, 30_000);
+      b.child.kill('SIGSTOP');
+      a.child.kill('SIGCONT');
+      await until('the answers of A to reach B', () => receiveQueuesTo(port).some((queued) => queued > 0));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      a.child.kill('SIGSTOP');
+      b.child.kill('SIGCONT');
+      await until('B to read the answers', () => receiveQueuesTo(port).every((queued) => queued === 0));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      a.child.kill('SIGKILL');
+      expect((await a.done).code).toBeNull();
+
+      await expectSuccess(b, cards[1]);
+      // A request in flight when A died: reset, not refused (that would be a later one).
+      expect(b.output()).toMatch(
+        new RegExp(
+          `peers: http://127\\.0\\.0\\.1:${port} failed on chunk [0-9a-f]{64} \\(no answer: (read ECONNRESET|socket hang up)`,
+        ),
+      );
+      const seeder = /deployment ([0-9a-f-]{36})/.exec(a.output())?.[1] as string;
+      const seederHostname = (
+        (await api(t.management, `/api/deployments/${seeder}`, { token })).body as DeploymentDetailDto
+      ).hostname;
+      const fetcher = /deployment ([0-9a-f-]{36})/.exec(b.output())?.[1] as string;
+      const detail = (await api(t.management, `/api/deployments/${fetcher}`, { token })).body as DeploymentDetailDto;
+      const faults = detail.events.filter((event) => event.kind === 'peer_fault').map((event) => event.message);
+      expect(faults.join('\n')).toContain(`${seederHostname} (http://127.0.0.1:${port})`);
+      // B took chunks from A before it died, the rest from elsewhere (the server), and the counts add up.
+      expect(detail.bytesFromPeers).toBeGreaterThan(0);
+      expect(detail.bytesFromServer).toBeGreaterThan(0);
+      expect(detail.bytesFromServer! + detail.bytesFromPeers!).toBe(detail.transfer!.bytesFetched);
+      // A is never suggested again.
+      const asker = await configure();
+      const sources = await (await peerPost(asker, 'sources', { chunks: manifest.chunks.map((c) => c.sha256) })).json();
+      expect(JSON.stringify(sources)).not.toContain(`:${port}`);
+    } finally {
+      for (const unit of [a, b]) {
+        unit.child.kill('SIGCONT');
+        unit.child.kill('SIGKILL');
+      }
+    }
   });
 });

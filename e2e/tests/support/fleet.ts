@@ -1,5 +1,12 @@
 import { expect, type APIRequestContext } from '@playwright/test';
-import type { ConfigResponse, ImageDto, ProductCode, StatusReport } from '@rpi-deploy/contracts';
+import {
+  QUEUE_POSITION_HEADER,
+  UNIT_HEADER,
+  type ConfigResponse,
+  type ImageDto,
+  type ProductCode,
+  type StatusReport,
+} from '@rpi-deploy/contracts';
 import { E2E_DEPLOY_URL } from '../../playwright.config';
 import { bearer, type ApiSession } from './session';
 import { tinyDiskImage } from './tiny-image';
@@ -32,6 +39,40 @@ export class SimulatedUnit {
       data: { deploymentId: config.deploymentId, ...report },
     });
     expect(response.status(), await response.text()).toBe(200);
+  }
+
+  /**
+   * Asks for its image as the installer does (naming itself): the server sends it (the unit now
+   * holds one of its transfer slots) or puts it in line (503, Retry-After, its place in line).
+   */
+  async fetchImage(): Promise<{ admitted: true } | { admitted: false; position: number }> {
+    const config = this.config;
+    if (!config) throw new Error('askForConfig first');
+    const response = await this.request.get(config.image.url, { headers: { [UNIT_HEADER]: config.deploymentId } });
+    if (response.status() === 200) return { admitted: true };
+    expect(response.status(), await response.text()).toBe(503);
+    expect(Number(response.headers()['retry-after'])).toBeGreaterThanOrEqual(1);
+    return { admitted: false, position: Number(response.headers()[QUEUE_POSITION_HEADER]) };
+  }
+
+  /** Posts to the peer tracker with this unit's token (`holdings`, `sources`, `faults`). */
+  async peers(route: 'holdings' | 'sources' | 'faults', body: object): Promise<unknown> {
+    const config = this.config;
+    if (!config) throw new Error('askForConfig first');
+    const response = await this.request.post(`${this.deployUrl}/api/peers/${route}`, {
+      headers: { Authorization: `Bearer ${config.statusToken}` },
+      data: { deploymentId: config.deploymentId, ...body },
+    });
+    expect(response.status(), await response.text()).toBe(200);
+    return response.json();
+  }
+
+  /** Reports the rest of an install, so the unit ends as a success and frees its slot or place in line. */
+  async finish(): Promise<void> {
+    await this.report({ status: 'downloading', progress: 70 });
+    await this.report({ status: 'verifying', progress: 80 });
+    await this.report({ status: 'customizing', progress: 95 });
+    await this.report({ status: 'success', progress: 100 });
   }
 }
 

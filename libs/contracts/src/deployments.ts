@@ -76,6 +76,17 @@ export interface TransferCounts {
   bytesFromPeers?: number;
 }
 
+/**
+ * Where a unit's network bytes came from so far, sent with its progress reports while it
+ * downloads: the dashboard shows them on its card and the Statistics page sums them over the fleet.
+ */
+export interface ByteSources {
+  /** Bytes received from the server's link, refetches included. */
+  fromServer: number;
+  /** Bytes received from other units (peers). */
+  fromPeers: number;
+}
+
 /** Longest `message` and `error` a status report may carry (longer ones are refused with 400). */
 export const STATUS_TEXT_LIMITS = { message: 500, error: 1000 } as const;
 
@@ -90,6 +101,8 @@ export interface StatusReport {
   throughput?: StageThroughput;
   /** With `success`: what the install fetched, wrote and reused. */
   transfer?: TransferCounts;
+  /** While downloading: the bytes received so far, by source (running totals). */
+  sources?: ByteSources;
   message?: string;
   error?: string;
   /** With `failed`: why, classified by the installer (FAILURE_CODES); the server derives the class. */
@@ -122,7 +135,8 @@ export interface DeploymentDto {
   transfer: TransferCounts | null;
   /**
    * Where the unit's network bytes came from: the server's link, and neighbouring units (peers).
-   * Null before the unit has moved any.
+   * Running totals while the unit downloads (its `sources` reports), final ones with its
+   * `transfer`; null before the unit has reported any.
    */
   bytesFromServer: number | null;
   bytesFromPeers: number | null;

@@ -19,6 +19,7 @@ export * from './proxmox';
 export * from './release-notes';
 export * from './roles';
 export * from './socket-events';
+export * from './traffic';
 export * from './unit-failures';
 export * from './peers';
 export * from './generalise';

@@ -24,6 +24,8 @@ export const SOCKET_EVENTS = {
   imagesChanged: 'images.changed',
   /** Converting a stored image into chunks: its progress (an ImageConversionDto). */
   imageConversion: 'image.conversion',
+  /** Every TRAFFIC_SAMPLING.seconds, the fleet's bytes from the server and from peers (a TrafficSample). */
+  trafficSampled: 'traffic.sampled',
 } as const;
 export type SocketEventName = (typeof SOCKET_EVENTS)[keyof typeof SOCKET_EVENTS];
 

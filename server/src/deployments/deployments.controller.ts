@@ -1,16 +1,26 @@
 import { Controller, Get, Header, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { DeploymentDetailDto, DeploymentEventPage, DeploymentPage, DeploymentStats } from '@rpi-deploy/contracts';
+import type {
+  DeploymentDetailDto,
+  DeploymentEventPage,
+  DeploymentPage,
+  DeploymentStats,
+  TrafficSample,
+} from '@rpi-deploy/contracts';
 import { DeploymentHistoryService } from './deployment-history.service';
 import { deploymentsCsv } from './deployments-csv';
 import { DeploymentEventQueryParams } from './dto/deployment-event-query.dto';
 import { DeploymentQueryParams } from './dto/deployment-query.dto';
+import { TrafficSamples } from './traffic-samples';
 
 @ApiTags('deployments')
 @ApiBearerAuth()
 @Controller('api/deployments')
 export class DeploymentsController {
-  constructor(private readonly history: DeploymentHistoryService) {}
+  constructor(
+    private readonly history: DeploymentHistoryService,
+    private readonly traffic: TrafficSamples,
+  ) {}
 
   @Get()
   @ApiOkResponse({ description: 'Newest first, filtered and paged' })
@@ -22,6 +32,15 @@ export class DeploymentsController {
   @ApiOkResponse({ description: 'Counts today / 7 / 30 days, success rate, medians, per venue and product' })
   stats(): Promise<DeploymentStats> {
     return this.history.stats();
+  }
+
+  @Get('traffic')
+  @ApiOkResponse({
+    description:
+      "The fleet's bytes from the server and from peers over the last 30 minutes, per interval, oldest first",
+  })
+  trafficHistory(): TrafficSample[] {
+    return this.traffic.history();
   }
 
   @Get('export.csv')

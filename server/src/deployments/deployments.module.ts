@@ -20,6 +20,7 @@ import { LabelsController } from './labels/labels.controller';
 import { LabelsService } from './labels/labels.service';
 import { OpenDeployments } from './open-deployments';
 import { StatusReports } from './status-reports';
+import { TrafficSamples } from './traffic-samples';
 import { UnitCommand } from './unit-commands/unit-command.entity';
 import { UnitCommandsController } from './unit-commands/unit-commands.controller';
 import { UnitCommandsService } from './unit-commands/unit-commands.service';
@@ -54,6 +55,7 @@ import { UnitPollController } from './unit-commands/unit-poll.controller';
     LabelsService,
     UnitCommandsService,
     BootConfirmations,
+    TrafficSamples,
   ],
   exports: [DeploymentChanges, DeploymentProbes],
 })

@@ -140,6 +140,11 @@ function applyReport(deployment: Deployment, { body, at, ip }: Pending): void {
   if (body.throughput?.download !== undefined) deployment.downloadBps = Math.round(body.throughput.download);
   if (body.throughput?.write !== undefined) deployment.writeBps = Math.round(body.throughput.write);
   if (body.throughput?.verify !== undefined) deployment.verifyBps = Math.round(body.throughput.verify);
+  if (body.sources) {
+    // Running totals while downloading; the final `transfer` below overwrites them.
+    deployment.bytesFetched = body.sources.fromServer + body.sources.fromPeers;
+    deployment.bytesFromPeers = body.sources.fromPeers;
+  }
   if (body.transfer) {
     deployment.bytesFetched = body.transfer.bytesFetched;
     deployment.bytesWritten = body.transfer.bytesWritten;

@@ -21,6 +21,7 @@ import {
   FAILURE_CODE_NAMES,
   type BootedReport,
   type BootedStatus,
+  type ByteSources,
   STATUS_TEXT_LIMITS,
   type FailureCode,
   type ConfigRequest,
@@ -89,6 +90,20 @@ class TransferBody implements TransferCounts {
   @Min(0)
   @Max(MAX_BYTES)
   bytesFromPeers?: number;
+}
+
+class SourcesBody implements ByteSources {
+  @ApiProperty({ description: 'bytes received from the server so far' })
+  @IsInt({ message: 'sources.fromServer must be a whole number of bytes' })
+  @Min(0)
+  @Max(MAX_BYTES)
+  fromServer!: number;
+
+  @ApiProperty({ description: 'bytes received from other units so far' })
+  @IsInt({ message: 'sources.fromPeers must be a whole number of bytes' })
+  @Min(0)
+  @Max(MAX_BYTES)
+  fromPeers!: number;
 }
 
 const REPORTED_STATUSES = [...DEPLOYMENT_STATUSES, BOOTED_STATUS];
@@ -162,6 +177,12 @@ export class StatusBody implements Omit<StatusReport, 'status'>, Omit<BootedRepo
   @ValidateNested()
   @Type(() => TransferBody)
   transfer?: TransferBody;
+
+  @ApiPropertyOptional({ type: SourcesBody, description: 'while downloading: bytes received so far, by source' })
+  @IsOmittable()
+  @ValidateNested()
+  @Type(() => SourcesBody)
+  sources?: SourcesBody;
 
   @ApiPropertyOptional({ maxLength: STATUS_TEXT_LIMITS.message })
   @IsOmittable()

@@ -7,6 +7,7 @@ import type {
   DeploymentPage,
   DeploymentQuery,
   DeploymentStats,
+  TrafficSample,
   UnitCommandDto,
   UnitCommandName,
 } from '@rpi-deploy/contracts';
@@ -40,6 +41,11 @@ export class DeploymentsApi {
 
   stats(): Observable<DeploymentStats> {
     return this.http.get<DeploymentStats>('/api/deployments/stats');
+  }
+
+  /** The fleet's bytes from the server and from peers over the last 30 minutes, oldest first. */
+  traffic(): Observable<TrafficSample[]> {
+    return this.http.get<TrafficSample[]>('/api/deployments/traffic');
   }
 
   /** Queues identify, retry or power-off for the failed unit that waits (409 when it does not). */

@@ -38,7 +38,23 @@ describe('UnitCard', () => {
     expect(card.querySelector('[role="status"]')?.textContent?.trim()).toContain(
       'waiting for the network, 4th in line',
     );
-    expect(text(card.querySelector('.sources') as HTMLElement)).toBe('from server 120.0 MiB · from peers 0 B');
+    expect(text(card.querySelector('.sources') as HTMLElement).trim()).toBe(
+      'from server 120.0 MiB · from peers 0 B · 0 % from peers',
+    );
+  });
+
+  it('shows the shares of server and peers as a two-part bar and in words', () => {
+    const card = render({ bytesFromServer: 38 * 2 ** 20, bytesFromPeers: 62 * 2 ** 20 });
+
+    const bar = card.querySelector('.sources [role="img"]') as HTMLElement;
+    expect(bar.getAttribute('aria-label')).toBe('62 % from peers');
+    const parts = Array.from(bar.querySelectorAll('span'), (part) => Number(part.style.flexGrow));
+    expect(parts).toEqual([38 * 2 ** 20, 62 * 2 ** 20]);
+    expect(text(card.querySelector('.sources') as HTMLElement)).toContain('from peers 62.0 MiB');
+  });
+
+  it('shows no sources before the unit has moved any bytes', () => {
+    expect(render({ bytesFromServer: null, bytesFromPeers: null }).querySelector('.sources')).toBeNull();
   });
 
   it('shows no place in line for a unit the server is sending to', () => {

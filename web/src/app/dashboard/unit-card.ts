@@ -8,6 +8,7 @@ import { BootConfirmationNote } from '../deployments/boot-confirmation-note';
 import { ImpersonationWarningNote } from '../deployments/impersonation-warning';
 import { UnitActions } from '../deployments/unit-actions';
 import { formatDuration, formatRate, formatSize } from '../format/units';
+import { ByteSources } from '../shared/byte-sources';
 import { StatusChip } from '../shared/status-chip';
 import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
 
@@ -15,6 +16,7 @@ import { elapsedSeconds, isFinished, type LiveUnit } from './live-units';
 @Component({
   selector: 'app-unit-card',
   imports: [
+    ByteSources,
     FailureCodeNote,
     BootConfirmationNote,
     ImpersonationWarningNote,
@@ -52,10 +54,10 @@ export class UnitCard {
     const position = this.deployment().queuePosition;
     return position === null ? null : waitingInLine(position);
   });
-  /** Where the unit's bytes came from: the server and neighbouring units. */
+  /** Where the unit's bytes came from: the server and neighbouring units (live while it downloads). */
   protected readonly sources = computed(() => {
     const { bytesFromServer, bytesFromPeers } = this.deployment();
     if (bytesFromServer === null && bytesFromPeers === null) return null;
-    return `from server ${formatSize(bytesFromServer ?? 0)} · from peers ${formatSize(bytesFromPeers ?? 0)}`;
+    return { server: bytesFromServer ?? 0, peers: bytesFromPeers ?? 0 };
   });
 }

@@ -115,6 +115,31 @@ describe('DeploymentDetailPage', () => {
     expect(page().querySelector('.older')).toBeNull();
   });
 
+  it('shows where the bytes came from and every peer dropped for a wrong or missing chunk', async () => {
+    const dropped =
+      'KXP2-CORO-004 (http://10.0.0.14:5003) served chunk 3f00 to KXP2-CORO-001: wrong chunk; peer dropped';
+    backend.expectOne('/api/deployments/d1').flush({
+      ...detail([1], 2),
+      bytesFromServer: 25 * 2 ** 20,
+      bytesFromPeers: 75 * 2 ** 20,
+      events: [event(1), { ...event(2), kind: 'peer_fault', progress: null, message: dropped }],
+    });
+    await fixture.whenStable();
+    expect(page().querySelector('app-byte-sources [role="img"]')!.getAttribute('aria-label')).toBe('75 % from peers');
+    const faults = Array.from(page().querySelectorAll('.peer-faults li')).map((li) => li.textContent);
+    expect(faults).toEqual([expect.stringContaining(dropped)]);
+    const marked = page().querySelector('.timeline li.impersonation')!.textContent;
+    expect(marked).toContain('Peer dropped');
+    expect(marked).toContain('KXP2-CORO-004');
+  });
+
+  it('says so when no peer was dropped and no bytes were reported', async () => {
+    backend.expectOne('/api/deployments/d1').flush(detail([1], 1));
+    await fixture.whenStable();
+    expect(page().querySelector('app-byte-sources')).toBeNull();
+    expect(page().querySelector('.peer-faults')!.textContent).toContain('No peer was dropped');
+  });
+
   it('names the failure and its LED code; a viewer gets no unit actions', async () => {
     backend.expectOne('/api/deployments/d1').flush({
       ...detail([1], 1),

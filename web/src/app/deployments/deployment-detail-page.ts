@@ -29,6 +29,7 @@ import { formatDuration, formatSize } from '../format/units';
 import { apiErrorMessage } from '../http/api-error-message';
 import { Loadable } from '../http/loadable';
 import { LiveSocket } from '../live/live-socket';
+import { ByteSources } from '../shared/byte-sources';
 import { ChartCanvas } from '../shared/chart-canvas';
 import { ChartPaletteService } from '../shared/chart-palette';
 import { Notice } from '../shared/notice';
@@ -48,6 +49,7 @@ import { UnitActions } from './unit-actions';
 @Component({
   selector: 'app-deployment-detail-page',
   imports: [
+    ByteSources,
     ChartCanvas,
     DatePipe,
     FailureCodeNote,
@@ -97,6 +99,8 @@ export class DeploymentDetailPage {
     return [...all.values()].sort((a, b) => a.id - b.id);
   });
   protected readonly events = computed(() => [...this.timeline()].reverse());
+  /** Peers dropped for a wrong or missing chunk, this unit's and those that served it one, newest first. */
+  protected readonly peerFaults = computed(() => this.events().filter((event) => event.kind === 'peer_fault'));
   /** Events the server holds that are not loaded (older than the first one shown). */
   protected readonly olderCount = computed(() =>
     Math.max(0, (this.deployment()?.eventCount ?? 0) - this.timeline().length),

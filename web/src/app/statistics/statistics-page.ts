@@ -17,6 +17,7 @@ import {
   successThroughputsMBps,
   type Histogram,
 } from './statistics';
+import { TrafficChart } from './traffic-chart';
 
 const DAYS = 30;
 const PAGE_SIZE = 500;
@@ -25,10 +26,13 @@ const MAX_PAGES = 20;
 const DURATION_EDGES_MIN = [2, 4, 6, 8, 10, 15, 20, 30];
 const THROUGHPUT_EDGES_MBPS = [5, 10, 20, 30, 40, 60, 80];
 
-/** Charts of the last 30 days: per day by outcome, how long and how fast, per venue. */
+/**
+ * Charts of the last 30 days (per day by outcome, how long and how fast, per venue) and, live, the
+ * fleet's network traffic of the last 30 minutes by source.
+ */
 @Component({
   selector: 'app-statistics-page',
-  imports: [ChartCanvas, DecimalPipe, MatProgressBarModule, Notice, PercentPipe],
+  imports: [ChartCanvas, DecimalPipe, MatProgressBarModule, Notice, PercentPipe, TrafficChart],
   templateUrl: './statistics-page.html',
   styleUrl: './statistics-page.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,
