@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { FleetNetwork } from './fleet-network';
 import { ROOT } from './support';
 import type { ThrottledCards } from './throttled-cards';
 
+/** A folder to keep every unit's console in (BENCH_FLEET_LOGS), for a look at what a slow unit waited for. */
+const LOGS = process.env['BENCH_FLEET_LOGS'];
 /** The port every unit serves its chunks on, on its own address (the installer's default port). */
 const PEER_PORT = 5003;
 
@@ -58,6 +61,8 @@ export async function runFleet(
       if (tail.length > 40) tail.shift();
       if (succeededAt === undefined && line.startsWith('pi-installer: success:')) succeededAt = performance.now();
     };
+    const log = LOGS ? createWriteStream(join(LOGS, `unit-${serial}.log`)) : undefined;
+    if (log) [child.stdout, child.stderr].forEach((stream) => stream.pipe(log, { end: false }));
     createInterface({ input: child.stdout }).on('line', keep);
     createInterface({ input: child.stderr }).on('line', keep);
     return new Promise<number>((done, fail) =>

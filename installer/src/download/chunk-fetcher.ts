@@ -36,7 +36,7 @@ export interface ChunkTools {
 /** A peer that delivers nothing for this long is given up on (the server's downloads wait longer and resume). */
 const PEER_STALL_MS = 10_000;
 /** How often a unit the server keeps in line asks its neighbours again for a chunk none of them had. */
-const PEER_RECHECK_MS = 1_000;
+const PEER_RECHECK_MS = 500;
 
 /**
  * The chunks to fetch, in order, each downloaded (resuming like a range of the image), decoded and
