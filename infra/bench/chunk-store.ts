@@ -12,7 +12,7 @@ import {
 } from '@rpi-deploy/test-kit';
 import type { BenchRow } from './main';
 import { openShapedLink } from './shaped-link';
-import { median, ROOT, run, startServer, type BenchServer } from './support';
+import { median, post, ROOT, run, startServer, type BenchServer } from './support';
 
 const MiB = 1024 ** 2;
 /** Rounds of our fresh install and of bmaptool's (BENCH_CHUNK_ROUNDS overrides). */
@@ -231,15 +231,6 @@ export async function chunkStore(work: string): Promise<BenchRow[]> {
     await Promise.all([server.stop(), nginx.stop()]);
     link.close();
   }
-}
-
-async function post(server: BenchServer, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${server.management}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
 }
 
 async function manifestOf(server: BenchServer, image: ImageDto): Promise<ChunkManifest> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { capture } from './capture';
 import { chunkStore } from './chunk-store';
 import { deploymentsLoad } from './deployments-load';
+import { fleet } from './fleet';
 import { imagesDownload } from './images-download';
 import { installerWrite } from './installer-write';
 import { ROOT } from './support';
@@ -26,6 +27,7 @@ const SUITES: Record<string, (work: string) => Promise<BenchRow[]>> = {
   'installer-write': installerWrite,
   'chunk-store': chunkStore,
   capture,
+  fleet,
 };
 
 async function main(): Promise<void> {

@@ -38,8 +38,36 @@ export function openShapedLink(megabitsPerSecond: number): ShapedLink {
   close();
   if (execFileSync('ip', ['-4', 'addr', 'show'], { encoding: 'utf8' }).includes('10.213.0.'))
     throw new Error('10.213.0.0/30 is in use on this machine: the shaped link needs it for itself');
-  // tbf at the link rate, with a bucket of a few milliseconds' worth: bursts stay near the rate.
-  const shape = (device: string) => [
+  try {
+    ip('netns', 'add', NAMESPACE);
+    ip('link', 'add', HOST_END, 'type', 'veth', 'peer', 'name', UNIT_END);
+    ip('link', 'set', UNIT_END, 'netns', NAMESPACE);
+    ip('addr', 'add', `${SERVER_ADDRESS}/30`, 'dev', HOST_END);
+    ip('link', 'set', HOST_END, 'up');
+    ip('netns', 'exec', NAMESPACE, 'ip', 'addr', 'add', `${UNIT_ADDRESS}/30`, 'dev', UNIT_END);
+    ip('netns', 'exec', NAMESPACE, 'ip', 'link', 'set', UNIT_END, 'up');
+    ip('netns', 'exec', NAMESPACE, 'ip', 'link', 'set', 'lo', 'up');
+    execFileSync('tc', tbfShaping(HOST_END, megabitsPerSecond));
+    ip('netns', 'exec', NAMESPACE, 'tc', ...tbfShaping(UNIT_END, megabitsPerSecond));
+  } catch (error) {
+    close();
+    throw new Error(
+      `cannot set up the shaped link (needs root, iproute2 and tc): ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  return {
+    serverAddress: SERVER_ADDRESS,
+    onUnit: (command, args) => ['ip', ['netns', 'exec', NAMESPACE, command, ...args]],
+    close,
+  };
+}
+
+/**
+ * The `tc` arguments that shape what `device` sends to `megabitsPerSecond`: a token bucket with a
+ * few milliseconds' worth of burst, so bursts stay near the rate.
+ */
+export function tbfShaping(device: string, megabitsPerSecond: number): string[] {
+  return [
     'qdisc',
     'add',
     'dev',
@@ -53,26 +81,4 @@ export function openShapedLink(megabitsPerSecond: number): ShapedLink {
     'latency',
     '20ms',
   ];
-  try {
-    ip('netns', 'add', NAMESPACE);
-    ip('link', 'add', HOST_END, 'type', 'veth', 'peer', 'name', UNIT_END);
-    ip('link', 'set', UNIT_END, 'netns', NAMESPACE);
-    ip('addr', 'add', `${SERVER_ADDRESS}/30`, 'dev', HOST_END);
-    ip('link', 'set', HOST_END, 'up');
-    ip('netns', 'exec', NAMESPACE, 'ip', 'addr', 'add', `${UNIT_ADDRESS}/30`, 'dev', UNIT_END);
-    ip('netns', 'exec', NAMESPACE, 'ip', 'link', 'set', UNIT_END, 'up');
-    ip('netns', 'exec', NAMESPACE, 'ip', 'link', 'set', 'lo', 'up');
-    execFileSync('tc', shape(HOST_END));
-    ip('netns', 'exec', NAMESPACE, 'tc', ...shape(UNIT_END));
-  } catch (error) {
-    close();
-    throw new Error(
-      `cannot set up the shaped link (needs root, iproute2 and tc): ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
-  return {
-    serverAddress: SERVER_ADDRESS,
-    onUnit: (command, args) => ['ip', ['netns', 'exec', NAMESPACE, command, ...args]],
-    close,
-  };
 }

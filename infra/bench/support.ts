@@ -12,25 +12,40 @@ export interface BenchServer {
   deployment: string;
   dataDir: string;
   token: string;
-  /** The server process, for its CPU time. */
+  /** The server process, for its CPU time in /proc. */
   pid: number;
   ports: { management: number; deployment: number };
   stop(): Promise<void>;
 }
 
+/** Where the server process runs: another network namespace, with its management listener there. */
+export interface ServerPlacement {
+  managementHost: string;
+  /** The command line that runs `command` there (e.g. `ip netns exec`, which keeps the process id). */
+  wrap(command: string, args: string[]): [string, string[]];
+}
+
 /**
  * The real built server (dist/server) as its own process, on free loopback ports; its deployment
- * listener on `deployHost` instead when given (the server end of a shaped link, say).
+ * listener on `deployHost` instead when given (the server end of a shaped link, say), and the
+ * whole process elsewhere with `placement`.
  */
-export async function startServer(env: Record<string, string> = {}, deployHost = '127.0.0.1'): Promise<BenchServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  deployHost = '127.0.0.1',
+  placement?: ServerPlacement,
+): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rpi-bench-'));
   const [mgmt, deploy] = [await freePort(), await freePort()];
   const password = 'bench-admin-password';
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/server/main.js')], {
+  const managementHost = placement?.managementHost ?? '127.0.0.1';
+  const main = join(ROOT, 'dist/server/main.js');
+  const [command, args] = placement ? placement.wrap(process.execPath, [main]) : [process.execPath, [main]];
+  const child: ChildProcess = spawn(command, args, {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
-      MGMT_HOST: '127.0.0.1',
+      MGMT_HOST: managementHost,
       MGMT_PORT: String(mgmt),
       DEPLOY_HOST: deployHost,
       DEPLOY_PORT: String(deploy),
@@ -41,7 +56,7 @@ export async function startServer(env: Record<string, string> = {}, deployHost =
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const management = `http://127.0.0.1:${mgmt}`;
+  const management = `http://${managementHost}:${mgmt}`;
   await waitForHealthy(`${management}/api/health`);
   const login = (await (
     await fetch(`${management}/api/auth/login`, {
@@ -79,4 +94,14 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** A management API call as the admin; anything but 2xx throws with the server's answer. */
+export async function post(server: BenchServer, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${server.management}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
 }

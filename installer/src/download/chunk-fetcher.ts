@@ -3,7 +3,8 @@ import type { HashWorker } from '../card/hash-worker';
 import { InstallError } from '../install-error';
 import { fetchFromPeer } from '../peers/peer-fetch';
 import type { PeerSession } from '../peers/peer-session';
-import { downloadRange, type DownloadOptions } from './resumable-download';
+import { sleep } from './backoff';
+import { downloadRange, WaitInLine, type DownloadOptions } from './resumable-download';
 import type { ZstdDecompress } from './zstd';
 
 /** Downloads of one chunk whose bytes do not match its name before the install gives up on it. */
@@ -34,6 +35,8 @@ export interface ChunkTools {
 
 /** A peer that delivers nothing for this long is given up on (the server's downloads wait longer and resume). */
 const PEER_STALL_MS = 10_000;
+/** How often a unit the server keeps in line asks its neighbours again for a chunk none of them had. */
+const PEER_RECHECK_MS = 500;
 
 /**
  * The chunks to fetch, in order, each downloaded (resuming like a range of the image), decoded and
@@ -83,17 +86,38 @@ async function fetchChunk(
     tools.peers?.hold(chunk.sha256);
     return { index, chunk, data: patched, patched: true };
   }
-  const fromPeer = tools.peers && (await fetchFromPeers(chunk, tools, tools.peers, options));
-  if (fromPeer) return { index, chunk, data: fromPeer, patched: false };
+  // In the server's line, the unit keeps looking at its neighbours: one of them soon holds the chunk.
+  for (;;) {
+    const fromPeer = tools.peers && (await fetchFromPeersWhileInLine(chunk, tools, tools.peers, options));
+    if (fromPeer) return { index, chunk, data: fromPeer, patched: false };
+    try {
+      return { index, chunk, data: await fetchFromServer(chunk, url, name, tools, options), patched: false };
+    } catch (error) {
+      if (!(error instanceof WaitInLine)) throw error;
+    }
+  }
+}
+
+/**
+ * The chunk from the server, its digest checked; fetched again when it does not decode or match.
+ * With peers, a 503 "wait in line" rejects with WaitInLine (the caller looks at the peers meanwhile).
+ */
+async function fetchFromServer(
+  chunk: ImageChunk,
+  url: string,
+  name: string,
+  tools: ChunkTools,
+  options: DownloadOptions,
+): Promise<Buffer> {
   let problem = '';
   for (let attempt = 1; attempt <= CHUNK_ATTEMPTS; attempt += 1) {
     let data: Buffer;
     let frame: Buffer;
     try {
-      frame = await fetchFrame(url, chunk.storedSize, options, name);
+      frame = await fetchFrame(url, chunk.storedSize, { ...options, elsewhere: Boolean(tools.peers) }, name);
       data = await tools.decompress(frame, chunk.length);
     } catch (error) {
-      if (error instanceof InstallError) throw error;
+      if (error instanceof InstallError || error instanceof WaitInLine) throw error;
       problem = `does not decode (${(error as Error).message})`;
       options.log(`${name} ${problem}; fetching it again (${attempt} of ${CHUNK_ATTEMPTS})`);
       continue;
@@ -101,7 +125,7 @@ async function fetchChunk(
     const actual = await digest(tools.hasher, data);
     if (actual === chunk.sha256 && data.length === chunk.length) {
       tools.peers?.hold(chunk.sha256, frame);
-      return { index, chunk, data, patched: false };
+      return data;
     }
     problem = `arrives with ${data.length} bytes of SHA-256 ${actual}, not its name`;
     options.log(`${name} ${problem}; fetching it again (${attempt} of ${CHUNK_ATTEMPTS})`);
@@ -111,6 +135,24 @@ async function fetchChunk(
       'The stored chunk is corrupt: upload the image again',
     'image_corrupt',
   );
+}
+
+/**
+ * The chunk from the peers; while the server keeps this unit in line, asked again every
+ * PEER_RECHECK_MS (the tracker learns of new holders by the second) until a peer has it or the
+ * server's Retry-After has passed.
+ */
+async function fetchFromPeersWhileInLine(
+  chunk: ImageChunk,
+  tools: ChunkTools,
+  peers: PeerSession,
+  options: DownloadOptions,
+): Promise<Buffer | undefined> {
+  for (;;) {
+    const data = await fetchFromPeers(chunk, tools, peers, options);
+    if (data || !options.turn?.waiting) return data;
+    await sleep(PEER_RECHECK_MS);
+  }
 }
 
 /**
@@ -184,6 +226,7 @@ async function fetchFrame(url: string, size: number, options: DownloadOptions, n
   try {
     for await (const piece of downloadRange(url, 0, size, {}, options)) pieces.push(piece);
   } catch (error) {
+    if (error instanceof WaitInLine) throw error;
     throw new InstallError(
       `${name} could not be fetched: ${(error as Error).message}; the server's chunk store lacks it or is unreachable: ` +
         'check the image on the server (upload it again if it is damaged) and install again',

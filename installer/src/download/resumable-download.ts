@@ -16,6 +16,11 @@ export interface DownloadOptions {
   onBytes: (count: number) => void;
   /** Where the server's admission line is kept (image and chunk bytes); without it a 503 is a plain retry. */
   turn?: ServerTurn;
+  /**
+   * The bytes may come from elsewhere too (neighbours): told to wait in line, the download ends
+   * with WaitInLine instead of waiting, so the caller looks there meanwhile.
+   */
+  elsewhere?: boolean;
 }
 
 /**
@@ -32,7 +37,7 @@ const MAX_RETRY_DELAY_MS = 30_000;
 class FatalDownloadError extends InstallError {}
 
 /** The server admits other units first: come back after `seconds` (not a failure). */
-class WaitInLine extends Error {
+export class WaitInLine extends Error {
   constructor(
     readonly seconds: number,
     readonly position: number | null,
@@ -89,6 +94,7 @@ export async function* downloadRange(
         // Waiting in line is the plan, not a failure: it uses none of the retries.
         const line = options.turn?.wait(error.seconds, error.position);
         options.log(line ?? `the server is busy; asking again in ${error.seconds} s`);
+        if (options.elsewhere) throw error;
         if (!options.turn) await sleep(error.seconds * 1000);
         continue;
       }

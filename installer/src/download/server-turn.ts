@@ -24,6 +24,11 @@ export class ServerTurn {
     return { [UNIT_HEADER]: this.unit };
   }
 
+  /** Whether the server's last Retry-After is still running: asking it now would only be refused. */
+  get waiting(): boolean {
+    return this.until > Date.now();
+  }
+
   /** Resolves once the server's last Retry-After has passed. */
   async ready(): Promise<void> {
     for (let wait = this.until - Date.now(); wait > 0; wait = this.until - Date.now()) await sleep(wait);

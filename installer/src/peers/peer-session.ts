@@ -14,6 +14,11 @@ export const HOLDINGS_EVERY_MS = 2_000;
 const SOURCES_AHEAD = 64;
 /** A suggestion older than this is asked for again: holdings change by the second. */
 const SOURCES_FRESH_MS = 2_000;
+/**
+ * "Nobody holds it" goes stale sooner: in a fleet powered on at once a neighbour usually fetches
+ * the chunk within moments, and a unit in the server's line waits for exactly that.
+ */
+const NO_SOURCES_FRESH_MS = 400;
 /** Card reads and compressions for neighbours at once: the card's own install comes first. */
 const SERVE_FROM_CARD_AT_ONCE = 2;
 
@@ -112,7 +117,8 @@ export class PeerSession {
 
   /** Peers to try for a chunk, in order: the tracker's suggestion minus peers dropped here. */
   async sources(sha256: string): Promise<string[]> {
-    const fresh = (entry = this.suggestions.get(sha256)) => entry && Date.now() - entry.at < SOURCES_FRESH_MS;
+    const fresh = (entry = this.suggestions.get(sha256)) =>
+      entry && Date.now() - entry.at < (entry.peers.length > 0 ? SOURCES_FRESH_MS : NO_SOURCES_FRESH_MS);
     if (!fresh()) await (this.asking.get(sha256) ?? this.ask(sha256));
     return (this.suggestions.get(sha256)?.peers ?? []).filter((peer) => !this.bad.has(peer));
   }

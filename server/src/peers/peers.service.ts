@@ -14,10 +14,17 @@ import { peerUrl } from './peer-address';
 import type { PeerFaultBody, PeerHoldingsBody, PeerSourcesBody } from './peer-dtos';
 import { PeerTracker } from './peer-tracker';
 
+/**
+ * How long a deployment row looked up for a tracker request serves the next ones: a unit asks
+ * several times a second and 200 units at once would otherwise cost a database query each.
+ */
+const LOOKUP_FRESH_MS = 1_000;
+
 /** The tracker's routes: every question comes from a running deployment holding its status token. */
 @Injectable()
 export class PeersService {
   readonly tracker = new PeerTracker();
+  private readonly lookups = new Map<string, { deployment: Deployment; at: number }>();
 
   constructor(
     @InjectRepository(Deployment) private readonly deployments: Repository<Deployment>,
@@ -79,11 +86,22 @@ export class PeersService {
   private async authorised(deploymentId: string, token: string | undefined): Promise<Deployment> {
     if (!token)
       throw new UnauthorizedException('Send the statusToken from /api/config as Authorization: Bearer <token>');
-    const deployment = await this.deployments.findOne({ where: { id: deploymentId } });
+    const deployment = await this.lookUp(deploymentId);
     if (!deployment) throw new NotFoundException(`No deployment ${deploymentId}`);
     if (!tokenMatches(token, deployment.tokenHash))
       throw new ForbiddenException('This token belongs to another deployment');
     if (deployment.imageId === null) throw new NotFoundException(`Deployment ${deploymentId} has no image`);
+    return deployment;
+  }
+
+  /** The deployment's row, from the last second's lookups when there is one (stale ones are dropped as they go). */
+  private async lookUp(deploymentId: string): Promise<Deployment | null> {
+    const now = Date.now();
+    const recent = this.lookups.get(deploymentId);
+    if (recent && now - recent.at < LOOKUP_FRESH_MS) return recent.deployment;
+    for (const [id, entry] of this.lookups) if (now - entry.at >= LOOKUP_FRESH_MS) this.lookups.delete(id);
+    const deployment = await this.deployments.findOne({ where: { id: deploymentId } });
+    if (deployment) this.lookups.set(deploymentId, { deployment, at: now });
     return deployment;
   }
 }

@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * SD cards of a realistic write rate: a sparse file per card (as the installer tests use them),
+ * and each installer in a cgroup of its own whose block I/O controller caps writes to the disk
+ * under those files (cgroup v1 `blkio.throttle`, or v2 `io.max`). The installer writes cards with
+ * O_DIRECT, which the controller throttles exactly (buffered writes it would not). Loop devices
+ * would stand closer to a card, but mtools cannot read a loop device's geometry, so personalising
+ * one fails where a real card's succeeds.
+ */
+export interface ThrottledCards {
+  paths: string[];
+  /** The command line that runs `command` in card `index`'s cgroup (it joins before it execs). */
+  wrap(index: number, command: string, args: string[]): [string, string[]];
+  /** Empties every card, so the next install finds no chunk on it already. */
+  blank(): void;
+  close(): void;
+}
+
+const PREFIX = 'rpib-fleet-card-';
+
+export function openThrottledCards(
+  folder: string,
+  count: number,
+  sizeBytes: number,
+  writeBytesPerSecond: number,
+): ThrottledCards {
+  mkdirSync(folder, { recursive: true });
+  const paths = Array.from({ length: count }, (_, index) => join(folder, `card-${index + 1}.img`));
+  const hierarchy = cgroupHierarchy();
+  const groups = paths.map((_, index) => join(hierarchy.root, `${PREFIX}${index + 1}`));
+  const close = () => {
+    for (const group of groups) if (existsSync(group)) rmdirSync(group);
+    for (const path of paths) rmSync(path, { force: true });
+  };
+  const blank = () => {
+    for (const path of paths) {
+      rmSync(path, { force: true });
+      execFileSync('truncate', ['-s', String(sizeBytes), path]);
+    }
+  };
+  try {
+    blank();
+    const disk = diskUnder(folder);
+    for (const group of groups) {
+      if (!existsSync(group)) mkdirSync(group);
+      if (hierarchy.version === 1)
+        writeFileSync(join(group, 'blkio.throttle.write_bps_device'), `${disk} ${writeBytesPerSecond}`);
+      else writeFileSync(join(group, 'io.max'), `${disk} wbps=${writeBytesPerSecond}`);
+    }
+  } catch (error) {
+    close();
+    throw new Error(
+      `cannot set up throttled cards (needs root and the cgroup block I/O controller): ${(error as Error).message}`,
+    );
+  }
+  return {
+    paths,
+    wrap: (index, command, args) => [
+      'sh',
+      ['-c', 'echo $$ > "$0" && exec "$@"', join(groups[index], 'cgroup.procs'), command, ...args],
+    ],
+    blank,
+    close,
+  };
+}
+
+/** The v1 blkio hierarchy where it is mounted, else the v2 one with `io` enabled for its children. */
+function cgroupHierarchy(): { version: 1 | 2; root: string } {
+  if (existsSync('/sys/fs/cgroup/blkio/cgroup.procs')) return { version: 1, root: '/sys/fs/cgroup/blkio' };
+  const root = '/sys/fs/cgroup';
+  if (!readFileSync(join(root, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).includes('io'))
+    throw new Error('neither the cgroup v1 blkio controller nor the v2 io controller is available');
+  writeFileSync(join(root, 'cgroup.subtree_control'), '+io');
+  return { version: 2, root };
+}
+
+/** "major:minor" of the whole disk holding `folder` (the controller throttles disks, not partitions). */
+function diskUnder(folder: string): string {
+  const { dev } = statSync(folder);
+  const number = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
+  const device = `/sys/dev/block/${number}`;
+  if (!existsSync(device)) throw new Error(`${folder} is not on a disk (${number}): the cards need one to throttle`);
+  const real = realpathSync(device);
+  return existsSync(join(real, 'partition')) ? readFileSync(join(dirname(real), 'dev'), 'utf8').trim() : number;
+}
