@@ -8,10 +8,12 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import {
+  CHUNK_GRID_BYTES,
   DEPLOYMENT_STATUSES,
   SOCKET_EVENTS,
   type ChunkManifest,
@@ -76,9 +78,9 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
       await client.end();
     }
   };
-  const upload = async (on: Instance, version: string, bytes: number): Promise<ImageDto> => {
+  const upload = async (on: Instance, version: string, bytes: number, content = randomBytes(bytes)) => {
     const file = join(work, `image-${version}.img`);
-    writeFileSync(file, randomBytes(bytes));
+    writeFileSync(file, content);
     const answer = await uploadMultipart({
       url: `${on.management}/api/images`,
       token,
@@ -87,6 +89,47 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
     });
     expect(answer.status).toBe(201);
     return answer.body as ImageDto;
+  };
+  /** A multipart image upload sent in parts: `send(n)` sends up to byte n of the image, `send()` the rest. */
+  const startUpload = (on: Instance, version: string, content: Buffer) => {
+    const boundary = 'cluster-test-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="product"\r\n\r\nKXP2\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="version"\r\n\r\n${version}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="image.img"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const request = httpRequest(`${on.management}/api/images`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + content.length + tail.length,
+      },
+    });
+    const answer = new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      request.on('error', reject);
+      request.on('response', (response) => {
+        const parts: Buffer[] = [];
+        response.on('data', (part: Buffer) => parts.push(part));
+        response.on('end', () =>
+          resolve({ status: response.statusCode!, body: JSON.parse(Buffer.concat(parts).toString()) }),
+        );
+      });
+    });
+    request.write(head);
+    let sent = 0;
+    return {
+      answer,
+      send: (upTo = content.length) =>
+        new Promise<void>((resolve) => {
+          const part = content.subarray(sent, upTo);
+          sent = upTo;
+          if (sent < content.length) request.write(part, () => resolve());
+          else request.end(Buffer.concat([part, tail]), () => resolve());
+        }),
+    };
   };
   /** The keys the bucket holds under the cluster's prefix. */
   const storedKeys = async (): Promise<string[]> => {
@@ -303,6 +346,40 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
     // The active image is untouched.
     expect(after).toContain(`images/${image.filename}`);
     expect((await fetch(`${a.deployment}/images/${image.filename}`)).status).toBe(200);
+  });
+
+  it('never frees on B a chunk an upload in progress on A has claimed', async () => {
+    const shared = randomBytes(CHUNK_GRID_BYTES);
+    const doomed = await upload(b, '3.0.0', 0, Buffer.concat([shared, randomBytes(CHUNK_GRID_BYTES)]));
+    const [kept, freed] = (
+      (await (await fetch(`${b.deployment}/images/${doomed.filename}.chunks`)).json()) as ChunkManifest
+    ).chunks.map((chunk) => chunk.sha256);
+    const key = (sha256: string) => `chunks/${sha256.slice(0, 2)}/${sha256}.zst`;
+
+    // An upload on A whose first chunk is the doomed image's: its first part is sent, then it waits.
+    // (Zeros after it: no chunk at the doomed image's second offset, so none is claimed as a patch
+    // base; and the server cuts what it received in steps of 4 MiB.)
+    const content = Buffer.concat([shared, Buffer.alloc(4 * CHUNK_GRID_BYTES), randomBytes(CHUNK_GRID_BYTES)]);
+    const slow = startUpload(a, '3.1.0', content);
+    await slow.send(5 * CHUNK_GRID_BYTES);
+    const deadline = Date.now() + 20_000;
+    while ((await sql('SELECT 1 FROM chunk_claims WHERE sha256 = $1', [kept])).length === 0) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(100);
+    }
+    expect((await api(b.management, `/api/images/${doomed.id}`, { method: 'DELETE', token })).status).toBe(204);
+    const keys = await storedKeys();
+    expect(keys).toContain(key(kept!));
+    expect(keys).not.toContain(key(freed!));
+
+    await slow.send();
+    const answer = await slow.answer;
+    expect(answer.status).toBe(201);
+    const stored = answer.body as ImageDto;
+    const manifest = (await (await fetch(`${b.deployment}/images/${stored.filename}.chunks`)).json()) as ChunkManifest;
+    expect(manifest.chunks[0]!.sha256).toBe(kept);
+    expect((await fetch(`${b.deployment}/chunks/${kept}.zst`)).status).toBe(200);
+    expect(await sql('SELECT sha256 FROM chunk_claims')).toEqual([]);
   });
 
   it('loses no acknowledged report when B is killed under load, and A carries on', async () => {

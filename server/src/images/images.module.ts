@@ -7,6 +7,7 @@ import { CanaryService } from './canary/canary.service';
 import { ReleaseNotesController } from './release/release-notes.controller';
 import { ReleaseNotesService } from './release/release-notes.service';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
+import { ChunkClaims } from './chunks/chunk-claims';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from './chunks/chunk.entity';
 import { ChunkStore } from './chunks/chunk-store';
 import { CompressPool } from './chunks/compress-pool';
@@ -45,6 +46,7 @@ import { ImagesService } from './images.service';
     DownloadLeases,
     DownloadPool,
     ChunkStore,
+    ChunkClaims,
     ChunkCatalogue,
     CompressPool,
     ImageInstalls,

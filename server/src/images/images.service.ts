@@ -208,7 +208,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
       throw refusal;
     }
     // Committed: the image's rows now keep its chunks.
-    this.chunkStore.release(cutter.claimedDigests);
+    await this.chunkStore.release(cutter.claimedDigests);
     this.logger.log(
       `${image.product} ${image.version} stored as ${filename}: ${formatBytes(image.size)} ` +
         `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
@@ -296,7 +296,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
   /** After a failed upload: the chunks it stored that no image uses go. */
   private async abandonChunks(cutter: ChunkCutter): Promise<void> {
     await cutter.settle();
-    this.chunkStore.release(cutter.claimedDigests);
+    await this.chunkStore.release(cutter.claimedDigests);
     await this.chunks.free([...cutter.claimedDigests]);
   }
 

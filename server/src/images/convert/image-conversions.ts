@@ -126,7 +126,7 @@ export class ImageConversions implements BeforeApplicationShutdown {
         await this.chunks.record(manager, imageId, chunks);
       });
       // Committed: the image's rows now keep its chunks.
-      this.chunkStore.release(cutter.claimedDigests);
+      await this.chunkStore.release(cutter.claimedDigests);
       state.state = 'done';
       this.logger.log(
         `${image.product} ${image.version} (image ${imageId}) converted into ${chunks.length} chunks: ` +
@@ -134,7 +134,7 @@ export class ImageConversions implements BeforeApplicationShutdown {
       );
     } catch (error) {
       await cutter.settle();
-      this.chunkStore.release(cutter.claimedDigests);
+      await this.chunkStore.release(cutter.claimedDigests);
       await this.chunks.free([...cutter.claimedDigests]);
       state.state = 'failed';
       state.error = `Converting image ${imageId} failed: ${signal.aborted ? (signal.reason as Error).message : (error as Error).message}`;
