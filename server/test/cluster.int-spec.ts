@@ -24,7 +24,13 @@ import {
 import { freePort, startTestS3, type TestS3Server } from '@rpi-deploy/test-kit';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { MIGRATIONS } from '../src/database/migrations';
-import { CLUSTER_ADMIN_PASSWORD, startCluster, type Cluster, type Instance } from './support/cluster';
+import {
+  CLUSTER_ADMIN_PASSWORD,
+  CLUSTER_START_TIMEOUT_MS,
+  startCluster,
+  type Cluster,
+  type Instance,
+} from './support/cluster';
 import { configure, detail, report } from './support/cluster-units';
 import { spawnServer, type ServerProcess } from './support/server-process';
 import { api, login } from './support/test-server';
@@ -146,6 +152,16 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
     } finally {
       client.destroy();
     }
+  };
+  /** A third instance started and stopped: it sweeps what no image and no download holds as it starts. */
+  const sweeper = async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cluster-C-'));
+    const env = { DATABASE_URL: databaseUrl, IMAGE_STORE_URL: storeUrl, DATA_DIR: dataDir };
+    const ports = { management: await freePort(), deployment: await freePort() };
+    const c = await spawnServer(env, ports, CLUSTER_START_TIMEOUT_MS);
+    c.child.kill('SIGTERM');
+    await c.exited;
+    rmSync(dataDir, { recursive: true, force: true });
   };
   const venue = async (code: string, karts: number) => {
     expect((await api(a.management, '/api/venues', { method: 'POST', token, body: { code, name: code } })).status).toBe(
@@ -306,17 +322,6 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
 
     expect((await api(a.management, `/api/images/${doomed.id}`, { method: 'DELETE', token })).status).toBe(204);
     // A third instance starting now sweeps at once: the download on B keeps the bytes.
-    const sweeper = async () => {
-      const env = { DATABASE_URL: databaseUrl, IMAGE_STORE_URL: storeUrl };
-      const dataDir = mkdtempSync(join(tmpdir(), 'cluster-C-'));
-      const c = await spawnServer(
-        { ...env, DATA_DIR: dataDir },
-        { management: await freePort(), deployment: await freePort() },
-      );
-      c.child.kill('SIGTERM');
-      await c.exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    };
     await sweeper();
     const keys = await storedKeys();
     expect(keys).toEqual(expect.arrayContaining([`images/${doomed.filename}`, `images/${doomed.filename}.bmap`]));
@@ -383,6 +388,36 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
     expect(manifest.chunks[0]!.sha256).toBe(kept);
     expect((await fetch(`${b.deployment}/chunks/${kept}.zst`)).status).toBe(200);
     expect(await sql('SELECT sha256 FROM chunk_claims')).toEqual([]);
+  });
+
+  it('converts on B an image stored before the chunk store that A uploaded, through the bucket', async () => {
+    const old = await upload(a, '4.0.0', 2 * CHUNK_GRID_BYTES);
+    const digests = (
+      await sql<{ sha256: string }>('SELECT sha256 FROM image_chunks WHERE image_id = $1 ORDER BY image_offset', [
+        old.id,
+      ])
+    ).map((row) => row.sha256);
+    const key = (sha256: string) => `chunks/${sha256.slice(0, 2)}/${sha256}.zst`;
+    // What the older server stored: the image and its block map, no chunks (the start-up sweep frees them).
+    await sql('UPDATE images SET chunk_count = NULL WHERE id = $1', [old.id]);
+    await sql('DELETE FROM image_chunks WHERE image_id = $1', [old.id]);
+    await sweeper();
+    expect(await storedKeys()).not.toContain(key(digests[0]!));
+
+    expect((await api(b.management, `/api/images/${old.id}/chunks`, { method: 'POST', token })).status).toBe(202);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const onB = (await api(b.management, `/api/images/${old.id}`, { token })).body as ImageDto;
+      expect(onB.conversion?.error).toBeUndefined();
+      const onA = (await api(a.management, `/api/images/${old.id}`, { token })).body as ImageDto;
+      if (onA.chunks !== null) break;
+      expect(Date.now()).toBeLessThan(deadline);
+      await sleep(200);
+    }
+    const manifest = (await (await fetch(`${a.deployment}/images/${old.filename}.chunks`)).json()) as ChunkManifest;
+    expect(manifest.chunks.map((chunk) => chunk.sha256)).toEqual(digests);
+    const keys = await storedKeys();
+    for (const sha256 of digests) expect(keys).toContain(key(sha256));
   });
 
   it('loses no acknowledged report when B is killed under load, and A carries on', async () => {
