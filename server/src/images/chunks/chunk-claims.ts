@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Transactions } from '../../database/transactions';
 
 /** Advisory-lock key of the chunk claims (other key spaces: see cluster-job.ts). */
-const CLAIM_LOCK = [6, 0] as const;
+const CLAIM_LOCK = [7, 0] as const;
 /** A claim this old was left by an instance that died mid-upload: it protects nothing any more. */
 const CLAIM_LIFETIME = '24 hours';
 
