@@ -56,8 +56,8 @@ describe('a second server process on the same SQLite data', () => {
   it(`is refused with what to do instead (${sqlite!.name} serves one instance)`, async () => {
     const ports = async () => ({ management: await freePort(), deployment: await freePort() });
     const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: CLUSTER_ADMIN_PASSWORD };
-    first = await spawnServer(env, await ports());
-    await expect(spawnServer(env, await ports())).rejects.toThrow(
+    first = await spawnServer(env, await ports(), CLUSTER_START_TIMEOUT_MS);
+    await expect(spawnServer(env, await ports(), CLUSTER_START_TIMEOUT_MS)).rejects.toThrow(
       /already uses the SQLite database in .*run several instances on PostgreSQL \(DATABASE_URL\)/s,
     );
     expect((await fetch(`${first.management}/api/health`)).status).toBe(200);
@@ -423,32 +423,39 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
   it('loses no acknowledged report when B is killed under load, and A carries on', async () => {
     const UNITS = 30;
     await venue('KILL', UNITS);
-    const units = await Promise.all(
-      Array.from({ length: UNITS }, (_, n) => configured(cluster.next(), 5000 + n, 'KILL')),
-    );
-    const acknowledged = new Map<string, number[]>(units.map((config) => [config.deploymentId, []]));
+    const acknowledged = new Map<string, number[]>();
     let afterKill = 0;
     let killed = false;
     let running = true;
-    const unit = async (config: ConfigResponse) => {
-      let turn = units.indexOf(config);
+    let ready = 0;
+    let allReady!: () => void;
+    const everyoneReporting = new Promise<void>((resolve) => (allReady = resolve));
+    // Each unit reports from its configuration on (a unit silent while the others configure would
+    // be failed as silent on a slow machine).
+    const unit = async (n: number) => {
+      const config = await configured(cluster.next(), 5000 + n, 'KILL');
+      const progresses: number[] = [];
+      acknowledged.set(config.deploymentId, progresses);
+      if ((ready += 1) === UNITS) allReady();
+      let turn = n;
       for (let progress = 1; running && progress < 100; progress += 1) {
-        // Round robin while both answer; a unit whose request fails sends it to the other instance.
+        // Round robin while both answer; a report B can no longer answer goes to A.
         for (let attempt = 0; attempt < 2; attempt += 1) {
           const target = cluster.instances[turn++ % 2]!;
-          try {
-            const answer = await report(target.deployment, config, 'downloading', progress);
-            expect(answer.status).toBe(200);
-            acknowledged.get(config.deploymentId)!.push(progress);
-            if (killed) afterKill += 1;
-            break;
-          } catch (error) {
-            if (target !== b || !killed) throw error;
-          }
+          const answer = await report(target.deployment, config, 'downloading', progress).catch((error: Error) => {
+            if (target === b && killed) return undefined;
+            throw error;
+          });
+          if (!answer) continue;
+          expect(answer.status).toBe(200);
+          progresses.push(progress);
+          if (killed) afterKill += 1;
+          break;
         }
       }
     };
-    const load = Promise.all(units.map(unit));
+    const load = Promise.all(Array.from({ length: UNITS }, (_, n) => unit(n)));
+    await everyoneReporting;
     await sleep(1500);
     killed = true;
     b.child.kill('SIGKILL');
