@@ -1,6 +1,9 @@
 import type { EntityManager } from 'typeorm';
 
-/** Advisory-lock key space of the periodic jobs (hostnames use 1 and 2, a unit's configs 3). */
+/**
+ * Advisory-lock key space of the periodic jobs. The others: hostnames 1 and 2, a unit's configs 3,
+ * migrations 5, the login limiter 6, chunk claims 7 (docs/interfaces.md lists them).
+ */
 const JOB_LOCK_SPACE = 4;
 
 /**

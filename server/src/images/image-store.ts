@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { ProductCode } from '@rpi-deploy/contracts';
 import { syncToDisk } from '../database/durable-files';
 import { SharedStore } from './store/shared-store';
@@ -93,6 +95,26 @@ export class ImageStore {
         await rm(this.imagePath(filename), { force: true });
         await rm(this.bmapPath(filename), { force: true });
       }
+    }
+  }
+
+  /**
+   * Runs `work` on the stored image and block map as local files: with an S3 store they are
+   * fetched from the bucket into staging files (swept like a crashed upload's if the server
+   * stops), which go again when `work` ends.
+   */
+  async withLocalCopy<T>(filename: string, work: (imagePath: string, bmapPath: string) => Promise<T>): Promise<T> {
+    const remote = this.shared.remote;
+    if (!remote) return work(this.imagePath(filename), this.bmapPath(filename));
+    const imagePath = this.newUploadPath();
+    const bmapPath = this.newUploadPath();
+    try {
+      await pipeline(await remote.read(this.imageKey(filename)), createWriteStream(imagePath));
+      await pipeline(await remote.read(this.bmapKey(filename)), createWriteStream(bmapPath));
+      return await work(imagePath, bmapPath);
+    } finally {
+      await rm(imagePath, { force: true });
+      await rm(bmapPath, { force: true });
     }
   }
 

@@ -9,6 +9,7 @@ import { GeneraliseService } from './generalise/generalise.service';
 import { ReleaseNotesController } from './release/release-notes.controller';
 import { ReleaseNotesService } from './release/release-notes.service';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
+import { ChunkClaims } from './chunks/chunk-claims';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from './chunks/chunk.entity';
 import { ChunkStore } from './chunks/chunk-store';
 import { CompressPool } from './chunks/compress-pool';
@@ -54,6 +55,7 @@ import { ImagesService } from './images.service';
     DownloadLeases,
     DownloadPool,
     ChunkStore,
+    ChunkClaims,
     ChunkCatalogue,
     CompressPool,
     ImageInstalls,

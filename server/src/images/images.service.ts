@@ -265,7 +265,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
       throw isUniqueViolation(error) ? versionExists(fields.product, fields.version) : error;
     }
     // Committed: the image's rows now keep its chunks.
-    this.chunkStore.release(input.cutter.claimedDigests);
+    await this.chunkStore.release(input.cutter.claimedDigests);
     return image;
   }
 
@@ -351,7 +351,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
   /** After a failed upload: the chunks it stored that no image uses go. */
   async abandonChunks(cutter: ChunkCutter): Promise<void> {
     await cutter.settle();
-    this.chunkStore.release(cutter.claimedDigests);
+    await this.chunkStore.release(cutter.claimedDigests);
     await this.chunks.free([...cutter.claimedDigests]);
   }
 

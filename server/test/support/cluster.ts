@@ -5,6 +5,7 @@ import { freePort } from '@rpi-deploy/test-kit';
 import { spawnServer, type ServerProcess } from './server-process';
 
 export const CLUSTER_ADMIN_PASSWORD = 'cluster-admin-password';
+export const CLUSTER_START_TIMEOUT_MS = 90_000;
 
 export interface Instance extends ServerProcess {
   name: 'A' | 'B';
@@ -30,6 +31,8 @@ export async function startCluster(databaseUrl: string, env: Record<string, stri
     const server = await spawnServer(
       { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ADMIN_PASSWORD: CLUSTER_ADMIN_PASSWORD, ...env },
       ports,
+      // Two processes (three while one sweeps) boot at once on machines shared with other work.
+      CLUSTER_START_TIMEOUT_MS,
     );
     return Object.assign(server, { name, dataDir });
   };

@@ -17,6 +17,7 @@ export interface ServerProcess {
 export async function spawnServer(
   env: Record<string, string>,
   ports: { management: number; deployment: number },
+  startTimeoutMs = 30_000,
 ): Promise<ServerProcess> {
   if (!existsSync(BUILT_SERVER)) throw new Error(`${BUILT_SERVER} is missing: run \`npx nx build server\` first`);
   const child = spawn(process.execPath, [BUILT_SERVER], {
@@ -38,7 +39,7 @@ export async function spawnServer(
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const management = `http://127.0.0.1:${ports.management}`;
   await waitForHealthy(`${management}/api/health`, {
-    timeoutMs: 30_000,
+    timeoutMs: startTimeoutMs,
     intervalMs: 100,
     failIf: () => (child.exitCode !== null ? `the server exited with ${child.exitCode}: ${stderr}` : undefined),
     lastSeen: async () => stderr,

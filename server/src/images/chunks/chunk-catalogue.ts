@@ -209,32 +209,38 @@ export class ChunkCatalogue {
    * and no upload in progress claims: their files, then their rows.
    */
   async free(candidates: string[]): Promise<number> {
-    const removed = await this.store.removeUnused(candidates, async (unclaimed) => {
-      const unused: string[] = [];
-      for (let start = 0; start < unclaimed.length; start += BATCH) {
-        const batch = unclaimed.slice(start, start + BATCH);
-        const used = await this.dataSource.getRepository(ImageChunkRow).find({
-          where: { sha256: In(batch) },
-          select: { sha256: true },
-        });
-        const usedSet = new Set(used.map((row) => row.sha256));
-        unused.push(...batch.filter((sha256) => !usedSet.has(sha256)));
-      }
-      return unused;
-    });
-    for (let start = 0; start < removed.length; start += BATCH) {
-      const batch = removed.slice(start, start + BATCH);
-      await this.transactions.run(async (manager) => {
-        await manager.delete(ChunkPatchRow, { sha256: In(batch) });
-        await manager.delete(Chunk, { sha256: In(batch) });
-      });
-    }
+    const removed = await this.store.removeUnused(
+      candidates,
+      async (unclaimed) => {
+        const unused: string[] = [];
+        for (let start = 0; start < unclaimed.length; start += BATCH) {
+          const batch = unclaimed.slice(start, start + BATCH);
+          const used = await this.dataSource.getRepository(ImageChunkRow).find({
+            where: { sha256: In(batch) },
+            select: { sha256: true },
+          });
+          const usedSet = new Set(used.map((row) => row.sha256));
+          unused.push(...batch.filter((sha256) => !usedSet.has(sha256)));
+        }
+        return unused;
+      },
+      async (removable) => {
+        for (let start = 0; start < removable.length; start += BATCH) {
+          const batch = removable.slice(start, start + BATCH);
+          await this.transactions.run(async (manager) => {
+            await manager.delete(ChunkPatchRow, { sha256: In(batch) });
+            await manager.delete(Chunk, { sha256: In(batch) });
+          });
+        }
+      },
+    );
     return removed.length;
   }
 
   /**
    * At start: chunks left behind by a crash (a file written by an upload that never committed, or
-   * an image deleted before its chunks were freed) go. No upload runs yet, so none is claimed.
+   * an image deleted before its chunks were freed) go. No upload of this process runs yet; those
+   * of other instances hold claims (and their young files on a shared folder are spared).
    */
   async sweepOrphans(): Promise<void> {
     const recorded = new Set(

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import type { ImageChunk } from '@rpi-deploy/contracts';
 import { STORED_FOLDER_MODE } from '../image-store';
 import { SharedStore } from '../store/shared-store';
+import { ChunkClaims } from './chunk-claims';
 import { CompressPool } from './compress-pool';
 
 /** A chunk's name: the SHA-256 (lower-case hex) of its uncompressed bytes. */
@@ -20,19 +21,18 @@ export const PATCH_FILE = /^([0-9a-f]{64})\.from-([0-9a-f]{64})\.zst$/;
  * Chunks are shared between images, so a chunk may only be removed when no image references it
  * and no upload in progress is about to. Uploads *claim* each chunk they use before looking for
  * its file, and keep the claim until their image row is committed (or they failed); removal
- * (ChunkCollector) skips claimed chunks. Claiming-and-looking and checking-and-removing run
- * under one lock, so an upload never counts on a file that is being removed.
+ * skips claimed chunks. Claiming-and-looking and checking-and-removing never interleave, on
+ * any instance (ChunkClaims), so an upload never counts on a file that is being removed.
  */
 @Injectable()
 export class ChunkStore {
   readonly folder: string;
-  private readonly claims = new Map<string, number>();
   /** Frames being compressed right now, by path, so one is written once even when asked for twice at once. */
   private readonly writing = new Map<string, Promise<number | null>>();
-  private lock: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly pool: CompressPool,
+    private readonly claims: ChunkClaims,
     readonly shared: SharedStore,
   ) {
     this.folder = shared.folder('chunks');
@@ -86,13 +86,12 @@ export class ChunkStore {
    * is not. Resolves with the stored frame's size. The caller releases the claim.
    */
   async put(sha256: string, data: Buffer, level: number): Promise<number> {
-    const existing = await this.exclusive(async () => {
-      this.claim(sha256);
-      return stat(this.chunkPath(sha256)).then(
+    const existing = await this.claims.claimThen(sha256, () =>
+      stat(this.chunkPath(sha256)).then(
         (stats) => stats.size,
         () => undefined,
-      );
-    });
+      ),
+    );
     if (existing !== undefined) return existing;
     const path = this.chunkPath(sha256);
     // null only for patches
@@ -113,8 +112,7 @@ export class ChunkStore {
     patchBelow: number,
   ): Promise<number | null> {
     const path = this.patchPath(sha256, base);
-    const existing = await this.exclusive(async () => {
-      this.claim(base);
+    const existing = await this.claims.claimThen(base, async () => {
       const [patch, baseFile] = await Promise.all([
         stat(path).catch(() => undefined),
         stat(this.chunkPath(base)).catch(() => undefined),
@@ -141,21 +139,22 @@ export class ChunkStore {
     return writing;
   }
 
-  release(sha256s: Iterable<string>): void {
-    for (const sha256 of sha256s) {
-      const count = (this.claims.get(sha256) ?? 0) - 1;
-      if (count > 0) this.claims.set(sha256, count);
-      else this.claims.delete(sha256);
-    }
+  /** Ends the claims of a finished (committed or failed) upload: one per digest given. */
+  release(sha256s: Iterable<string>): Promise<void> {
+    return this.claims.release(sha256s);
   }
 
   /**
-   * Removes those of `candidates` that no upload claims and `unreferenced` (asked under the lock,
-   * after the claims were looked at) says no image uses. Resolves with the digests removed.
+   * Removes those of `candidates` that no upload claims and `unreferenced` (asked after the
+   * claims were looked at) says no image uses: their files, then `forget` drops their rows, all
+   * before any new claim is taken. Resolves with the digests removed.
    */
-  removeUnused(candidates: string[], unreferenced: (sha256s: string[]) => Promise<string[]>): Promise<string[]> {
-    return this.exclusive(async () => {
-      const unclaimed = [...new Set(candidates)].filter((sha256) => !this.claims.has(sha256));
+  removeUnused(
+    candidates: string[],
+    unreferenced: (sha256s: string[]) => Promise<string[]>,
+    forget: (sha256s: string[]) => Promise<void>,
+  ): Promise<string[]> {
+    return this.claims.whileUnclaimed(candidates, async (unclaimed) => {
       if (unclaimed.length === 0) return [];
       const removable = await unreferenced(unclaimed);
       for (const sha256 of removable) {
@@ -163,6 +162,8 @@ export class ChunkStore {
         await this.shared.remote?.delete(this.keyOf(this.chunkPath(sha256)));
         await this.removePatchesOf(sha256);
       }
+      // Before the claims lock ends: an upload that claims one of them next records it anew.
+      await forget(removable);
       return removable;
     });
   }
@@ -180,16 +181,5 @@ export class ChunkStore {
 
   private temporaryPath(sha256: string): string {
     return join(this.folder, sha256.slice(0, 2), `${TEMPORARY_PREFIX}${randomBytes(6).toString('hex')}`);
-  }
-
-  private claim(sha256: string): void {
-    this.claims.set(sha256, (this.claims.get(sha256) ?? 0) + 1);
-  }
-
-  /** Runs `work` when every earlier exclusive work has finished. */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.lock.then(work);
-    this.lock = result.catch(() => undefined);
-    return result;
   }
 }

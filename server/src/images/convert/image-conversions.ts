@@ -103,19 +103,23 @@ export class ImageConversions implements BeforeApplicationShutdown {
       const image = await this.images.findOneBy({ id: imageId });
       if (!image) throw new Error('the image was deleted');
       cutter.patchAgainst(await this.chunks.patchBasesFor(image.product, image.id));
-      await readStoredImage(
-        this.store.imagePath(image.filename),
-        this.store.bmapPath(image.filename),
-        cutter,
-        (doneBytes) => {
-          state.doneBytes = doneBytes;
-          if (Date.now() - lastPublished < PROGRESS_INTERVAL_MS) return;
-          lastPublished = Date.now();
-          this.publish(state);
-        },
-        signal,
+      await this.store.withLocalCopy(image.filename, (imagePath, bmapPath) =>
+        readStoredImage(
+          imagePath,
+          bmapPath,
+          cutter,
+          (doneBytes) => {
+            state.doneBytes = doneBytes;
+            if (Date.now() - lastPublished < PROGRESS_INTERVAL_MS) return;
+            lastPublished = Date.now();
+            this.publish(state);
+          },
+          signal,
+        ),
       );
       const chunks = await cutter.finish();
+      // With an S3 store every instance serves them from the bucket: there before they are recorded.
+      await this.chunkStore.publish(chunks);
       await this.transactions.run(async (manager) => {
         const current = await manager.findOne(Image, {
           where: { id: imageId },
@@ -126,7 +130,7 @@ export class ImageConversions implements BeforeApplicationShutdown {
         await this.chunks.record(manager, imageId, chunks);
       });
       // Committed: the image's rows now keep its chunks.
-      this.chunkStore.release(cutter.claimedDigests);
+      await this.chunkStore.release(cutter.claimedDigests);
       state.state = 'done';
       this.logger.log(
         `${image.product} ${image.version} (image ${imageId}) converted into ${chunks.length} chunks: ` +
@@ -134,7 +138,7 @@ export class ImageConversions implements BeforeApplicationShutdown {
       );
     } catch (error) {
       await cutter.settle();
-      this.chunkStore.release(cutter.claimedDigests);
+      await this.chunkStore.release(cutter.claimedDigests);
       await this.chunks.free([...cutter.claimedDigests]);
       state.state = 'failed';
       state.error = `Converting image ${imageId} failed: ${signal.aborted ? (signal.reason as Error).message : (error as Error).message}`;
