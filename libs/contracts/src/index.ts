@@ -21,3 +21,4 @@ export * from './roles';
 export * from './socket-events';
 export * from './unit-failures';
 export * from './peers';
+export * from './capture';

@@ -30,7 +30,7 @@ import { ImageChanges, type ImageChange } from './image-changes';
 import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
 import { DownloadLeases } from './store/download-leases';
-import { receiveImageUpload } from './upload/receive-image-upload';
+import { receiveImageUpload, type ReceivedImage } from './upload/receive-image-upload';
 import { failureMessage } from './upload/upload-errors';
 import { UploadProgressAnnouncer } from './upload/upload-progress';
 import { LiveEvents } from '../live/live-events';
@@ -152,7 +152,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
       uploadedBy,
       Number.isFinite(declared) && declared > 0 ? declared : null,
     );
-    const cutter = new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
+    const cutter = this.newChunkCutter();
     let received;
     try {
       received = await receiveImageUpload(request, this.store, {
@@ -160,10 +160,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
         maxBytes: this.config.images.uploadMaxBytes,
         maxImageBytes: this.config.images.maxImageBytes,
         diskReserveBytes: this.config.images.diskReserveBytes,
-        checkFields: async ({ product, version }) => {
-          if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
-          cutter.patchAgainst(await this.chunks.patchBasesFor(product));
-        },
+        checkFields: ({ product, version }) => this.checkNewVersion(product, version, cutter),
         onProgress: announcer.report,
       });
     } catch (error) {
@@ -171,6 +168,31 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
       await this.abandonChunks(cutter);
       throw error;
     }
+    return this.keep(received, { uploadedBy, capturedFrom: null }, cutter, announcer, started);
+  }
+
+  /** Where a new image's mapped bytes go as chunks (the upload's and the capture's pipeline). */
+  newChunkCutter(): ChunkCutter {
+    return new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
+  }
+
+  /** Refuses a version the product has already (409); chunks are then cut as patches of its recent ones. */
+  async checkNewVersion(product: ProductCode, version: string, cutter?: ChunkCutter): Promise<void> {
+    if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
+    cutter?.patchAgainst(await this.chunks.patchBasesFor(product));
+  }
+
+  /**
+   * Stores a received image (its file, block map and chunks) as a new, inactive version and tells
+   * the dashboards; on failure nothing of it stays. Uploads and captures both end here.
+   */
+  async keep(
+    received: ReceivedImage,
+    origin: { uploadedBy: string; capturedFrom: string | null },
+    cutter: ChunkCutter,
+    announcer: UploadProgressAnnouncer,
+    started: number,
+  ): Promise<ImageDto> {
     const { fields, description } = received;
     const filename = this.store.newImageName(fields.product);
     let image: Image;
@@ -191,7 +213,8 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
             mappedBytes: description.blockMap.mappedBytes,
             bmapSha256: description.blockMap.sha256,
             partitionTable: description.partitionTable,
-            uploadedBy,
+            uploadedBy: origin.uploadedBy,
+            capturedFrom: origin.capturedFrom,
             active: false,
             chunkCount: description.chunks.length,
           }),
@@ -212,7 +235,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     this.logger.log(
       `${image.product} ${image.version} stored as ${filename}: ${formatBytes(image.size)} ` +
         `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
-        `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
+        `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${origin.uploadedBy}`,
     );
     announcer.stored();
     this.announce({ id: image.id, change: 'stored' });
@@ -293,8 +316,8 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     this.announce({ id, change: 'deleted' });
   }
 
-  /** After a failed upload: the chunks it stored that no image uses go. */
-  private async abandonChunks(cutter: ChunkCutter): Promise<void> {
+  /** After a failed upload or capture: the chunks it stored that no image uses go. */
+  async abandonChunks(cutter: ChunkCutter): Promise<void> {
     await cutter.settle();
     this.chunkStore.release(cutter.claimedDigests);
     await this.chunks.free([...cutter.claimedDigests]);
@@ -340,6 +363,7 @@ function toImageDto(image: Image, chunks: ImageChunkStats | null, conversion: Im
     partitionTable: image.partitionTable,
     uploadedBy: image.uploadedBy,
     uploadedAt: image.uploadedAt.toISOString(),
+    capturedFrom: image.capturedFrom,
     active: image.active,
     activatedAt: image.activatedAt?.toISOString() ?? null,
     chunks,

@@ -19,6 +19,7 @@ import type { Subscription } from 'rxjs';
 import type { Repository } from 'typeorm';
 import { PRODUCT_CODES, type NetbootStatusDto, type ProductCode } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
+import { CaptureMarks } from '../../images/capture/capture-marks';
 import { ImageChanges } from '../../images/image-changes';
 import type { Image } from '../../images/image.entity';
 import { ImagesService } from '../../images/images.service';
@@ -40,7 +41,7 @@ const RELEASES_KEPT = 2;
 interface ReleaseManifest {
   syncedAt: string;
   images: { product: ProductCode; imageId: number; version: string }[];
-  units: { serial: string; product: ProductCode | null; venue: string | null }[];
+  units: { serial: string; product: ProductCode | null; venue: string | null; capture?: boolean }[];
   files: string[];
 }
 
@@ -56,6 +57,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
   private readonly releases: string;
   private queue: Promise<unknown> = Promise.resolve();
   private subscription?: Subscription;
+  private captureSubscription?: Subscription;
   private autoSync?: NodeJS.Timeout;
 
   constructor(
@@ -63,6 +65,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     private readonly images: ImagesService,
     @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
     private readonly imageChanges: ImageChanges,
+    private readonly captures: CaptureMarks,
   ) {
     this.root = config.netboot.tftpRoot;
     this.releases = `${this.root}.releases`;
@@ -74,10 +77,13 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       clearTimeout(this.autoSync);
       this.autoSync = setTimeout(() => void this.followActiveImages(), 300);
     });
+    // A capture clears its unit's mark: the unit's next netboot installs again.
+    this.captureSubscription = this.captures.changed$.subscribe(() => void this.followCaptureMarks());
   }
 
   async onModuleDestroy(): Promise<void> {
     this.subscription?.unsubscribe();
+    this.captureSubscription?.unsubscribe();
     clearTimeout(this.autoSync);
     await this.queue.catch(() => undefined);
   }
@@ -131,6 +137,16 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  private async followCaptureMarks(): Promise<void> {
+    const manifest = await this.currentManifest();
+    const marked = (await this.captures.list()).map((mark) => mark.serial);
+    const inManifest = (manifest?.units ?? []).filter((unit) => unit.capture).map((unit) => unit.serial);
+    if (!manifest || marked.join() === inManifest.join()) return;
+    await this.sync().catch((error: Error) =>
+      this.logger.warn(`TFTP root not updated after a capture mark changed: ${error.message}`),
+    );
+  }
+
   private async activeImages(): Promise<Image[]> {
     const found = await Promise.all(PRODUCT_CODES.map((product) => this.images.active(product)));
     return found.filter((image): image is Image => image !== null);
@@ -149,7 +165,10 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     }
     // The root boots the most recently activated image; units of the other product get folders.
     const primary = [...active].sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0))[0];
-    const units = await this.units.find({ order: { serial: 'ASC' } });
+    const units = withCaptureMarks(
+      await this.units.find({ order: { serial: 'ASC' } }),
+      (await this.captures.list()).map((mark) => mark.serial),
+    );
     // Unique, and in time order by name (pruning sorts on it): never the name of the live release.
     const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
     const building = join(this.releases, `.building-${id}`);
@@ -180,7 +199,11 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       ]);
       for (const unit of units) {
         const folder = join(building, unit.serial);
-        const deploy = [unit.product && ` deploy.product=${unit.product}`, unit.venue && ` deploy.venue=${unit.venue}`]
+        const deploy = [
+          unit.product && ` deploy.product=${unit.product}`,
+          unit.venue && ` deploy.venue=${unit.venue}`,
+          unit.capture && ' deploy.mode=capture',
+        ]
           .filter(Boolean)
           .join('');
         const product = unit.product ?? primary.product;
@@ -197,7 +220,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       const manifest: ReleaseManifest = {
         syncedAt: new Date().toISOString(),
         images: active.map((image) => ({ product: image.product, imageId: image.id, version: image.version })),
-        units: units.map(({ serial, product, venue }) => ({ serial, product, venue })),
+        units: units.map(({ serial, product, venue, capture }) => ({ serial, product, venue, capture })),
         files: rootSet.files,
       };
       await writeFile(join(building, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -242,4 +265,16 @@ async function makeWorldReadable(folder: string): Promise<void> {
     if (entry.isDirectory()) await makeWorldReadable(path);
     else await chmod(path, 0o644);
   }
+}
+
+/** The units with their own folder: those with settings, and those marked to capture their card. */
+function withCaptureMarks(
+  units: NetbootUnit[],
+  marked: string[],
+): Array<Pick<NetbootUnit, 'serial' | 'product' | 'venue'> & { capture: boolean }> {
+  const all = units.map(({ serial, product, venue }) => ({ serial, product, venue, capture: marked.includes(serial) }));
+  for (const serial of marked) {
+    if (!units.some((unit) => unit.serial === serial)) all.push({ serial, product: null, venue: null, capture: true });
+  }
+  return all.sort((a, b) => a.serial.localeCompare(b.serial));
 }
