@@ -152,7 +152,9 @@ export class NetbootController {
   @Put('units/:serial/capture')
   @RequireRole('operator')
   @Audited('netboot.unit_capture', { targetType: 'netboot_unit', targetId: unitSerial })
-  @ApiOkResponse({ description: "Marked: the unit's next netboot captures its card; the TFTP root is rebuilt when it exists" })
+  @ApiOkResponse({
+    description: "Marked: the unit's next netboot captures its card; the TFTP root is rebuilt when it exists",
+  })
   @ApiConflictResponse({ description: 'The product has that version already' })
   async markCapture(
     @Param('serial') serialParam: string,

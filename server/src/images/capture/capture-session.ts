@@ -10,6 +10,8 @@ import type { ReceivedImage } from '../upload/receive-image-upload';
 import { SparseImageWriter } from '../upload/sparse-image-writer';
 import type { UploadProgressAnnouncer } from '../upload/upload-progress';
 
+const ZEROS = Buffer.alloc(4 << 20);
+
 /**
  * One capture in progress: the image arrives in order, over one or more requests (a dropped
  * connection resumes where the bytes the server holds end), through the upload's single-pass
@@ -47,25 +49,47 @@ export class CaptureSession {
   async receive(body: Readable): Promise<void> {
     this.streaming = true;
     try {
-      for await (const piece of body) {
-        const chunk = piece as Buffer;
-        if (this.receivedBytes + chunk.length > this.sizeBytes) {
-          throw new BadRequestException(`The capture is longer than the ${this.sizeBytes} bytes its session was opened for`);
-        }
-        this.receivedBytes += chunk.length;
-        this.lastActivity = Date.now();
-        this.announcer.report({ receivedBytes: this.receivedBytes, imageBytes: this.receivedBytes, fields: this.uploadFields });
-        if (this.writer.errored) throw this.writer.errored;
-        if (!this.writer.write(chunk)) await once(this.writer, 'drain');
-      }
+      for await (const piece of body) await this.take(piece as Buffer);
     } finally {
       this.streaming = false;
       this.lastActivity = Date.now();
     }
   }
 
-  /** Ends the image once all its bytes are held: the writer's description of it, as an upload's. */
+  /**
+   * The image is zeros from the held bytes up to `offset`: what the unit's card does not use
+   * never crosses the network, yet goes through the writer (hash, map) like any byte.
+   */
+  async zerosUntil(offset: number): Promise<void> {
+    if (offset > this.sizeBytes) {
+      throw new BadRequestException(
+        `Offset ${offset} is beyond the ${this.sizeBytes} bytes this capture was opened for`,
+      );
+    }
+    while (this.receivedBytes < offset)
+      await this.take(ZEROS.subarray(0, Math.min(ZEROS.length, offset - this.receivedBytes)));
+  }
+
+  private async take(chunk: Buffer): Promise<void> {
+    if (this.receivedBytes + chunk.length > this.sizeBytes) {
+      throw new BadRequestException(
+        `The capture is longer than the ${this.sizeBytes} bytes its session was opened for`,
+      );
+    }
+    if (this.writer.errored) throw this.writer.errored;
+    this.receivedBytes += chunk.length;
+    this.lastActivity = Date.now();
+    this.announcer.report({
+      receivedBytes: this.receivedBytes,
+      imageBytes: this.receivedBytes,
+      fields: this.uploadFields,
+    });
+    if (!this.writer.write(chunk)) await once(this.writer, 'drain');
+  }
+
+  /** Ends the image (zeros to its size): the writer's description of it, as an upload's. */
   async finish(): Promise<ReceivedImage> {
+    await this.zerosUntil(this.sizeBytes);
     this.writer.end();
     await finished(this.writer);
     await this.file.close();

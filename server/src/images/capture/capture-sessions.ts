@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   ConflictException,
   Injectable,
   Logger,
@@ -97,7 +98,9 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
       },
     );
     this.sessions.set(session.id, session);
-    this.logger.log(`Unit ${request.serial} captures its card (${request.sizeBytes} bytes) as ${mark.product} ${mark.version}`);
+    this.logger.log(
+      `Unit ${request.serial} captures its card (${request.sizeBytes} bytes) as ${mark.product} ${mark.version}`,
+    );
     return this.toDto(session, token);
   }
 
@@ -107,18 +110,32 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Takes the body as the image from `offset` on, which must be where the held bytes end (409
-   * tells the unit where that is). A failure of the pipeline ends the session: nothing stays.
+   * Takes the body as the image from `offset` on. An offset beyond the held bytes means zeros up
+   * to it (unmapped space is not sent); one before them is refused (409 says where they end). A
+   * failure of the pipeline ends the session: nothing of it stays.
    */
-  async receive(id: string, token: string | undefined, offset: number, body: Readable): Promise<CaptureStateDto> {
+  async receive(
+    id: string,
+    token: string | undefined,
+    offset: number,
+    length: number | undefined,
+    body: Readable,
+  ): Promise<CaptureStateDto> {
     const session = this.authorised(id, token);
-    if (session.streaming) throw new ConflictException('Another stream of this capture is in progress: ask again shortly');
-    if (offset !== session.receivedBytes) {
+    if (offset + (length ?? 0) > session.sizeBytes) {
+      throw new BadRequestException(
+        `Bytes ${offset}-${offset + (length ?? 0)} go beyond the ${session.sizeBytes} bytes this capture was opened for`,
+      );
+    }
+    if (session.streaming)
+      throw new ConflictException('Another stream of this capture is in progress: ask again shortly');
+    if (offset < session.receivedBytes) {
       throw new ConflictException(
-        `The server holds ${session.receivedBytes} bytes of this capture: send from offset ${session.receivedBytes}, not ${offset}`,
+        `The server holds ${session.receivedBytes} bytes of this capture: send from offset ${session.receivedBytes} or later, not ${offset}`,
       );
     }
     try {
+      await session.zerosUntil(offset);
       await session.receive(body);
     } catch (error) {
       const refusal = asHttpError(error);
@@ -129,15 +146,13 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
     return { sizeBytes: session.sizeBytes, receivedBytes: session.receivedBytes };
   }
 
-  /** Stores the whole image as a new, inactive version captured from the unit, and clears its mark. */
+  /**
+   * Stores the image (zeros after the last bytes sent) as a new, inactive version captured from
+   * the unit, and clears its mark.
+   */
   async finish(id: string, token: string | undefined): Promise<ImageDto> {
     const session = this.authorised(id, token);
     if (session.streaming) throw new ConflictException('A stream of this capture is still in progress');
-    if (session.receivedBytes !== session.sizeBytes) {
-      throw new ConflictException(
-        `The server holds ${session.receivedBytes} of ${session.sizeBytes} bytes: send the rest before finishing`,
-      );
-    }
     this.sessions.delete(session.id);
     let received;
     try {
@@ -185,10 +200,12 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
   }
 
   private authorised(id: string, token: string | undefined): CaptureSession {
-    if (!token) throw new UnauthorizedException('Send the token from POST /api/capture as Authorization: Bearer <token>');
+    if (!token)
+      throw new UnauthorizedException('Send the token from POST /api/capture as Authorization: Bearer <token>');
     const session = this.sessions.get(id);
     if (!session) throw new NotFoundException(`No capture session ${id}: open one with POST /api/capture`);
-    if (!timingSafeEqual(Buffer.from(sha256(token), 'hex'), Buffer.from(session.tokenHash, 'hex'))) throw new UnauthorizedException('Wrong token for this capture session');
+    if (!timingSafeEqual(Buffer.from(sha256(token), 'hex'), Buffer.from(session.tokenHash, 'hex')))
+      throw new UnauthorizedException('Wrong token for this capture session');
     return session;
   }
 
@@ -205,7 +222,10 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
 }
 
 function isCutShort(error: unknown): boolean {
-  return error instanceof Error && /aborted|premature close|ECONNRESET/i.test(`${error.message} ${(error as NodeJS.ErrnoException).code ?? ''}`);
+  return (
+    error instanceof Error &&
+    /aborted|premature close|ECONNRESET/i.test(`${error.message} ${(error as NodeJS.ErrnoException).code ?? ''}`)
+  );
 }
 
 function sha256(text: string): string {

@@ -8,7 +8,12 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { CAPTURE_OFFSET_HEADER, type CaptureSessionDto, type CaptureStateDto, type ImageDto } from '@rpi-deploy/contracts';
+import {
+  CAPTURE_OFFSET_HEADER,
+  type CaptureSessionDto,
+  type CaptureStateDto,
+  type ImageDto,
+} from '@rpi-deploy/contracts';
 import { bearerToken } from '../../auth/auth.guard';
 import { DeploymentRoute } from '../../listeners/deployment-route.decorator';
 import { CaptureOpenBody } from './capture.dto';
@@ -41,8 +46,12 @@ export class CaptureController {
   }
 
   @Put(':id/bytes')
-  @ApiOkResponse({ description: `The body (application/octet-stream) is the image from the ${CAPTURE_OFFSET_HEADER} offset on` })
-  @ApiConflictResponse({ description: 'The offset is not where the held bytes end (the message says where), or another stream is running' })
+  @ApiOkResponse({
+    description: `The body (application/octet-stream) is the image from the ${CAPTURE_OFFSET_HEADER} offset on`,
+  })
+  @ApiConflictResponse({
+    description: 'The offset is not where the held bytes end (the message says where), or another stream is running',
+  })
   receive(
     @Param('id') id: string,
     @Req() request: Request,
@@ -56,7 +65,14 @@ export class CaptureController {
     if (!request.is('application/octet-stream')) {
       throw new BadRequestException('Send the image bytes as application/octet-stream');
     }
-    return this.sessions.receive(id, bearerToken(authorization), offset, request);
+    const length = request.headers['content-length'];
+    return this.sessions.receive(
+      id,
+      bearerToken(authorization),
+      offset,
+      length === undefined ? undefined : Number(length),
+      request,
+    );
   }
 
   @Post(':id/finish')
