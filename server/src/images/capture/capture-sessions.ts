@@ -10,13 +10,14 @@ import {
 } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import type { CaptureOpenRequest, CaptureSessionDto, CaptureStateDto, ImageDto } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
 import { LiveEvents } from '../../live/live-events';
 import { ImageStore } from '../image-store';
 import { ImagesService } from '../images.service';
 import { asHttpError, failureMessage, imageTooLarge, noSpace } from '../upload/upload-errors';
+import { discardRestOfBody } from '../upload/receive-image-upload';
 import { UploadProgressAnnouncer } from '../upload/upload-progress';
 import { CaptureMarks } from './capture-marks';
 import { CaptureSession } from './capture-session';
@@ -119,7 +120,22 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
     token: string | undefined,
     offset: number,
     length: number | undefined,
-    body: Readable,
+    body: IncomingMessage,
+  ): Promise<CaptureStateDto> {
+    try {
+      return await this.take(id, token, offset, length, body);
+    } finally {
+      // A refusal before the body was read: the client gets to read the answer.
+      if (!body.destroyed) discardRestOfBody(body);
+    }
+  }
+
+  private async take(
+    id: string,
+    token: string | undefined,
+    offset: number,
+    length: number | undefined,
+    body: IncomingMessage,
   ): Promise<CaptureStateDto> {
     const session = this.authorised(id, token);
     if (offset + (length ?? 0) > session.sizeBytes) {
@@ -140,7 +156,7 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       const refusal = asHttpError(error);
       // A dropped connection keeps what arrived; anything else (too long, no disk space) ends it.
-      if (!(body.destroyed && isCutShort(error))) await this.drop(session, failureMessage(refusal));
+      if (!isCutShort(error)) await this.drop(session, failureMessage(refusal));
       throw refusal;
     }
     return { sizeBytes: session.sizeBytes, receivedBytes: session.receivedBytes };
@@ -221,11 +237,10 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+/** The client's connection went away mid-body (node's request errors carry these codes). */
 function isCutShort(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    /aborted|premature close|ECONNRESET/i.test(`${error.message} ${(error as NodeJS.ErrnoException).code ?? ''}`)
-  );
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
 function sha256(text: string): string {
