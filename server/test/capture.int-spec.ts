@@ -123,7 +123,7 @@ describe.each(testDatabases())('capture on $name: a marked unit sends its card a
     const id = (uploaded.body as ImageDto).id;
     expect((await api(t.management, `/api/images/${id}/activate`, { method: 'POST', token: admin })).status).toBe(200);
     expect((await api(t.management, '/api/netboot/sync-tftp', { method: 'POST', token: admin })).status).toBe(200);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await t?.close();

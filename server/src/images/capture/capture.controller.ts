@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Headers, Param, Post, Put, Req, Res } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -7,7 +7,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import {
   CAPTURE_OFFSET_HEADER,
   type CaptureSessionDto,
@@ -52,9 +52,10 @@ export class CaptureController {
   @ApiConflictResponse({
     description: 'The offset is not where the held bytes end (the message says where), or another stream is running',
   })
-  receive(
+  async receive(
     @Param('id') id: string,
     @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
     @Headers('authorization') authorization?: string,
     @Headers(CAPTURE_OFFSET_HEADER) offsetHeader?: string,
   ): Promise<CaptureStateDto> {
@@ -66,13 +67,19 @@ export class CaptureController {
       throw new BadRequestException('Send the image bytes as application/octet-stream');
     }
     const length = request.headers['content-length'];
-    return this.sessions.receive(
-      id,
-      bearerToken(authorization),
-      offset,
-      length === undefined ? undefined : Number(length),
-      request,
-    );
+    try {
+      return await this.sessions.receive(
+        id,
+        bearerToken(authorization),
+        offset,
+        length === undefined ? undefined : Number(length),
+        request,
+      );
+    } catch (error) {
+      // Refused with the body not all read: this connection cannot serve another request.
+      if (!request.complete) response.setHeader('connection', 'close');
+      throw error;
+    }
   }
 
   @Post(':id/finish')
