@@ -38,8 +38,17 @@ import { ImagesService } from './images.service';
  * card as a new version through the same pipeline as an upload.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, ImageCanary, CaptureMark, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload])],
-  controllers: [CaptureController, CanaryController, ReleaseNotesController, ImagesController, ImageFilesController, ChunkFilesController],
+  imports: [
+    TypeOrmModule.forFeature([Image, ImageCanary, CaptureMark, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload]),
+  ],
+  controllers: [
+    CaptureController,
+    CanaryController,
+    ReleaseNotesController,
+    ImagesController,
+    ImageFilesController,
+    ChunkFilesController,
+  ],
   providers: [
     ImagesService,
     ImageChanges,
@@ -60,6 +69,15 @@ import { ImagesService } from './images.service';
     CaptureMarks,
     CaptureSessions,
   ],
-  exports: [ImagesService, CaptureMarks, CanaryService, CanaryOutcomes, ImageChanges, ImageInstalls, ImageTraffic, ServerAdmission],
+  exports: [
+    ImagesService,
+    CaptureMarks,
+    CanaryService,
+    CanaryOutcomes,
+    ImageChanges,
+    ImageInstalls,
+    ImageTraffic,
+    ServerAdmission,
+  ],
 })
 export class ImagesModule {}
