@@ -5,6 +5,7 @@ import { buildReferenceCard, runTool, usedExt4Bytes, type ReferenceCard } from '
 import { buildCaptureMap } from '../../installer/src/capture/capture-map';
 import { captureCard } from '../../installer/src/capture/capture-card';
 import { ReadOnlyCard } from '../../installer/src/capture/read-only-card';
+import { request } from '../../installer/src/download/http-client';
 import { resolveSettings } from '../../installer/src/settings';
 import type { BenchRow } from './main';
 import { median, startServer, type BenchServer } from './support';
@@ -89,12 +90,14 @@ function readWholeCard(path: string): void {
  * card, send its used stretches to the capture session and wait for the stored image.
  */
 async function captureToServer(server: BenchServer, card: string, version: string): Promise<void> {
-  const marked = await fetch(`${server.management}/api/netboot/units/${UNIT.serial}/capture`, {
+  // node:http, not fetch: fetch would reuse a keep-alive connection the server closed while the card was built.
+  const marked = await request(`${server.management}/api/netboot/units/${UNIT.serial}/capture`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ product: 'KXP2', version }),
+    timeoutMs: 30_000,
   });
-  if (marked.status !== 200) throw new Error(`marking the unit failed: ${marked.status} ${await marked.text()}`);
+  if (marked.status !== 200) throw new Error(`marking the unit failed: ${marked.status} ${marked.body.toString()}`);
   const settings = resolveSettings({ server: server.deployment, device: card, reboot: false, capture: true }, {}, UNIT);
   const lines: string[] = [];
   const code = await captureCard(settings, (line) => lines.push(line));

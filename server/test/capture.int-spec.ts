@@ -129,7 +129,7 @@ describe.each(testDatabases())('capture on $name: a marked unit sends its card a
     await t?.close();
     await database.dropAll();
     rmSync(work, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('refuses a capture of a unit nobody marked, and capture routes on the management listener', async () => {
     const refused = await open();
@@ -240,7 +240,7 @@ describe.each(testDatabases())('capture on $name: a marked unit sends its card a
     } finally {
       socket.close();
     }
-  });
+  }, 180_000);
 
   it('drops the bytes of a session the unit abandoned for a new one, and of a stream too long for its card', async () => {
     expect((await put(`/api/netboot/units/${UNIT.serial}/capture`, { product: 'KXP2', version: '3.0' })).status).toBe(
@@ -267,5 +267,5 @@ describe.each(testDatabases())('capture on $name: a marked unit sends its card a
     expect(
       (await api(t.management, '/api/images?product=KXP2', { token: viewer })).body.map((i: ImageDto) => i.version),
     ).not.toContain('3.0');
-  });
+  }, 180_000);
 });
