@@ -2,14 +2,17 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGE_BLOCK_SIZE } from '@rpi-deploy/contracts';
 import { buildReferenceCard, runTool, usedExt4Bytes, type ReferenceCard } from '@rpi-deploy/test-kit';
-import { buildCaptureMap, type CaptureMap } from '../../installer/src/capture/capture-map';
-import { captureStream } from '../../installer/src/capture/capture-stream';
+import { buildCaptureMap } from '../../installer/src/capture/capture-map';
+import { captureCard } from '../../installer/src/capture/capture-card';
 import { ReadOnlyCard } from '../../installer/src/capture/read-only-card';
+import { request } from '../../installer/src/download/http-client';
+import { resolveSettings } from '../../installer/src/settings';
 import type { BenchRow } from './main';
 import { median, startServer, type BenchServer } from './support';
 
 const MiB = 1 << 20;
 const ROUNDS = 3;
+const UNIT = { serial: '10000000cafe0001', mac: 'd8:3a:dd:00:00:01' };
 
 /**
  * Capture of a reference card (Pi-OS-shaped, 30% of its root file system's data deleted after
@@ -29,7 +32,7 @@ export async function capture(work: string): Promise<BenchRow[]> {
     const captured: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       readAlone.push(timed(() => readWholeCard(card.path)));
-      captured.push(await timedAsync(() => captureToServer(server, reader, `bench-${round}`)));
+      captured.push(await timedAsync(() => captureToServer(server, card.path, `bench-${round}`)));
     }
     const [baseline, ours] = [median(readAlone), median(captured)];
     return [
@@ -82,48 +85,23 @@ function readWholeCard(path: string): void {
   }
 }
 
-/** What capture mode does with a card: map it, stream it as an upload, wait for the stored image. */
-async function captureToServer(server: BenchServer, reader: ReadOnlyCard, version: string): Promise<void> {
-  const map: CaptureMap = buildCaptureMap(reader, IMAGE_BLOCK_SIZE);
-  const boundary = `capture-${version}`;
-  const head = Buffer.from(
-    [
-      ...Object.entries({ product: 'KXP2', version }).flatMap(([name, value]) => [
-        `--${boundary}`,
-        `Content-Disposition: form-data; name="${name}"`,
-        '',
-        value,
-      ]),
-      `--${boundary}`,
-      'Content-Disposition: form-data; name="file"; filename="capture.img"',
-      'Content-Type: application/octet-stream',
-      '',
-      '',
-    ].join('\r\n'),
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const pieces = captureStream(reader, map);
-  const body = new ReadableStream<Uint8Array>({
-    start: (controller) => controller.enqueue(head),
-    pull: (controller) => {
-      const next = pieces.next();
-      if (next.done) {
-        controller.enqueue(tail);
-        controller.close();
-      } else controller.enqueue(next.value);
-    },
+/**
+ * What capture mode does with a card, by the installer's own code: mark the unit, then map the
+ * card, send its used stretches to the capture session and wait for the stored image.
+ */
+async function captureToServer(server: BenchServer, card: string, version: string): Promise<void> {
+  // node:http, not fetch: fetch would reuse a keep-alive connection the server closed while the card was built.
+  const marked = await request(`${server.management}/api/netboot/units/${UNIT.serial}/capture`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ product: 'KXP2', version }),
+    timeoutMs: 30_000,
   });
-  const response = await fetch(`${server.management}/api/images`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${server.token}`,
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      'content-length': String(head.length + reader.size + tail.length),
-    },
-    body,
-    duplex: 'half',
-  } as RequestInit);
-  if (response.status !== 201) throw new Error(`capture upload failed: ${response.status} ${await response.text()}`);
+  if (marked.status !== 200) throw new Error(`marking the unit failed: ${marked.status} ${marked.body.toString()}`);
+  const settings = resolveSettings({ server: server.deployment, device: card, reboot: false, capture: true }, {}, UNIT);
+  const lines: string[] = [];
+  const code = await captureCard(settings, (line) => lines.push(line));
+  if (code !== 0) throw new Error(`capture failed (exit ${code}):\n${lines.join('\n')}`);
 }
 
 function timed(action: () => void): number {

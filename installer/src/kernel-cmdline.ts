@@ -13,6 +13,8 @@ export interface KernelParameters {
   peerListen?: string;
   peers?: boolean;
   seedSeconds?: string;
+  /** `deploy.mode=capture`: read the card and send it to the server instead of installing. */
+  mode?: string;
 }
 
 export function parseKernelCommandLine(cmdline: string): KernelParameters {
@@ -42,6 +44,9 @@ export function parseKernelCommandLine(cmdline: string): KernelParameters {
         break;
       case 'seed-seconds':
         parameters.seedSeconds = value;
+        break;
+      case 'mode':
+        parameters.mode = value;
         break;
       // Unknown deploy.* keys are ignored so an older installer boots with newer templates.
     }

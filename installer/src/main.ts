@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_PEER_LISTEN, SEED_SECONDS } from '@rpi-deploy/contracts';
 import { readFile } from 'node:fs/promises';
+import { captureCard } from './capture/capture-card';
 import { readMacAddress, readSerial } from './identity';
 import { failIfAbandoned } from './exit-guard';
 import { EXIT, install } from './install';
@@ -74,6 +75,11 @@ export function buildProgram(): Command {
       '--seed-seconds <seconds>',
       `after success, keep serving chunks at most this long while other units of the image install (default: ${SEED_SECONDS.default}, at most ${SEED_SECONDS.max})`,
     )
+    .option(
+      '--capture',
+      'capture mode (also deploy.mode=capture): read the card without writing to it and send its used blocks to the ' +
+        'server as the new image version the unit is marked for; then power off (--no-reboot: exit)',
+    )
     .option('--print-settings', 'print the resolved settings as JSON and exit')
     .addHelpText(
       'after',
@@ -114,7 +120,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(JSON.stringify(settings, null, 2));
     return EXIT.success;
   }
-  return install(settings, (line) => console.log(`pi-installer: ${line}`));
+  const log = (line: string) => console.log(`pi-installer: ${line}`);
+  return settings.capture ? captureCard(settings, log) : install(settings, log);
 }
 
 if (require.main === module) {

@@ -31,7 +31,16 @@ describe('resolveSettings', () => {
       poweroffCommand: ['poweroff', '-f'],
       peerListen: { host: '0.0.0.0', port: 5003 },
       seedSeconds: 60,
+      capture: false,
     });
+  });
+
+  it('runs capture mode with deploy.mode=capture or --capture, and refuses another mode', () => {
+    expect(resolveSettings({}, { server: 'http://x:1', mode: 'capture' }, detected).capture).toBe(true);
+    expect(resolveSettings({ capture: true }, { server: 'http://x:1' }, detected).capture).toBe(true);
+    expect(() => resolveSettings({}, { server: 'http://x:1', mode: 'copy' }, detected)).toThrow(
+      'deploy.mode must be install or capture, got "copy"',
+    );
   });
 
   it('takes the LED folder, when to wait for an operator and the power-off command from the flags', () => {

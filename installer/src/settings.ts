@@ -24,6 +24,8 @@ export interface InstallerFlags {
   /** false with --no-peers. */
   peers?: boolean;
   seedSeconds?: string;
+  /** --capture: capture mode. */
+  capture?: boolean;
 }
 
 export interface DetectedIdentity {
@@ -58,6 +60,8 @@ export interface InstallerSettings {
   peerListen?: { host: string; port: number };
   /** How long a finished unit keeps serving while others of its image still install. */
   seedSeconds: number;
+  /** Capture mode: read the card (never write to it) and send it to the server as a new image. */
+  capture: boolean;
 }
 
 export const DEFAULT_DEVICE = '/dev/mmcblk0';
@@ -127,6 +131,9 @@ export function resolveSettings(
   if (!Number.isFinite(seedSeconds) || seedSeconds < 0 || seedSeconds > SEED_SECONDS.max)
     problems.push(`--seed-seconds must be a number from 0 to ${SEED_SECONDS.max}, got "${seedFlag}"`);
 
+  if (kernel.mode !== undefined && !['install', 'capture'].includes(kernel.mode))
+    problems.push(`deploy.mode must be install or capture, got "${kernel.mode}"`);
+
   if (problems.length > 0) throw new SettingsError(problems);
   return {
     server: server!,
@@ -145,6 +152,7 @@ export function resolveSettings(
     poweroffCommand,
     peerListen: (flags.peers ?? kernel.peers ?? true) ? peerListen : undefined,
     seedSeconds,
+    capture: flags.capture ?? kernel.mode === 'capture',
   };
 }
 

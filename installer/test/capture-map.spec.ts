@@ -17,6 +17,7 @@ import { buildCaptureMap, type CaptureMap } from '../src/capture/capture-map';
 import { captureStream } from '../src/capture/capture-stream';
 import { ext4UsedRanges } from '../src/capture/ext4-usage';
 import { ReadOnlyCard } from '../src/capture/read-only-card';
+import { ext4Tree } from './support/card-checks';
 import { makeWorkDir } from './support/work-dir';
 
 /** The image a capture of `map` stores: mapped ranges copied, everything else zeros. */
@@ -34,13 +35,6 @@ function sparseCopy(card: ReferenceCard, map: CaptureMap, path: string): void {
     closeSync(source);
     closeSync(target);
   }
-}
-
-/** Every path with its type, size and content hash, as debugfs's rdump writes the tree out. */
-function ext4Tree(image: string, offset: number, dir: string): string {
-  mkdirSync(dir);
-  runTool('debugfs', ['-R', `rdump / ${dir}`, `${image}?offset=${offset}`]);
-  return execFileSync('sh', ['-c', `cd ${dir} && find . -type f -print0 | sort -z | xargs -0 sha256sum`]).toString();
 }
 
 describe('capture map of a reference card', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './support/run-cli';
-import { ADMIN_PASSWORD, bootTestServer, type TestServer } from './support/test-server';
+import { ADMIN_PASSWORD, bootTestServer, login, type TestServer } from './support/test-server';
 
 const RENDER = [
   'netboot',
@@ -40,6 +40,48 @@ describe('rpi-deploy netboot, validate and deployments', () => {
   afterAll(async () => {
     await t?.close();
     rmSync(work, { recursive: true, force: true });
+  });
+
+  it('marks a unit to capture its card with `netboot unit set --capture`, and refuses half a mark', async () => {
+    const marked = await run(
+      'netboot',
+      'unit',
+      'set',
+      '10000000beef0002',
+      '--capture',
+      '--product',
+      'KXP2',
+      '--version',
+      '5.0',
+    );
+    expect(marked).toMatchObject({ code: 0, stderr: '' });
+    expect(marked.stdout).toBe('Unit beef0002 captures its card as KXP2 5.0 on its next netboot\n');
+    const listed = await fetch(`${t.management}/api/netboot/captures`, {
+      headers: { authorization: `Bearer ${(await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken}` },
+    });
+    expect(await listed.json()).toEqual([
+      expect.objectContaining({ serial: 'beef0002', product: 'KXP2', version: '5.0' }),
+    ]);
+
+    const noVersion = await run('netboot', 'unit', 'set', 'beef0003', '--capture', '--product', 'KXP2');
+    expect(noVersion.code).toBe(1);
+    expect(noVersion.stderr).toContain('--capture needs --product and --version');
+    const badVersion = await run(
+      'netboot',
+      'unit',
+      'set',
+      'beef0003',
+      '--capture',
+      '--product',
+      'KXP2',
+      '--version',
+      '../1',
+    );
+    expect(badVersion.code).toBe(1);
+    expect(badVersion.stderr).toMatch(/version must be 1-64 letters/);
+    const versionAlone = await run('netboot', 'unit', 'set', 'beef0003', '--product', 'KXP2', '--version', '1');
+    expect(versionAlone.code).toBe(1);
+    expect(versionAlone.stderr).toContain('--version goes with --capture');
   });
 
   it('renders a dnsmasq configuration that dnsmasq accepts, without the server', async () => {

@@ -20,7 +20,8 @@ export class ReadOnlyCard implements CardSource {
   }
 
   read(offset: number, length: number): Buffer {
-    const buffer = Buffer.alloc(length);
+    // Not zero-filled first: every byte is read into it, or the read throws.
+    const buffer = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const read = readSync(this.fd, buffer, done, length - done, offset + done);

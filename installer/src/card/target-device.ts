@@ -136,7 +136,7 @@ export async function queueLimits(
 }
 
 /** Linux's dev_t encoding (12-bit major, 20-bit minor, split around the low byte). */
-function deviceNumber(rdev: number): string {
+export function deviceNumber(rdev: number): string {
   const major = (Math.floor(rdev / 256) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
   const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff);
   return `${major}:${minor}`;

@@ -1,6 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import type { StatusReport } from '@rpi-deploy/contracts';
-import type { PiOsImage } from '@rpi-deploy/test-kit';
+import { runTool, type PiOsImage } from '@rpi-deploy/test-kit';
 import type { ReceivedReport } from './contract-server';
 
 const BLOCK = 4096;
@@ -50,4 +51,11 @@ export function expectSuccessfulTrail(reports: ReceivedReport[], deploymentId: s
     if (report.bytesDone !== undefined) expect(report.bytesDone).toBeLessThanOrEqual(report.bytesTotal as number);
   }
   return accepted;
+}
+
+/** Every path with its type, size and content hash, as debugfs's rdump writes the tree out. */
+export function ext4Tree(image: string, offset: number, dir: string): string {
+  mkdirSync(dir);
+  runTool('debugfs', ['-R', `rdump / ${dir}`, `${image}?offset=${offset}`]);
+  return execFileSync('sh', ['-c', `cd ${dir} && find . -type f -print0 | sort -z | xargs -0 sha256sum`]).toString();
 }

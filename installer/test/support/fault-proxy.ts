@@ -5,7 +5,14 @@
  * untouched.
  */
 import { once } from 'node:events';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type ClientRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface ProxiedImageGet {
@@ -29,6 +36,14 @@ export class FaultProxy {
    */
   beforeImageAnswerEnds?: (lastByte: number) => Promise<void>;
   readonly imageGets: ProxiedImageGet[] = [];
+  /**
+   * Cuts to make in uploads, in order: the next PUT whose body is longer than the first number
+   * here has its connection cut after that many body bytes went through (a capture's dropped
+   * connection).
+   */
+  readonly cutPutsAfter: number[] = [];
+  /** Body bytes of the PUTs that were cut. */
+  readonly cutPuts: number[] = [];
   private readonly sockets = new Set<Socket>();
 
   private constructor(private readonly server: Server) {}
@@ -59,6 +74,11 @@ export class FaultProxy {
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = new URL(req.url ?? '/', this.upstream);
     const upstream = request(target, { method: req.method, headers: { ...req.headers, host: target.host } });
+    const bodyLength = Number(req.headers['content-length']);
+    if (req.method === 'PUT' && bodyLength > this.cutPutsAfter[0]) {
+      this.cutPut(req, res, upstream, this.cutPutsAfter.shift()!);
+      return;
+    }
     req.pipe(upstream);
     const [answer] = (await once(upstream, 'response')) as [IncomingMessage];
     const isImageGet =
@@ -94,5 +114,22 @@ export class FaultProxy {
       if (!res.write(chunk)) await once(res, 'drain');
     }
     res.end();
+  }
+
+  /** Passes `cutAfter` body bytes on, then drops both connections as a failing link would. */
+  private cutPut(req: IncomingMessage, res: ServerResponse, upstream: ClientRequest, cutAfter: number): void {
+    let passed = 0;
+    upstream.on('error', () => undefined);
+    req.on('data', (piece: Buffer) => {
+      if (passed >= cutAfter) return;
+      const chunk = piece.subarray(0, cutAfter - passed);
+      passed += chunk.length;
+      upstream.write(chunk);
+      if (passed >= cutAfter) {
+        this.cutPuts.push(passed);
+        upstream.destroy();
+        res.socket?.destroy();
+      }
+    });
   }
 }

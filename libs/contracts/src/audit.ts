@@ -36,6 +36,8 @@ export const AUDIT_ACTIONS = [
   'netboot.tftp_sync',
   'netboot.unit_set',
   'netboot.unit_delete',
+  'netboot.unit_capture',
+  'netboot.unit_capture_clear',
   'proxmox.snapshot_create',
   'proxmox.snapshot_rollback',
 ] as const;

@@ -43,6 +43,8 @@ export interface ImageDto {
   partitionTable: PartitionTableDto;
   uploadedBy: string;
   uploadedAt: string;
+  /** The serial of the unit whose card was captured as this image; null for an upload. */
+  capturedFrom: string | null;
   active: boolean;
   activatedAt: string | null;
   /** What the chunk store holds for it; null for an image stored before the chunk store (served the old way). */

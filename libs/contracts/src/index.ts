@@ -23,3 +23,4 @@ export * from './traffic';
 export * from './unit-failures';
 export * from './peers';
 export * from './generalise';
+export * from './capture';

@@ -7,6 +7,7 @@ import { HostnameRecord } from '../hostnames/hostname-record.entity';
 import { Venue } from '../hostnames/venues/venue.entity';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from '../images/chunks/chunk.entity';
 import { ImageCanary } from '../images/canary/canary.entity';
+import { CaptureMark } from '../images/capture/capture-mark.entity';
 import { Image } from '../images/image.entity';
 import { ImageDownload } from '../images/store/image-download.entity';
 import { NetbootUnit } from '../netboot/tftp/netboot-unit.entity';
@@ -20,6 +21,7 @@ export const ENTITIES = [
   Batch,
   Image,
   ImageCanary,
+  CaptureMark,
   Chunk,
   ImageChunkRow,
   ChunkPatchRow,

@@ -50,6 +50,10 @@ export class Image {
   @CreateDateColumn({ name: 'uploaded_at' })
   uploadedAt!: Date;
 
+  /** The serial of the unit whose card was captured as this image; null for an upload. */
+  @Column({ name: 'captured_from', type: 'varchar', length: 16, nullable: true })
+  capturedFrom!: string | null;
+
   @Column({ type: 'boolean', default: false })
   active!: boolean;
 

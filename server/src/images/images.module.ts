@@ -4,6 +4,10 @@ import { CanaryController } from './canary/canary.controller';
 import { CanaryOutcomes } from './canary/canary-outcomes';
 import { ImageCanary } from './canary/canary.entity';
 import { CanaryService } from './canary/canary.service';
+import { CaptureController } from './capture/capture.controller';
+import { CaptureMark } from './capture/capture-mark.entity';
+import { CaptureMarks } from './capture/capture-marks';
+import { CaptureSessions } from './capture/capture-sessions';
 import { GeneraliseController } from './generalise/generalise.controller';
 import { GeneraliseService } from './generalise/generalise.service';
 import { ReleaseNotesController } from './release/release-notes.controller';
@@ -33,11 +37,15 @@ import { ImagesService } from './images.service';
  * Master images: the catalogue (versions, activation, rollback) here; upload/ streams an upload
  * into a sparse file and describes it (size, SHA-256, partitions, block map), cutting its mapped
  * bytes into chunks/ (the content-addressed, zstd-compressed chunk store); download/ serves
- * the bytes, block maps, chunk manifests and chunks to the Pis.
+ * the bytes, block maps, chunk manifests and chunks to the Pis; capture/ receives a marked unit's
+ * card as a new version through the same pipeline as an upload.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Image, ImageCanary, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload])],
+  imports: [
+    TypeOrmModule.forFeature([Image, ImageCanary, CaptureMark, Chunk, ImageChunkRow, ChunkPatchRow, ImageDownload]),
+  ],
   controllers: [
+    CaptureController,
     CanaryController,
     ReleaseNotesController,
     GeneraliseController,
@@ -64,7 +72,18 @@ import { ImagesService } from './images.service';
     ReleaseNotesService,
     GeneraliseService,
     CanaryOutcomes,
+    CaptureMarks,
+    CaptureSessions,
   ],
-  exports: [ImagesService, CanaryService, CanaryOutcomes, ImageChanges, ImageInstalls, ImageTraffic, ServerAdmission],
+  exports: [
+    ImagesService,
+    CaptureMarks,
+    CanaryService,
+    CanaryOutcomes,
+    ImageChanges,
+    ImageInstalls,
+    ImageTraffic,
+    ServerAdmission,
+  ],
 })
 export class ImagesModule {}

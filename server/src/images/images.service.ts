@@ -35,7 +35,7 @@ import { ImageInstalls } from './image-installs';
 import { ImageStore } from './image-store';
 import type { ByteRange } from './store/blob-store';
 import { DownloadLeases } from './store/download-leases';
-import { receiveImageUpload } from './upload/receive-image-upload';
+import { receiveImageUpload, type ReceivedImage } from './upload/receive-image-upload';
 import { failureMessage } from './upload/upload-errors';
 import type { ImageDescription } from './upload/sparse-image-writer';
 import { UploadProgressAnnouncer } from './upload/upload-progress';
@@ -173,7 +173,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
       uploadedBy,
       Number.isFinite(declared) && declared > 0 ? declared : null,
     );
-    const cutter = new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
+    const cutter = this.newChunkCutter();
     let received;
     try {
       received = await receiveImageUpload(request, this.store, {
@@ -181,10 +181,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
         maxBytes: this.config.images.uploadMaxBytes,
         maxImageBytes: this.config.images.maxImageBytes,
         diskReserveBytes: this.config.images.diskReserveBytes,
-        checkFields: async ({ product, version }) => {
-          await this.checkNewVersion(product, version);
-          cutter.patchAgainst(await this.chunks.patchBasesFor(product));
-        },
+        checkFields: ({ product, version }) => this.checkNewVersion(product, version, cutter),
         onProgress: announcer.report,
       });
     } catch (error) {
@@ -192,6 +189,31 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
       await this.abandonChunks(cutter);
       throw error;
     }
+    return this.keep(received, { uploadedBy, capturedFrom: null }, cutter, announcer, started);
+  }
+
+  /** Where a new image's mapped bytes go as chunks (the upload's, the capture's and generalise's pipeline). */
+  newChunkCutter(): ChunkCutter {
+    return new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
+  }
+
+  /** Refuses a version the product has already (409); chunks are then cut as patches of its recent ones. */
+  async checkNewVersion(product: ProductCode, version: string, cutter?: ChunkCutter): Promise<void> {
+    if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
+    cutter?.patchAgainst(await this.chunks.patchBasesFor(product));
+  }
+
+  /**
+   * Stores a received image (its file, block map and chunks) as a new, inactive version and tells
+   * the dashboards; on failure nothing of it stays. Uploads and captures both end here.
+   */
+  async keep(
+    received: ReceivedImage,
+    origin: { uploadedBy: string; capturedFrom: string | null },
+    cutter: ChunkCutter,
+    announcer: UploadProgressAnnouncer,
+    started: number,
+  ): Promise<ImageDto> {
     let image: Image;
     try {
       image = await this.keepAndRecord({
@@ -200,7 +222,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
         description: received.description,
         uploadCompression: received.compression,
         uploadSize: received.uploadSize,
-        uploadedBy,
+        ...origin,
         cutter,
       });
     } catch (error) {
@@ -210,7 +232,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     this.logger.log(
       `${image.product} ${image.version} stored as ${image.filename}: ${formatBytes(image.size)} ` +
         `(${formatBytes(image.mappedBytes)} mapped), ${received.compression} upload of ` +
-        `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${uploadedBy}`,
+        `${formatBytes(received.uploadSize)} in ${((Date.now() - started) / 1000).toFixed(1)} s, by ${origin.uploadedBy}`,
     );
     announcer.stored();
     this.announce({ id: image.id, change: 'stored' });
@@ -219,7 +241,8 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Moves a described image file into the store and records it as a new version with its chunks
-   * (an upload, or a generalised copy). On failure nothing of it is left: file, block map, chunks.
+   * (an upload, a capture, or a generalised copy). On failure nothing of it is left: file, block
+   * map, chunks.
    */
   async keepAndRecord(input: {
     uploadPath: string;
@@ -228,6 +251,8 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     uploadCompression: ImageCompression;
     uploadSize: number;
     uploadedBy: string;
+    /** The serial of the reference unit whose card this is, for a capture. */
+    capturedFrom?: string | null;
     cutter: ChunkCutter;
   }): Promise<Image> {
     const { fields, description } = input;
@@ -251,6 +276,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
             bmapSha256: description.blockMap.sha256,
             partitionTable: description.partitionTable,
             uploadedBy: input.uploadedBy,
+            capturedFrom: input.capturedFrom ?? null,
             active: false,
             chunkCount: description.chunks.length,
           }),
@@ -267,11 +293,6 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     // Committed: the image's rows now keep its chunks.
     await this.chunkStore.release(input.cutter.claimedDigests);
     return image;
-  }
-
-  /** Refuses a version the product has already, before any work is done for it. */
-  async checkNewVersion(product: ProductCode, version: string): Promise<void> {
-    if (await this.images.existsBy({ product, version })) throw versionExists(product, version);
   }
 
   /** Makes the image the one Pis of its product get; the previous active one steps back. */
@@ -394,6 +415,7 @@ function toImageDto(image: Image, chunks: ImageChunkStats | null, conversion: Im
     mappedBytes: image.mappedBytes,
     partitionTable: image.partitionTable,
     uploadedBy: image.uploadedBy,
+    capturedFrom: image.capturedFrom,
     uploadedAt: image.uploadedAt.toISOString(),
     active: image.active,
     activatedAt: image.activatedAt?.toISOString() ?? null,

@@ -18,7 +18,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { DataSource, type Repository } from 'typeorm';
-import type { NetbootDeviceDto, NetbootEventDto, NetbootStatusDto } from '@rpi-deploy/contracts';
+import type { CaptureMarkDto, NetbootDeviceDto, NetbootEventDto, NetbootStatusDto } from '@rpi-deploy/contracts';
+import { CurrentUser, type AuthenticatedUser } from '../auth/authenticated-user';
+import { CaptureMarkBody } from '../images/capture/capture.dto';
+import { CaptureMarks } from '../images/capture/capture-marks';
 import { Public } from '../auth/public.decorator';
 import { Audited, type StateReader } from '../audit/audited.decorator';
 import { RequireRole } from '../auth/require-role.decorator';
@@ -53,6 +56,7 @@ export class NetbootController {
     private readonly devices: NetbootDevices,
     private readonly hookSecret: HookSecret,
     @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
+    private readonly captures: CaptureMarks,
   ) {}
 
   @Get('status')
@@ -139,6 +143,45 @@ export class NetbootController {
     });
   }
 
+  @Get('captures')
+  @ApiOkResponse({ description: 'Units whose next netboot captures their card as a new image version' })
+  listCaptures(): Promise<CaptureMarkDto[]> {
+    return this.captures.list();
+  }
+
+  @Put('units/:serial/capture')
+  @RequireRole('operator')
+  @Audited('netboot.unit_capture', { targetType: 'netboot_unit', targetId: unitSerial })
+  @ApiOkResponse({
+    description: "Marked: the unit's next netboot captures its card; the TFTP root is rebuilt when it exists",
+  })
+  @ApiConflictResponse({ description: 'The product has that version already' })
+  async markCapture(
+    @Param('serial') serialParam: string,
+    @Body() body: CaptureMarkBody,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CaptureMarkDto> {
+    const serial = serial8(serialParam);
+    const before = await this.captures.find(serial);
+    return this.followedByTftp(
+      () => this.captures.mark(serial, body.product, body.version, user.username),
+      () => this.captures.restore(before, serial),
+    );
+  }
+
+  @Delete('units/:serial/capture')
+  @RequireRole('operator')
+  @Audited('netboot.unit_capture_clear', { targetType: 'netboot_unit', targetId: unitSerial })
+  @HttpCode(204)
+  async clearCapture(@Param('serial') serialParam: string): Promise<void> {
+    const serial = serial8(serialParam);
+    const before = await this.captures.find(serial);
+    await this.followedByTftp(
+      () => this.captures.clear(serial),
+      () => this.captures.restore(before, serial),
+    );
+  }
+
   /** dnsmasq's dhcp-script (infra/dnsmasq/rpi-deploy-dhcp-hook.sh), authenticated by the local secret. */
   @Post('hook')
   @Public()
@@ -155,12 +198,18 @@ export class NetbootController {
    */
   private async changeUnit<T>(serial: string, change: () => Promise<T>): Promise<T> {
     const before = await this.units.findOneBy({ serial });
+    return this.followedByTftp(change, async () => {
+      if (before) await this.units.save(before);
+      else await this.units.delete({ serial });
+    });
+  }
+
+  private async followedByTftp<T>(change: () => Promise<T>, undo: () => Promise<void>): Promise<T> {
     const result = await change();
     try {
       if (await this.tftp.currentManifest()) await this.tftp.sync();
     } catch (error) {
-      if (before) await this.units.save(before);
-      else await this.units.delete({ serial });
+      await undo();
       throw error;
     }
     // The other hosts' roots follow (this one's already did).

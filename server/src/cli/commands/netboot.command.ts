@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NetbootDeviceDto, NetbootStatusDto } from '@rpi-deploy/contracts';
+import type { CaptureMarkDto, NetbootDeviceDto, NetbootStatusDto } from '@rpi-deploy/contracts';
 import { checkDnsmasqConfig } from '../../netboot/dnsmasq/dnsmasq-check';
 import {
   dnsmasqSettingsProblems,
@@ -146,15 +146,38 @@ export function netbootCommand(context: ContextFactory, env: Record<string, stri
   const unit = netboot.command('unit').description('units that boot another product or venue (their own TFTP folder)');
   unit
     .command('set')
-    .description('give a unit its own product and/or venue')
+    .description('give a unit its own product and/or venue, or (--capture) capture its card on its next netboot')
     .argument('<serial>', '8-16 hex digits')
-    .addOption(new Option('--product <code>', 'product').choices(['KXP2', 'RXP2']))
+    .addOption(
+      new Option('--product <code>', 'product (with --capture: of the captured image)').choices(['KXP2', 'RXP2']),
+    )
     .option('--venue <code>', 'venue code')
-    .action(async (serial: string, options: { product?: string; venue?: string }, command: Command) => {
-      const { api, output } = context(command);
-      const saved = await api.put<{ serial: string }>(`/api/netboot/units/${encodeURIComponent(serial)}`, options);
-      output.out(`Unit ${saved.serial} boots from its own TFTP folder ${saved.serial}/`);
-    });
+    .option('--capture', "its next netboot reads its card (never writing to it) and stores it as --product's --version")
+    .option('--version <version>', 'with --capture: the new image version, e.g. 1.5.0')
+    .action(
+      async (
+        serial: string,
+        options: { product?: string; venue?: string; capture?: boolean; version?: string },
+        command: Command,
+      ) => {
+        const { api, output } = context(command);
+        const path = `/api/netboot/units/${encodeURIComponent(serial)}`;
+        if (options.capture) {
+          if (!options.product || !options.version) throw new CliError('--capture needs --product and --version');
+          if (options.venue)
+            throw new CliError('--capture takes no --venue: a captured card is a master, not a venue unit');
+          const mark = await api.put<CaptureMarkDto>(`${path}/capture`, {
+            product: options.product,
+            version: options.version,
+          });
+          output.out(`Unit ${mark.serial} captures its card as ${mark.product} ${mark.version} on its next netboot`);
+          return;
+        }
+        if (options.version) throw new CliError('--version goes with --capture');
+        const saved = await api.put<{ serial: string }>(path, { product: options.product, venue: options.venue });
+        output.out(`Unit ${saved.serial} boots from its own TFTP folder ${saved.serial}/`);
+      },
+    );
   unit
     .command('remove')
     .description('let a unit boot like the others again')

@@ -15,6 +15,7 @@ import { AddBytesFromPeers1764770000000 } from './1764770000000-add-bytes-from-p
 import { CanariesAndReleaseNotes1764800000000 } from './1764800000000-canaries-and-release-notes';
 import { Cluster1764810000000 } from './1764810000000-cluster';
 import { CreateImageDownloads1764820000000 } from './1764820000000-create-image-downloads';
+import { Capture1764830000000 } from './1764830000000-capture';
 import { CreateChunkClaims1764850000000 } from './1764850000000-create-chunk-claims';
 import { AddChunkProbes1764890000000 } from './1764890000000-add-chunk-probes';
 
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   CanariesAndReleaseNotes1764800000000,
   Cluster1764810000000,
   CreateImageDownloads1764820000000,
+  Capture1764830000000,
   CreateChunkClaims1764850000000,
   AddChunkProbes1764890000000,
 ];

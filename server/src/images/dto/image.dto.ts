@@ -78,6 +78,8 @@ export class ImageResponse implements ImageDto {
   @ApiProperty() partitionTable!: PartitionTableDto;
   @ApiProperty() uploadedBy!: string;
   @ApiProperty({ format: 'date-time' }) uploadedAt!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'serial of the unit it was captured from' })
+  capturedFrom!: string | null;
   @ApiProperty() active!: boolean;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) activatedAt!: string | null;
   @ApiProperty({

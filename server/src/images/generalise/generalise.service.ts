@@ -75,7 +75,7 @@ export class GeneraliseService {
     }
     const scratch = this.store.newUploadPath();
     const uploadPath = this.store.newUploadPath();
-    const cutter = new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
+    const cutter = this.catalogue.newChunkCutter();
     try {
       await copyMapped(this.store.imagePath(source.filename), this.store.bmapPath(source.filename), scratch);
       const { plan, root } = await this.planOn(source, scratch);

@@ -4,6 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import type { Request } from 'express';
 import { rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ImageUploadFieldsBody } from '../dto/image.dto';
 import type { ChunkCutter } from '../chunks/chunk-cutter';
@@ -60,11 +61,11 @@ const DISCARD_GRACE_MS = 10_000;
  * answer and its keep-alive connection serves the next request (a body left unread would stall
  * it); a client that keeps sending gigabytes is cut off after a grace period.
  */
-function discardRestOfBody(request: Request): void {
+export function discardRestOfBody(request: IncomingMessage): void {
   if (request.complete) return;
   request.resume();
   setTimeout(() => {
-    if (!request.complete) request.socket.destroy();
+    if (!request.complete) request.socket?.destroy();
   }, DISCARD_GRACE_MS).unref();
 }
 

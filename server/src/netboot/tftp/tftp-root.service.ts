@@ -20,6 +20,7 @@ import type { Repository } from 'typeorm';
 import { PRODUCT_CODES, type NetbootStatusDto, type ProductCode } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
 import { ClusterSignals } from '../../database/cluster-signals';
+import { CaptureMarks } from '../../images/capture/capture-marks';
 import { ImageChanges } from '../../images/image-changes';
 import type { Image } from '../../images/image.entity';
 import { ImagesService } from '../../images/images.service';
@@ -42,7 +43,7 @@ const RELEASES_KEPT = 2;
 interface ReleaseManifest {
   syncedAt: string;
   images: { product: ProductCode; imageId: number; version: string }[];
-  units: { serial: string; product: ProductCode | null; venue: string | null }[];
+  units: { serial: string; product: ProductCode | null; venue: string | null; capture?: boolean }[];
   files: string[];
 }
 
@@ -66,6 +67,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     @InjectRepository(NetbootUnit) private readonly units: Repository<NetbootUnit>,
     private readonly imageChanges: ImageChanges,
     private readonly cluster: ClusterSignals,
+    private readonly captures: CaptureMarks,
   ) {
     this.root = config.netboot.tftpRoot;
     this.releases = `${this.root}.releases`;
@@ -73,9 +75,11 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.subscriptions.push(
-      // Activation or rollback changes what Pis must boot, on every host: each instance keeps
-      // its own root (dnsmasq runs beside it), so all of them hear of it and follow.
+      // Activation or rollback changes what Pis must boot, and a capture mark (set, or cleared by
+      // its capture) what one unit boots, on every host: each instance keeps its own root (dnsmasq
+      // runs beside it), so all of them hear of it and follow.
       this.imageChanges.changed$.subscribe(() => this.announceChange()),
+      this.captures.changed$.subscribe(() => this.announceChange()),
       this.cluster.on('netboot').subscribe(() => {
         clearTimeout(this.autoSync);
         this.autoSync = setTimeout(() => void this.followDatabase(), 300);
@@ -133,13 +137,11 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     const manifest = await this.currentManifest();
     if (!manifest) return;
     const active = await this.activeImages();
-    const units = await this.units.find({ order: { serial: 'ASC' } });
+    const units = await this.unitFolders();
     const sameImages =
       active.length === manifest.images.length &&
       active.every((image) => manifest.images.some((known) => known.imageId === image.id));
-    const sameUnits =
-      JSON.stringify(units.map(({ serial, product, venue }) => ({ serial, product, venue }))) ===
-      JSON.stringify(manifest.units);
+    const sameUnits = JSON.stringify(units) === JSON.stringify(manifest.units);
     if (sameImages && sameUnits) return;
     try {
       await this.sync();
@@ -149,6 +151,18 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       this.logger.warn(`TFTP root not updated after a netboot change: ${(error as Error).message}`);
     }
+  }
+
+  /** The units with folders of their own: those with settings, and those marked for a capture. */
+  private async unitFolders(): Promise<ReleaseManifest['units']> {
+    const units = await this.units.find({ order: { serial: 'ASC' } });
+    const marked = (await this.captures.list()).map((mark) => mark.serial);
+    return withCaptureMarks(units, marked).map(({ serial, product, venue, capture }) => ({
+      serial,
+      product,
+      venue,
+      capture,
+    }));
   }
 
   private async activeImages(): Promise<Image[]> {
@@ -169,7 +183,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
     }
     // The root boots the most recently activated image; units of the other product get folders.
     const primary = [...active].sort((a, b) => (b.activatedAt?.getTime() ?? 0) - (a.activatedAt?.getTime() ?? 0))[0];
-    const units = await this.units.find({ order: { serial: 'ASC' } });
+    const units = await this.unitFolders();
     // Unique, and in time order by name (pruning sorts on it): never the name of the live release.
     const id = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
     const building = join(this.releases, `.building-${id}`);
@@ -212,7 +226,11 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       ]);
       for (const unit of units) {
         const folder = join(building, unit.serial);
-        const deploy = [unit.product && ` deploy.product=${unit.product}`, unit.venue && ` deploy.venue=${unit.venue}`]
+        const deploy = [
+          unit.product && ` deploy.product=${unit.product}`,
+          unit.venue && ` deploy.venue=${unit.venue}`,
+          unit.capture && ' deploy.mode=capture',
+        ]
           .filter(Boolean)
           .join('');
         const product = unit.product ?? primary.product;
@@ -229,7 +247,7 @@ export class TftpRootService implements OnModuleInit, OnModuleDestroy {
       const manifest: ReleaseManifest = {
         syncedAt: new Date().toISOString(),
         images: active.map((image) => ({ product: image.product, imageId: image.id, version: image.version })),
-        units: units.map(({ serial, product, venue }) => ({ serial, product, venue })),
+        units,
         files: rootSet.files,
       };
       await writeFile(join(building, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -276,4 +294,16 @@ async function makeWorldReadable(folder: string): Promise<void> {
     if (entry.isDirectory()) await makeWorldReadable(path);
     else await chmod(path, 0o644);
   }
+}
+
+/** The units with their own folder: those with settings, and those marked to capture their card. */
+function withCaptureMarks(
+  units: NetbootUnit[],
+  marked: string[],
+): Array<Pick<NetbootUnit, 'serial' | 'product' | 'venue'> & { capture: boolean }> {
+  const all = units.map(({ serial, product, venue }) => ({ serial, product, venue, capture: marked.includes(serial) }));
+  for (const serial of marked) {
+    if (!units.some((unit) => unit.serial === serial)) all.push({ serial, product: null, venue: null, capture: true });
+  }
+  return all.sort((a, b) => a.serial.localeCompare(b.serial));
 }

@@ -1,6 +1,13 @@
 import { HttpClient } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import type { NetbootDeviceDto, NetbootEventDto, NetbootStatusDto, PreflightReportDto } from '@rpi-deploy/contracts';
+import type {
+  CaptureMarkDto,
+  CaptureMarkRequest,
+  NetbootDeviceDto,
+  NetbootEventDto,
+  NetbootStatusDto,
+  PreflightReportDto,
+} from '@rpi-deploy/contracts';
 import type { Observable } from 'rxjs';
 
 /** dnsmasq, the TFTP root and units seen booting (`/api/netboot`). */
@@ -28,5 +35,18 @@ export class NetbootApi {
   /** Newest first. */
   events(): Observable<NetbootEventDto[]> {
     return this.http.get<NetbootEventDto[]>('/api/netboot/events');
+  }
+
+  /** Units whose next netboot captures their card. */
+  captures(): Observable<CaptureMarkDto[]> {
+    return this.http.get<CaptureMarkDto[]>('/api/netboot/captures');
+  }
+
+  markCapture(serial: string, mark: CaptureMarkRequest): Observable<CaptureMarkDto> {
+    return this.http.put<CaptureMarkDto>(`/api/netboot/units/${encodeURIComponent(serial)}/capture`, mark);
+  }
+
+  clearCapture(serial: string): Observable<void> {
+    return this.http.delete<void>(`/api/netboot/units/${encodeURIComponent(serial)}/capture`);
   }
 }

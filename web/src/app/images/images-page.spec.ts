@@ -41,6 +41,7 @@ const IMAGE: ImageDto = {
   partitionTable: { scheme: 'none', partitions: [] },
   uploadedBy: 'alice',
   uploadedAt: '2026-11-20T10:00:00.000Z',
+  capturedFrom: null,
   active: false,
   activatedAt: null,
   chunks: null,

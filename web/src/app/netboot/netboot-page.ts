@@ -17,6 +17,7 @@ import { Loadable } from '../http/loadable';
 import { formatSize } from '../format/units';
 import { LiveSocket } from '../live/live-socket';
 import { Notice } from '../shared/notice';
+import { CapturePanel } from './capture-panel';
 
 /** How many events the page lists. */
 const EVENTS_SHOWN = 100;
@@ -24,7 +25,7 @@ const EVENTS_SHOWN = 100;
 /** dnsmasq and the TFTP root: are they serving, is everything in place, and who is booting. */
 @Component({
   selector: 'app-netboot-page',
-  imports: [DatePipe, MatButtonModule, MatIconModule, MatProgressBarModule, Notice],
+  imports: [CapturePanel, DatePipe, MatButtonModule, MatIconModule, MatProgressBarModule, Notice],
   templateUrl: './netboot-page.html',
   styleUrl: './netboot-page.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,
