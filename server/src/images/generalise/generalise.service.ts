@@ -21,8 +21,6 @@ import {
 } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
 import { ChunkCatalogue } from '../chunks/chunk-catalogue';
-import { ChunkCutter } from '../chunks/chunk-cutter';
-import { ChunkStore } from '../chunks/chunk-store';
 import { Image } from '../image.entity';
 import { ImageStore } from '../image-store';
 import { ImagesService } from '../images.service';
@@ -45,7 +43,6 @@ export class GeneraliseService {
     @InjectRepository(Image) private readonly images: Repository<Image>,
     private readonly catalogue: ImagesService,
     private readonly store: ImageStore,
-    private readonly chunkStore: ChunkStore,
     private readonly chunks: ChunkCatalogue,
     private readonly config: AppConfig,
   ) {}
