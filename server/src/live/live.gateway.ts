@@ -10,6 +10,7 @@ import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AuthService } from '../auth/auth.service';
 import { SessionEnds } from '../users/session-ends';
 import { LiveEvents } from './live-events';
+import { inEmitOrder } from './ordered-broadcasts';
 
 const DASHBOARDS = 'dashboards';
 
@@ -43,7 +44,11 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
       // Several instances may serve one PostgreSQL: what one emits to its dashboards room goes
       // over LISTEN/NOTIFY to the dashboards connected to the others (the pool is TypeORM's).
       const pool = this.dataSource.driver.master as Pool;
-      server.adapter(createAdapter(pool, { errorHandler: (error) => this.logger.error(error) }));
+      const postgresAdapter = createAdapter(pool, { errorHandler: (error) => this.logger.error(error) });
+      // socket.io calls the factory with `new`: a function, not an arrow.
+      server.adapter(function orderedPostgresAdapter(namespace: Parameters<typeof postgresAdapter>[0]) {
+        return inEmitOrder(postgresAdapter(namespace));
+      });
     }
     server.use((socket: Socket, next) => {
       const token = handshakeToken(socket);
