@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, closeSync, openSync, readSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { IMAGE_BLOCK_SIZE } from '@rpi-deploy/contracts';

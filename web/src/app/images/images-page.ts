@@ -169,13 +169,19 @@ export class ImagesPage {
   private openRelease(image: ImageDto, action: 'notes' | 'changes' | 'generalise'): void {
     if (action === 'notes') {
       this.dialog
-        .open<ReleaseNotesDialog, ReleaseNotesDialogData, boolean>(ReleaseNotesDialog, {
+        .open<ReleaseNotesDialog, ReleaseNotesDialogData, string | false>(ReleaseNotesDialog, {
           data: { image, canChange: this.canChange() },
           width: '720px',
         })
         .afterClosed()
-        .pipe(filter(Boolean))
-        .subscribe(() => this.done(`Release notes of ${image.product} ${image.version} saved`));
+        .pipe(filter((notes): notes is string => typeof notes === 'string'))
+        .subscribe((notes) => {
+          // Opened again before the list has reloaded, the dialog must already show these notes.
+          this.images.update((images) =>
+            images.map((other) => (other.id === image.id ? { ...other, notes: notes.trim() ? notes : null } : other)),
+          );
+          this.done(`Release notes of ${image.product} ${image.version} saved`);
+        });
     } else if (action === 'changes') {
       const others = this.imagesOf(image.product).filter((other) => other.id !== image.id);
       this.dialog.open<ImageChangesDialog, ImageChangesDialogData>(ImageChangesDialog, {

@@ -25,7 +25,7 @@ export interface ReleaseNotesDialogData {
 })
 export class ReleaseNotesDialog {
   private readonly api = inject(ImagesApi);
-  private readonly ref = inject<MatDialogRef<ReleaseNotesDialog, boolean>>(MatDialogRef);
+  private readonly ref = inject<MatDialogRef<ReleaseNotesDialog, string | false>>(MatDialogRef);
   protected readonly data = inject<ReleaseNotesDialogData>(MAT_DIALOG_DATA);
   protected readonly maxLength = RELEASE_NOTES_MAX_LENGTH;
   protected readonly editing = signal(false);
@@ -37,7 +37,8 @@ export class ReleaseNotesDialog {
   protected save(): void {
     this.saving.set(true);
     this.api.setNotes(this.data.image.id, this.text()).subscribe({
-      next: () => this.ref.close(true),
+      // The saved text goes back to the page, which shows it before its list has reloaded.
+      next: () => this.ref.close(this.text()),
       error: (error: unknown) => {
         this.saving.set(false);
         this.error.set(apiErrorMessage(error));
