@@ -18,6 +18,8 @@ export interface FleetRun {
   makespan: number;
   /** Bytes the server sent into its link during the run. */
   serverBytes: number;
+  /** CPU seconds each unit's installer used (it shares the bench machine's cores with the others). */
+  unitCpuSeconds: number[];
 }
 
 export interface FleetSetup {
@@ -43,6 +45,7 @@ export async function runFleet(
   const { network, cards } = setup;
   cards.blank();
   const sentBefore = network.serverBytesSent();
+  const cpuBefore = Array.from({ length: units }, (_, index) => cards.cpuSeconds(index));
   const started = performance.now();
   const runs = Array.from({ length: units }, (_, index) => {
     const serial = serialBase + index;
@@ -77,7 +80,12 @@ export async function runFleet(
   const failed = settled.find((outcome) => outcome.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const unitSeconds = settled.map((outcome) => (outcome as PromiseFulfilledResult<number>).value);
-  return { unitSeconds, makespan: Math.max(...unitSeconds), serverBytes: network.serverBytesSent() - sentBefore };
+  return {
+    unitSeconds,
+    makespan: Math.max(...unitSeconds),
+    serverBytes: network.serverBytesSent() - sentBefore,
+    unitCpuSeconds: cpuBefore.map((before, index) => cards.cpuSeconds(index) - before),
+  };
 }
 
 function hexByte(value: number): string {

@@ -138,8 +138,16 @@ function describe(run: FleetRun): string {
   return (
     `makespan ${run.makespan.toFixed(1)} s, first done ${sorted[0].toFixed(1)} s, units min/median/p90/max ` +
     `${sorted[0].toFixed(1)}/${median(sorted).toFixed(1)}/${at(0.9).toFixed(1)}/${sorted[sorted.length - 1].toFixed(1)} s, ` +
-    `server sent ${mib(run.serverBytes)}`
+    `server sent ${mib(run.serverBytes)}, ${cpu(run)}`
   );
+}
+
+/** The installers' CPU: whether the fleet waited for the network and cards or for the bench machine's two cores. */
+function cpu(run: FleetRun): string {
+  const total = run.unitCpuSeconds.reduce((sum, seconds) => sum + seconds, 0);
+  if (Number.isNaN(total)) return 'installer CPU unknown (no cgroup v2 cpu.stat)';
+  const busy = total / (2 * run.makespan);
+  return `installer CPU median ${median(run.unitCpuSeconds).toFixed(1)} s, all units ${total.toFixed(0)} s = ${(busy * 100).toFixed(0)}% of 2 cores over the makespan`;
 }
 
 function mib(bytes: number): string {

@@ -16,6 +16,8 @@ export interface ThrottledCards {
   wrap(index: number, command: string, args: string[]): [string, string[]];
   /** Empties every card, so the next install finds no chunk on it already. */
   blank(): void;
+  /** CPU seconds used so far by the processes of card `index`'s cgroup (v2 `cpu.stat`, v1 `cpuacct.usage`). */
+  cpuSeconds(index: number): number;
   close(): void;
 }
 
@@ -31,8 +33,13 @@ export function openThrottledCards(
   const paths = Array.from({ length: count }, (_, index) => join(folder, `card-${index + 1}.img`));
   const hierarchy = cgroupHierarchy();
   const groups = paths.map((_, index) => join(hierarchy.root, `${PREFIX}${index + 1}`));
+  // On cgroup v1 the CPU is counted in a hierarchy of its own (cpuacct), joined beside blkio.
+  const cpuGroups =
+    hierarchy.version === 1 && existsSync(CPUACCT_V1)
+      ? paths.map((_, index) => join(CPUACCT_V1, `${PREFIX}${index + 1}`))
+      : [];
   const close = () => {
-    for (const group of groups) if (existsSync(group)) rmdirSync(group);
+    for (const group of [...groups, ...cpuGroups]) if (existsSync(group)) rmdirSync(group);
     for (const path of paths) rmSync(path, { force: true });
   };
   const blank = () => {
@@ -44,6 +51,7 @@ export function openThrottledCards(
   try {
     blank();
     const disk = diskUnder(folder);
+    for (const group of cpuGroups) if (!existsSync(group)) mkdirSync(group);
     for (const group of groups) {
       if (!existsSync(group)) mkdirSync(group);
       if (hierarchy.version === 1)
@@ -58,13 +66,36 @@ export function openThrottledCards(
   }
   return {
     paths,
-    wrap: (index, command, args) => [
-      'sh',
-      ['-c', 'echo $$ > "$0" && exec "$@"', join(groups[index], 'cgroup.procs'), command, ...args],
-    ],
+    wrap: (index, command, args) => {
+      const procs = [groups[index], ...(cpuGroups[index] ? [cpuGroups[index]] : [])].map((group) =>
+        join(group, 'cgroup.procs'),
+      );
+      const joinGroups = procs.map((_, at) => `echo $$ > "$${at + 1}"`).join(' && ');
+      return ['sh', ['-c', `${joinGroups} && shift ${procs.length} && exec "$@"`, 'sh', ...procs, command, ...args]];
+    },
     blank,
+    cpuSeconds: (index) => (cpuGroups[index] ? cpuacctSeconds(cpuGroups[index]) : cgroupCpuSeconds(groups[index])),
     close,
   };
+}
+
+const CPUACCT_V1 = '/sys/fs/cgroup/cpuacct';
+
+function cpuacctSeconds(group: string): number {
+  try {
+    return Number(readFileSync(join(group, 'cpuacct.usage'), 'utf8')) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+function cgroupCpuSeconds(group: string): number {
+  try {
+    const usage = /^usage_usec (\d+)$/m.exec(readFileSync(join(group, 'cpu.stat'), 'utf8'));
+    return usage ? Number(usage[1]) / 1e6 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** The v1 blkio hierarchy where it is mounted, else the v2 one with `io` enabled for its children. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigResponse, DeploymentDto } from '@rpi-deploy/contracts';
+import type { ChunkManifest, ConfigResponse, DeploymentDto } from '@rpi-deploy/contracts';
 import { uploadMultipart } from '../src/cli/multipart-upload';
 import { ADMIN_PASSWORD, api, bootTestServer, login, type TestServer } from './support/test-server';
 import { testDatabases } from './support/test-databases';
@@ -40,6 +40,7 @@ describe.each(testDatabases())('server admission on $name', (database) => {
       DATABASE_URL: await database.create(),
       DEPLOY_MAX_SERVER_TRANSFERS: '2',
       DEPLOY_ADMISSION_SILENCE_SECONDS: '2',
+      DEPLOY_ADMISSION_IDLE_SECONDS: '1',
     });
     token = (await login(t.management, 'admin', ADMIN_PASSWORD)).accessToken;
     const post = (path: string, body?: unknown) => api(t.management, path, { method: 'POST', token, body });
@@ -99,7 +100,7 @@ describe.each(testDatabases())('server admission on $name', (database) => {
     expect((await fetchImage(e)).headers.get('x-queue-position')).toBe('2');
     expect(((await manage(`/api/deployments/${e.deploymentId}`)).body as DeploymentDto).queuePosition).toBe(2);
 
-    // B goes silent: after DEPLOY_ADMISSION_SILENCE_SECONDS its slot is freed for D (still asking).
+    // B goes silent: after DEPLOY_ADMISSION_SILENCE_SECONDS its image slot is freed for D (still asking).
     // C keeps asking meanwhile: it still holds its slot.
     for (let i = 0; i < 5; i++) {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -114,5 +115,31 @@ describe.each(testDatabases())('server admission on $name', (database) => {
     // Slots are held by C and D; the address waits in line behind E.
     expect(anonymous.status).toBe(503);
     expect(Number(anonymous.headers.get('x-queue-position'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gives the slot of a unit fetching chunks to the next in line once it stops asking the server', async () => {
+    // The image slots of the tests above run out (DEPLOY_ADMISSION_SILENCE_SECONDS); those still in line
+    // (E, the anonymous installer) asked long enough ago not to hold a free slot for themselves.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const [f, g, h] = [await config(11), await config(12), await config(13)];
+    const manifest = (await (await fetch(f.image.manifestUrl as string)).json()) as ChunkManifest;
+    const chunk = `${manifest.chunkBaseUrl}/${manifest.chunks[0].sha256}.zst`;
+    const fetchChunk = async (deployment: ConfigResponse) => {
+      const response = await fetch(chunk, { headers: { 'x-rpi-deploy-unit': deployment.deploymentId } });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    expect(await fetchChunk(f)).toBe(200);
+    expect(await fetchChunk(g)).toBe(200);
+    expect(await fetchChunk(h)).toBe(503);
+    // F keeps drawing; G fetches from its neighbours now: after DEPLOY_ADMISSION_IDLE_SECONDS H has G's slot,
+    // though G still reports that it is downloading.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await fetchChunk(f)).toBe(200);
+      expect((await report(g, { status: 'downloading', progress: 50 })).status).toBe(200);
+    }
+    expect(await fetchChunk(h)).toBe(200);
+    expect(await fetchChunk(g)).toBe(503);
   });
 });

@@ -39,7 +39,12 @@ export abstract class AppConfig {
      * in line, answered 503 with Retry-After. Default: DEPLOY_LINK_MBITS over one card's write rate.
      */
     readonly maxServerTransfers: number;
-    /** An admitted or queued unit that sends no request for this long loses its place. */
+    /**
+     * An admitted unit with no answer in flight that asks nothing for this long gives its slot to
+     * the next in line (it fetches from its neighbours, or waits for its card).
+     */
+    readonly admissionIdleSeconds: number;
+    /** A unit in line that stops asking for this long (beyond its Retry-After) loses its place. */
     readonly admissionSilenceSeconds: number;
   };
   abstract readonly images: {

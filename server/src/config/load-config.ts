@@ -241,6 +241,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
         'DEPLOY_MAX_SERVER_TRANSFERS',
         defaultServerTransfers(positiveInt('DEPLOY_LINK_MBITS', 1000)),
       ),
+      admissionIdleSeconds: positiveInt('DEPLOY_ADMISSION_IDLE_SECONDS', 3),
       admissionSilenceSeconds: positiveInt('DEPLOY_ADMISSION_SILENCE_SECONDS', 30),
     },
     images: {

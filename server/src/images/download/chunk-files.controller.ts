@@ -8,7 +8,7 @@ import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { CHUNK_DIGEST, ChunkStore, PATCH_FILE } from '../chunks/chunk-store';
 import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
-import { admitRequest, ServerAdmission } from './server-admission';
+import { admitRequest, ServerAdmission, UNRATIONED } from './server-admission';
 import { clientOf, DownloadLeases } from '../store/download-leases';
 import { serveFromStore } from './serve-from-store';
 import { access } from 'node:fs/promises';
@@ -53,7 +53,16 @@ export class ChunkFilesController {
     // Only digests the store records: no path ever comes from the URL.
     const path = await this.storedPath(file);
     if (!path) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
-    if (request.method === 'GET' && !admitRequest(this.admission, request, response)) return;
+    const turn = request.method === 'GET' ? admitRequest(this.admission, 'chunk', request, response) : UNRATIONED;
+    if (!turn) return;
+    try {
+      await this.deliver(file, path, request, response);
+    } finally {
+      turn.done();
+    }
+  }
+
+  private async deliver(file: string, path: string, request: Request, response: Response): Promise<void> {
     await this.leases.extend(clientOf(request));
     const remote = this.store.shared.remote;
     // S3: this host's copy (it cut the chunk) when it has one, else the bucket's.

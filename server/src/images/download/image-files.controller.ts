@@ -11,8 +11,9 @@ import { ImageTraffic } from './image-traffic';
 import { ImageStore, STORED_IMAGE_NAME } from '../image-store';
 import { clientOf, DownloadLeases } from '../store/download-leases';
 import { serveFromStore } from './serve-from-store';
+import type { Image } from '../image.entity';
 import { ImagesService } from '../images.service';
-import { admitRequest, ServerAdmission } from './server-admission';
+import { admitRequest, ServerAdmission, UNRATIONED } from './server-admission';
 import { serveFile, type ServedFile } from './serve-file';
 
 const MANIFEST_SUFFIX = '.chunks';
@@ -59,7 +60,19 @@ export class ImageFilesController {
     if (!image || !(await this.leases.hold(image, clientOf(request)))) {
       throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
     }
-    if (request.method === 'GET' && !isBmap && !admitRequest(this.admission, request, response)) return;
+    const rationed = request.method === 'GET' && !isBmap;
+    const turn = rationed ? admitRequest(this.admission, 'image', request, response) : UNRATIONED;
+    if (!turn) return;
+    try {
+      await this.deliver(image, file, request, response);
+    } finally {
+      turn.done();
+    }
+  }
+
+  private async deliver(image: Image, file: string, request: Request, response: Response): Promise<void> {
+    const isBmap = file.endsWith('.bmap');
+    const filename = isBmap ? file.slice(0, -'.bmap'.length) : file;
     const served: ServedFile = isBmap
       ? { path: this.images.bmapPath(image), etag: image.bmapSha256, contentType: 'application/xml' }
       : { path: this.images.filePath(image), etag: image.sha256, contentType: 'application/octet-stream' };

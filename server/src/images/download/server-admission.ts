@@ -3,43 +3,77 @@ import { Subject, type Observable } from 'rxjs';
 import { QUEUE_POSITION_HEADER, UNIT_HEADER, waitingInLine } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
 
-export type Admission = { admitted: true } | { admitted: false; position: number; retryAfterSeconds: number };
+/** An admitted request: `done` once its answer was sent or broke off. */
+export interface Turn {
+  done(): void;
+}
+
+export type Admission = ({ admitted: true } & Turn) | { admitted: false; position: number; retryAfterSeconds: number };
+
+/**
+ * What a request draws: a chunk (a short answer; a unit fetching chunks asks again and again) or
+ * image bytes (one long answer, possibly sent on by nginx or a download worker after the request
+ * handler is done, and kept alive by the unit's status reports).
+ */
+export type Draw = 'chunk' | 'image';
+
+/** The turn of a request that is not rationed (HEAD, the block map). */
+export const UNRATIONED: Turn = { done: () => undefined };
 
 interface Holder {
-  lastSeen: number;
+  /** When the unit got its slot. */
   since: number;
+  /** Its admitted requests whose answers are still being sent. */
+  inFlight: number;
+  /** When it last asked, or when its last answer ended. */
+  lastActive: number;
+  /** When it last reported (status reports keep an image stream's slot). */
+  lastReport: number;
+  /** It draws image bytes: one long answer the server may not see the end of. */
+  streaming: boolean;
 }
 
 /** Never tell a unit to come back sooner than this (a flood of 503s costs more than it saves). */
 const MIN_RETRY_SECONDS = 1;
 const MAX_RETRY_SECONDS = 60;
-/** A unit's transfer time assumed until one finished transfer was measured. */
+/** A unit in line told to come back within this much of now is expected: a free slot waits for it. */
+const COMING_BACK_MS = 1_000;
+/** How long a unit holds its slot, assumed until one slot was given back. */
 const FIRST_GUESS_SECONDS = 60;
 
 /**
  * How many units draw image and chunk bytes from the server at once (AppConfig
- * deployments.maxServerTransfers). A unit holds its slot for its whole transfer, not per
- * request: from its first admitted request until it says it is done (release), or it sends
- * nothing for admissionSilenceSeconds. The others wait in line first come first served and
- * are told when to come back from their place and the observed transfer times.
+ * deployments.maxServerTransfers). A unit holds its slot while it draws from the server, until it
+ * says it is past its download (release):
+ * - fetching chunks, while it has an answer in flight or asks again within admissionIdleSeconds.
+ *   A unit that stops asking (it fetches from its neighbours, or crashed) gives its slot to the
+ *   next in line, so with peers the cap counts the units the server actually feeds;
+ * - streaming image bytes (one long answer, which nginx or a download worker may still be sending
+ *   when the request handler is done), while it reports or asks within admissionSilenceSeconds.
+ * The others wait in line first come first served and are told when to come back from their
+ * place and how long slots were held lately; a free slot goes to the first in line that asks,
+ * unless one ahead of it is due back within a second. A waiting unit that stops asking for
+ * admissionSilenceSeconds (beyond its Retry-After) loses its place.
  *
- * State is in this process: one server instance holds the line. Several instances behind one
- * address (issue 21) need it in the database or a shared store.
+ * State is in this process: each instance rations the downloads it serves (docs: scaling out).
  */
 @Injectable()
 export class ServerAdmission implements OnModuleDestroy {
   private readonly holders = new Map<string, Holder>();
-  /** Waiting units in arrival order (Map keeps insertion order), with when each last asked. */
-  private readonly waiting = new Map<string, number>();
+  /** Waiting units in arrival order (Map keeps insertion order): when each last asked, and was told to come back. */
+  private readonly waiting = new Map<string, { lastAsked: number; dueAt: number }>();
   private readonly changed = new Subject<void>();
-  private averageTransferSeconds = FIRST_GUESS_SECONDS;
+  private averageHoldSeconds = FIRST_GUESS_SECONDS;
   private readonly sweeper: NodeJS.Timeout;
 
   /** Fires whenever a queue position may have changed (for the live deployment views). */
   readonly changed$: Observable<void> = this.changed.asObservable();
 
+  /** The time, replaceable in unit tests. */
+  clock: () => number = Date.now;
+
   constructor(private readonly config: AppConfig) {
-    this.sweeper = setInterval(() => this.sweep(), Math.min(5000, this.silenceMs() / 2));
+    this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.idleMs() / 2));
     this.sweeper.unref();
   }
 
@@ -47,46 +81,60 @@ export class ServerAdmission implements OnModuleDestroy {
     clearInterval(this.sweeper);
   }
 
-  /** Whether `unit` may be sent bytes now; a unit already holding a slot always may. */
-  admit(unit: string, now = Date.now()): Admission {
+  /**
+   * Whether `unit` may be sent bytes now (a unit already holding a slot always may). An admitted
+   * request is in flight until `done` is called (its answer was sent or broke off).
+   */
+  admit(unit: string, draw: Draw = 'chunk'): Admission {
+    const now = this.clock();
     const cap = this.config.deployments.maxServerTransfers;
-    const holder = this.holders.get(unit);
-    if (cap === 0 || holder) {
-      if (holder) holder.lastSeen = now;
-      return { admitted: true };
-    }
+    if (cap === 0) return { admitted: true, done: () => undefined };
     this.sweep(now);
-    if (!this.waiting.has(unit)) {
-      this.waiting.set(unit, now);
-      this.changed.next();
-    } else this.waiting.set(unit, now);
-    const position = this.positionOf(unit) as number;
-    if (this.holders.size < cap && position === 1) {
+    let holder = this.holders.get(unit);
+    if (!holder) {
+      const place = this.waiting.get(unit);
+      if (!place) this.changed.next();
+      this.waiting.set(unit, { lastAsked: now, dueAt: place?.dueAt ?? now });
+      const position = this.positionOf(unit) as number;
+      if (this.holders.size + this.comingBackAhead(unit, now) >= cap) {
+        const retryAfterSeconds = this.retryAfter(position, cap);
+        this.waiting.set(unit, { lastAsked: now, dueAt: now + retryAfterSeconds * 1000 });
+        return { admitted: false, position, retryAfterSeconds };
+      }
       this.waiting.delete(unit);
-      this.holders.set(unit, { lastSeen: now, since: now });
+      this.holders.set(
+        unit,
+        (holder = { since: now, inFlight: 0, lastActive: now, lastReport: now, streaming: false }),
+      );
       this.changed.next();
-      return { admitted: true };
     }
-    return { admitted: false, position, retryAfterSeconds: this.retryAfter(position, cap) };
+    const admitted = holder;
+    admitted.inFlight += 1;
+    admitted.lastActive = now;
+    admitted.streaming ||= draw === 'image';
+    let ended = false;
+    return {
+      admitted: true,
+      done: () => {
+        if (ended) return;
+        ended = true;
+        admitted.inFlight -= 1;
+        admitted.lastActive = this.clock();
+      },
+    };
   }
 
-  /** The unit's transfer ended (finished, failed, cancelled): its slot or place goes to the next. */
-  release(unit: string, now = Date.now()): void {
-    const holder = this.holders.get(unit);
-    if (holder) {
-      // Transfer times of units that finished, smoothed: what the next in line can expect.
-      const seconds = (now - holder.since) / 1000;
-      this.averageTransferSeconds = 0.7 * this.averageTransferSeconds + 0.3 * seconds;
-      this.holders.delete(unit);
-      this.changed.next();
-    }
+  /** The unit is past its download (or ended): its slot or place goes to the next. */
+  release(unit: string): void {
+    const now = this.clock();
+    if (this.holders.has(unit)) this.giveBack(unit, now);
     if (this.waiting.delete(unit)) this.changed.next();
   }
 
-  /** The unit is still at work on its transfer (a status report): a slot it holds stays its own. */
-  touch(unit: string, now = Date.now()): void {
+  /** The unit reported (still at its download): an image stream's slot stays its own. */
+  touch(unit: string): void {
     const holder = this.holders.get(unit);
-    if (holder) holder.lastSeen = now;
+    if (holder) holder.lastReport = this.clock();
   }
 
   /** 1-based place in line, or null when the unit is not waiting. */
@@ -110,61 +158,83 @@ export class ServerAdmission implements OnModuleDestroy {
   }
 
   /**
-   * The unit at place p waits for about ceil(p / cap) transfers to end, each slot freeing once
-   * per average transfer; the first in line comes back soon, since a slot may free any moment.
+   * Units ahead of `unit` in line that were told to come back about now: a free slot is kept for
+   * them. One told to come back later (or that did not come back when told) does not hold up the
+   * unit asking now, so a free slot never idles for long.
+   */
+  private comingBackAhead(unit: string, now: number): number {
+    let count = 0;
+    for (const [waiting, { dueAt }] of this.waiting) {
+      if (waiting === unit) break;
+      if (Math.abs(dueAt - now) <= COMING_BACK_MS) count += 1;
+    }
+    return count;
+  }
+
+  /**
+   * The unit at place p waits for about ceil(p / cap) slots to be given back, each held for the
+   * recent average; the first in line comes back soon, since a slot may free any moment.
    */
   private retryAfter(position: number, cap: number): number {
     const rounds = Math.floor((position - 1) / cap);
-    const seconds = position === 1 ? MIN_RETRY_SECONDS : (rounds + 0.5) * this.averageTransferSeconds;
+    const seconds = position === 1 ? MIN_RETRY_SECONDS : (rounds + 0.5) * this.averageHoldSeconds;
     return Math.round(Math.min(MAX_RETRY_SECONDS, Math.max(MIN_RETRY_SECONDS, seconds)));
   }
 
-  /** Frees the slots and places of units that went silent. */
-  private sweep(now = Date.now()): void {
-    const before = now - this.silenceMs();
-    let freed = false;
-    for (const [unit, holder] of this.holders) {
-      if (holder.lastSeen < before) {
-        this.holders.delete(unit);
-        freed = true;
-      }
-    }
-    // A waiting unit asks again within its Retry-After (at most MAX_RETRY_SECONDS).
-    const waitingBefore = before - MAX_RETRY_SECONDS * 1000;
-    for (const [unit, lastAsked] of this.waiting) {
-      if (lastAsked < waitingBefore) {
-        this.waiting.delete(unit);
-        freed = true;
-      }
-    }
-    if (freed) this.changed.next();
+  private giveBack(unit: string, now: number): void {
+    const holder = this.holders.get(unit) as Holder;
+    // How long slots were held lately, smoothed: what the ones in line can expect.
+    this.averageHoldSeconds = 0.7 * this.averageHoldSeconds + 0.3 * ((now - holder.since) / 1000);
+    this.holders.delete(unit);
+    this.changed.next();
   }
 
-  private silenceMs(): number {
-    return this.config.deployments.admissionSilenceSeconds * 1000;
+  /** Takes back the slots of units that stopped drawing, and the places of units that stopped asking. */
+  private sweep(now = this.clock()): void {
+    const idleSince = now - this.idleMs();
+    const silentSince = now - this.config.deployments.admissionSilenceSeconds * 1000;
+    for (const [unit, holder] of this.holders) {
+      const gone = holder.streaming
+        ? Math.max(holder.lastActive, holder.lastReport) < silentSince
+        : holder.inFlight === 0 && holder.lastActive < idleSince;
+      if (gone) this.giveBack(unit, now);
+    }
+    // A waiting unit asks again within its Retry-After (at most MAX_RETRY_SECONDS).
+    const waitingBefore = silentSince - MAX_RETRY_SECONDS * 1000;
+    for (const [unit, { lastAsked }] of this.waiting) {
+      if (lastAsked < waitingBefore) {
+        this.waiting.delete(unit);
+        this.changed.next();
+      }
+    }
+  }
+
+  private idleMs(): number {
+    return this.config.deployments.admissionIdleSeconds * 1000;
   }
 }
 
 const UNIT_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
- * The admission check for one image or chunk request: true when the bytes may be sent; else it
- * has answered 503 with Retry-After. A unit is its deployment id (UNIT_HEADER), or its address
+ * The admission check for one image or chunk request: the request's turn when the bytes may be
+ * sent (its `done` once they were); else null, and it has answered 503 with Retry-After. A unit is its deployment id (UNIT_HEADER), or its address
  * for an installer that does not send one.
  */
 export function admitRequest(
   admission: ServerAdmission,
+  draw: Draw,
   request: { headers: Record<string, string | string[] | undefined>; ip?: string },
   response: {
     status(code: number): unknown;
     setHeader(name: string, value: string): unknown;
     json(body: unknown): unknown;
   },
-): boolean {
+): Turn | null {
   const named = request.headers[UNIT_HEADER];
   const unit = typeof named === 'string' && UNIT_ID.test(named) ? named : `address:${request.ip ?? 'unknown'}`;
-  const answer = admission.admit(unit);
-  if (answer.admitted) return true;
+  const answer = admission.admit(unit, draw);
+  if (answer.admitted) return answer;
   response.status(503);
   response.setHeader('Retry-After', String(answer.retryAfterSeconds));
   response.setHeader(QUEUE_POSITION_HEADER, String(answer.position));
@@ -174,5 +244,5 @@ export function admitRequest(
     position: answer.position,
     retryAfterSeconds: answer.retryAfterSeconds,
   });
-  return false;
+  return null;
 }
