@@ -1,4 +1,5 @@
 import { PEER_SOURCES_PER_CHUNK } from '@rpi-deploy/contracts';
+import { HolderSet } from './holder-set';
 
 /** A unit that serves chunks: one per deployment. */
 export interface PeerEntry {
@@ -15,6 +16,12 @@ export interface PeerEntry {
 export const PEER_SILENCE_MS = 30_000;
 /** Suggestions handed to a peer in the current window: the least-loaded holder is suggested first. */
 const LOAD_WINDOW_MS = 10_000;
+/**
+ * Holders of a chunk weighed per question, drawn at random: the least loaded of them are
+ * suggested. Enough to spread the load (every holder is drawn now and then), without walking a
+ * chunk's every holder for each of a question's chunks.
+ */
+const HOLDERS_WEIGHED = 8;
 
 /**
  * Who holds which chunk, per image. Kept in memory on purpose: holdings are soft state that every
@@ -27,7 +34,7 @@ const LOAD_WINDOW_MS = 10_000;
 export class PeerTracker {
   private readonly peers = new Map<string, PeerEntry & { chunks: Set<string>; load: number }>();
   /** imageId -> chunk -> deployment ids holding it. */
-  private readonly holders = new Map<number, Map<string, Set<string>>>();
+  private readonly holders = new Map<number, Map<string, HolderSet>>();
   /** Deployments dropped for a bad answer: never suggested again. */
   private readonly banned = new Set<string>();
   private loadWindow = 0;
@@ -49,7 +56,7 @@ export class PeerTracker {
     for (const sha of chunks) {
       entry.chunks.add(sha);
       let set = byChunk.get(sha);
-      if (!set) byChunk.set(sha, (set = new Set()));
+      if (!set) byChunk.set(sha, (set = new HolderSet()));
       set.add(peer.deploymentId);
     }
     for (const sha of dropped) {
@@ -71,10 +78,10 @@ export class PeerTracker {
   }
 
   /**
-   * For each chunk, up to PEER_SOURCES_PER_CHUNK live holders other than the asker, least
-   * suggested (in the current window) first, so that a fresh chunk's first holders are not all
-   * asked at once and the load spreads as chunks spread. Chunks nobody else holds are left out:
-   * the server serves them.
+   * For each chunk, up to PEER_SOURCES_PER_CHUNK live holders other than the asker: the least
+   * suggested (in the current window) of HOLDERS_WEIGHED drawn at random, so that a fresh chunk's
+   * first holders are not all asked at once and the load spreads as chunks spread. Chunks nobody
+   * else holds are left out: the server serves them.
    */
   sources(imageId: number, asker: string, chunks: string[]): Record<string, string[]> {
     this.rollWindow();
@@ -82,20 +89,17 @@ export class PeerTracker {
     const answer: Record<string, string[]> = {};
     if (!byChunk) return answer;
     const cutoff = this.now() - PEER_SILENCE_MS;
+    const live = (id: string) => {
+      const peer = this.peers.get(id);
+      return id !== asker && peer !== undefined && peer.lastSeen >= cutoff;
+    };
     for (const sha of chunks) {
-      const set = byChunk.get(sha);
-      if (!set) continue;
-      const best: Array<PeerEntry & { load: number }> = [];
-      for (const id of set) {
-        const peer = this.peers.get(id);
-        if (!peer || id === asker || peer.lastSeen < cutoff) continue;
-        // Keep the PEER_SOURCES_PER_CHUNK least loaded: a tiny insertion sort, no full sort per chunk.
-        let at = best.length;
-        while (at > 0 && best[at - 1].load > peer.load) at -= 1;
-        if (at < PEER_SOURCES_PER_CHUNK) best.splice(at, 0, peer);
-        if (best.length > PEER_SOURCES_PER_CHUNK) best.pop();
-      }
-      if (best.length === 0) continue;
+      const drawn = byChunk.get(sha)?.sample(HOLDERS_WEIGHED, live);
+      if (!drawn?.length) continue;
+      const best = drawn
+        .map((id) => this.peers.get(id) as PeerEntry & { load: number })
+        .sort((a, b) => a.load - b.load)
+        .slice(0, PEER_SOURCES_PER_CHUNK);
       best[0].load += 1;
       answer[sha] = best.map((peer) => peer.url);
     }

@@ -16,9 +16,11 @@ import { PeerTracker } from './peer-tracker';
 
 /**
  * How long a deployment row looked up for a tracker request serves the next ones: a unit asks
- * several times a second and 200 units at once would otherwise cost a database query each.
+ * about once a second, and 200 units would otherwise cost a database query each time. What the
+ * tracker reads of it (image, token, hostname) never changes; an end it learns up to this late
+ * only keeps a finished unit's holdings a few seconds longer.
  */
-const LOOKUP_FRESH_MS = 1_000;
+const LOOKUP_FRESH_MS = 5_000;
 
 /** The tracker's routes: every question comes from a running deployment holding its status token. */
 @Injectable()
