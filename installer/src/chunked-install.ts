@@ -74,6 +74,8 @@ export async function downloadAndWriteChunks(install: {
   log: (line: string) => void;
   /** Called with the writer as soon as the card is open, so the caller closes it whatever happens. */
   opened: (writer: ChunkWriter) => void;
+  /** A failure found meanwhile (the trailing verification's): the download stops with it. */
+  failed?: () => Error | undefined;
   span: [number, number];
   peers?: PeerSession;
 }): Promise<{ written: WrittenImage; counts: ChunkCounts }> {
@@ -198,6 +200,8 @@ export async function downloadAndWriteChunks(install: {
       next = index + 1;
       await writeCard(() => writer.write(manifest.chunks[index].offset, data));
       delivered += data.length;
+      const failure = install.failed?.();
+      if (failure) throw failure;
     }
     for (; next < manifest.chunks.length; next += 1) keepChunk(writer, manifest, next);
     return { written: await writeCard(() => writer.finish()), counts };
