@@ -55,12 +55,12 @@ export async function runInstallSteps(
   const decompress = chunkDecoder(image, map, log);
   const hasher = new HashWorker();
   let writer: CardWriter | ChunkWriter | undefined;
+  let trailing: TrailingVerification | undefined;
   try {
     let written: WrittenImage;
     let servedSha256: ImageSource['servedSha256'];
     let counts: ChunkCounts | undefined;
     let downloaded = 0;
-    let trailing: TrailingVerification | undefined;
     if (decompress) {
       ({ written, counts } = await downloadAndWriteChunks({
         card,
@@ -142,7 +142,9 @@ export async function runInstallSteps(
       transfer,
     };
   } finally {
-    await Promise.allSettled([writer?.close(), hasher.close()]);
+    // Closing the writer ends a trailing verification's waits; it finishes its hashing before the threads go.
+    await Promise.allSettled([writer?.close(), trailing?.done]);
+    await Promise.allSettled([hasher.close()]);
   }
 }
 
