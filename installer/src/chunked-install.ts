@@ -1,3 +1,4 @@
+import { garbageCollector } from './garbage-collection';
 import { formatBytes, type ChunkManifest, type ConfigResponse, type ImageDescriptor } from '@rpi-deploy/contracts';
 import { readCardRange } from './card/card-reader';
 import { surveyCard } from './card/card-survey';
@@ -16,7 +17,10 @@ import { trackProgress } from './progress';
 import type { PeerSession } from './peers/peer-session';
 import type { InstallerSettings } from './settings';
 import type { StatusReporter } from './status-reporter';
-import { describeBytes } from './units';
+import { describeBytes, MiB } from './units';
+
+/** Chunk bytes written between two garbage collections: dead chunks stay well under the memory budget. */
+const COLLECT_EVERY_BYTES = 32 * MiB;
 
 /** What a chunked install moved, for the console and the final report. */
 export interface ChunkCounts {
@@ -74,6 +78,8 @@ export async function downloadAndWriteChunks(install: {
   log: (line: string) => void;
   /** Called with the writer as soon as the card is open, so the caller closes it whatever happens. */
   opened: (writer: ChunkWriter) => void;
+  /** A failure found meanwhile (the trailing verification's): the download stops with it. */
+  failed?: () => Error | undefined;
   span: [number, number];
   peers?: PeerSession;
 }): Promise<{ written: WrittenImage; counts: ChunkCounts }> {
@@ -192,12 +198,21 @@ export async function downloadAndWriteChunks(install: {
       },
     );
     let next = 0;
+    const collectGarbage = garbageCollector();
+    let sinceCollected = 0;
     for await (const { index, data, patched } of chunks) {
       if (patched) counts.chunksPatched += 1;
       for (; next < index; next += 1) keepChunk(writer, manifest, next);
       next = index + 1;
       await writeCard(() => writer.write(manifest.chunks[index].offset, data));
       delivered += data.length;
+      sinceCollected += data.length;
+      if (sinceCollected >= COLLECT_EVERY_BYTES) {
+        sinceCollected = 0;
+        collectGarbage();
+      }
+      const failure = install.failed?.();
+      if (failure) throw failure;
     }
     for (; next < manifest.chunks.length; next += 1) keepChunk(writer, manifest, next);
     return { written: await writeCard(() => writer.finish()), counts };

@@ -55,6 +55,7 @@ export async function runInstallSteps(
   const decompress = chunkDecoder(image, map, log);
   const hasher = new HashWorker();
   let writer: CardWriter | ChunkWriter | undefined;
+  let trailing: TrailingVerification | undefined;
   try {
     let written: WrittenImage;
     let servedSha256: ImageSource['servedSha256'];
@@ -70,7 +71,11 @@ export async function runInstallSteps(
         hasher,
         reporter,
         log,
-        opened: (opened) => (writer = opened),
+        opened: (opened) => {
+          writer = opened;
+          trailing = trailWriting(card, map, hasher, opened);
+        },
+        failed: () => trailing?.failure,
         span: [...SPANS.downloading],
         peers,
       }));
@@ -101,7 +106,7 @@ export async function runInstallSteps(
     // Reading what personalisation depends on only reads the card: it runs while the card is verified.
     const planning = planPersonalisation(input);
     planning.catch(() => undefined); // a failed verification is reported first; the plan is then dropped
-    const verifiedBytes = await verify(install, written);
+    const verifiedBytes = await verify(install, written, trailing);
 
     reporter.report({
       status: 'customizing',
@@ -137,7 +142,9 @@ export async function runInstallSteps(
       transfer,
     };
   } finally {
-    await Promise.allSettled([writer?.close(), hasher.close()]);
+    // Closing the writer ends a trailing verification's waits; it finishes its hashing before the threads go.
+    await Promise.allSettled([writer?.close(), trailing?.done]);
+    await Promise.allSettled([hasher.close()]);
   }
 }
 
@@ -153,6 +160,37 @@ interface StreamInstall {
   hasher: HashWorker;
   reporter: StatusReporter;
   log: (line: string) => void;
+}
+
+/** A verification started while the chunks are written (see ChunkWriter.trail). */
+interface TrailingVerification {
+  done: Promise<void>;
+  /** Bytes read back so far. */
+  verified: number;
+  failure?: Error;
+}
+
+/**
+ * Starts reading the card back behind the chunk writer, so that most of it is verified while
+ * later chunks download; undefined when the card takes no O_DIRECT writes (verified at the end).
+ */
+function trailWriting(
+  card: TargetDevice,
+  map: ImageMap,
+  hasher: HashWorker,
+  writer: ChunkWriter,
+): TrailingVerification | undefined {
+  const trail = writer.trail();
+  if (!trail) return undefined;
+  const onBytes = (count: number) => (trailing.verified += count);
+  const trailing: TrailingVerification = {
+    verified: 0,
+    done: verifyCard(card, map, trail.expected, hasher, onBytes, undefined, trail.ready),
+  };
+  trailing.done.catch(
+    (error: Error) => (trailing.failure ??= installError('reading the card back', 'card_faulty', error)),
+  );
+  return trailing;
 }
 
 /** What verification needs. */
@@ -217,16 +255,21 @@ async function downloadAndWrite({
 async function verify(
   { card, map, hasher, servedSha256, reporter, log }: VerifyInstall,
   written: WrittenImage,
+  trailing?: TrailingVerification,
 ): Promise<number> {
   const mapped = written.units.reduce((sum, unit) => sum + (unit.end > HEAD_BYTES ? unit.end - unit.start : 0), 0);
   const zeroChecked =
     written.zeroing === 'check' ? written.unwritten.reduce((sum, span) => sum + span.end - span.start, 0) : 0;
   const bytesTotal = mapped + zeroChecked;
+  // A writer that lost O_DIRECT on the way wrote some chunks through the page cache: the reads
+  // trailing it may have been answered from there, so the whole card is read again.
+  const trailed = trailing && written.direct ? trailing : undefined;
+  if (trailing && !trailed) await trailing.done.catch(() => undefined);
   let verified = 0;
   reporter.report({
     status: 'verifying',
     progress: SPANS.verifying[0],
-    bytesDone: 0,
+    bytesDone: trailed?.verified ?? 0,
     bytesTotal,
     message: zeroChecked > 0 ? 'reading the card back, and its unmapped blocks for zeros' : 'reading the card back',
   });
@@ -235,9 +278,9 @@ async function verify(
     {
       status: 'verifying',
       span: [...SPANS.verifying],
-      bytesDone: () => verified,
+      bytesDone: () => verified + (trailed?.verified ?? 0),
       bytesTotal,
-      counters: { verify: () => verified },
+      counters: { verify: () => verified + (trailed?.verified ?? 0) },
     },
     reporter,
     log,
@@ -245,7 +288,7 @@ async function verify(
   const onBytes = (count: number) => (verified += count);
   try {
     await asInstallError('reading the card back', 'card_faulty', () =>
-      verifyCard(card, map, written, hasher, onBytes, servedSha256),
+      trailed ? trailed.done : verifyCard(card, map, written, hasher, onBytes, servedSha256),
     );
     if (zeroChecked > 0) {
       await asInstallError('checking the unmapped blocks', 'card_faulty', () =>
@@ -293,7 +336,11 @@ async function asInstallError<T>(step: string, code: FailureCode, run: () => Pro
   try {
     return await run();
   } catch (error) {
-    if (error instanceof InstallError) throw error.code ? error : new InstallError(error.message, code);
-    throw new InstallError(`${step} failed: ${(error as Error).message}`, code);
+    throw installError(step, code, error as Error);
   }
+}
+
+function installError(step: string, code: FailureCode, error: Error): InstallError {
+  if (error instanceof InstallError) return error.code ? error : new InstallError(error.message, code);
+  return new InstallError(`${step} failed: ${error.message}`, code);
 }

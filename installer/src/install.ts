@@ -14,8 +14,11 @@ import { runInstallSteps } from './install-steps';
 import { PeerSession } from './peers/peer-session';
 import { TrackerClient } from './peers/tracker-client';
 
-/** Recently verified chunk frames kept in memory for neighbours (older ones are read back from the card). */
-const PEER_CACHE_BYTES = 64 << 20;
+/**
+ * Recently verified chunk frames kept in memory for neighbours (older ones are read back from the
+ * card): about a third of a Pi-OS image's frames, and an eighth of the installer's 256 MiB budget.
+ */
+const PEER_CACHE_BYTES = 32 << 20;
 
 /** Exit codes, as `--help` documents them. */
 export const EXIT = {

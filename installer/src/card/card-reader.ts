@@ -33,11 +33,13 @@ interface Window {
  * promises were handed to its `hold`, until they have settled: a consumer that hashes it on another
  * thread need not wait for that before asking for the next. `maxGap` (default 1 MiB) is the largest
  * gap read and dropped to join two spans into one window: 0 reads each span on its own (probes).
+ * `ready`, when given, is awaited with a window's end before that window is read: a reader that
+ * trails a writer reads only what has been written and synced.
  */
 export async function* readSpans(
   path: string,
   spans: Span[],
-  options: { direct?: boolean; maxGap?: number } = {},
+  options: { direct?: boolean; maxGap?: number; ready?: (end: number) => Promise<void> } = {},
 ): AsyncGenerator<{ span: Span; data: Buffer; hold: (until: Promise<unknown>) => void }> {
   if (spans.length === 0) return;
   const card = await open(path, 'r');
@@ -62,7 +64,9 @@ export async function* readSpans(
     const slot = index % memory.buffers.length;
     const held = holds[slot];
     holds[slot] = [];
-    const read = Promise.all(held).then(() => readWindow(windows[index], memory.buffers[slot]));
+    const read = Promise.all([...held, options.ready?.(windows[index].end)]).then(() =>
+      readWindow(windows[index], memory.buffers[slot]),
+    );
     read.catch(() => undefined); // awaited in order below
     inFlight.push(read);
   };

@@ -20,17 +20,21 @@ import type { TargetDevice } from './target-device';
  * written (see verifyHead). A range that does not match is fetched again with `servedSha256`
  * (where the image source can): if the server's bytes do not match either, the stored image is
  * damaged, not the card.
+ * With `ready`, verification trails the writing: each range is read (or taken from the held-back
+ * head) only once `ready` with its end has resolved, that is once the writer has written and synced
+ * everything up to there, so it runs while later chunks are still downloading.
  */
 export async function verifyCard(
   target: TargetDevice,
   map: ImageMap,
-  written: WrittenImage,
+  written: Pick<WrittenImage, 'head' | 'units' | 'unitDigests' | 'direct'>,
   hasher: HashWorker,
   onBytes: (count: number) => void,
   servedSha256?: (range: MapRange) => Promise<string>,
+  ready?: (end: number) => Promise<void>,
 ): Promise<void> {
   const onCard = written.units.filter((unit) => unit.end > written.head.length);
-  const cardBytes = readSpans(target.path, onCard, { direct: written.direct })[Symbol.asyncIterator]();
+  const cardBytes = readSpans(target.path, onCard, { direct: written.direct, ready })[Symbol.asyncIterator]();
   const rangeChecks: Array<Promise<void>> = [];
   let failure: Error | undefined;
   let rangeHash = 0;
@@ -41,6 +45,7 @@ export async function verifyCard(
       let bytes: Buffer;
       let hold: ((until: Promise<unknown>) => void) | undefined;
       if (unit.end <= written.head.length) {
+        await ready?.(unit.end);
         bytes = written.head.subarray(unit.start, unit.end);
       } else {
         const next = await cardBytes.next();

@@ -3,9 +3,12 @@ import { AlignedMemory, DIRECT_ALIGNMENT, isDirectAligned } from './aligned-memo
 import type { Span } from './card-reader';
 import { SYNC_EVERY, writeFully, type OpenedCard, type WrittenImage } from './card-writer';
 import { verificationUnits, type ImageMap } from '../download/image-map';
+import { MiB } from '../units';
 
 /** Chunk buffers: one fills while the others are being written. */
 const WRITE_SLOTS = 4;
+/** With a trailing verification, the card is synced each time this much more has been written. */
+const TRAIL_SYNC_BYTES = 16 * MiB;
 
 /**
  * Puts verified chunks on the card in place, each exactly over its own bytes: the chunks the card
@@ -24,6 +27,16 @@ export class ChunkWriter {
   private unsyncedBytes = 0;
   /** Bytes put on the card so far (the held-back head not included until writeHead). */
   bytesWritten = 0;
+  /** Chunks written or kept, in offset order, each with whether it is on the card (or in the head) yet. */
+  private readonly placed: Array<{ end: number; done: boolean }> = [];
+  /** Every chunk byte below this is on the card or in the head. */
+  private settled = 0;
+  /** Every chunk byte below this was settled before a datasync that has completed. */
+  private synced = 0;
+  private syncing = false;
+  private trailing = false;
+  private stopped?: Error;
+  private readonly waiting: Array<{ end: number; resolve: () => void; reject: (error: Error) => void }> = [];
 
   constructor(
     private readonly card: OpenedCard,
@@ -41,19 +54,50 @@ export class ChunkWriter {
 
   /** Records a chunk that is on the card already: neither written nor to be zeroed. */
   keep(offset: number, length: number): void {
-    this.advance(offset, length);
+    this.advance(offset, length).done = true;
+    this.settle();
+  }
+
+  /**
+   * What a verification that trails the writing needs: what the card must hold, and `ready`, which
+   * resolves once every chunk byte below `end` has been written and synced (the card is synced
+   * every TRAIL_SYNC_BYTES from now on, and at finish()). So the card is read back while later
+   * chunks are still downloading, and what is left at the end is only the tail. Undefined when
+   * the card takes no O_DIRECT writes.
+   */
+  trail():
+    | {
+        expected: Pick<WrittenImage, 'head' | 'units' | 'unitDigests' | 'direct'>;
+        ready: (end: number) => Promise<void>;
+      }
+    | undefined {
+    // Buffered writes would be read back from the page cache: the card is verified after dropping it.
+    if (!this.direct) return undefined;
+    this.trailing = true;
+    return {
+      expected: { head: this.head, units: verificationUnits(this.map), unitDigests: [], direct: true },
+      ready: (end) => {
+        if (this.stopped) return Promise.reject(this.stopped);
+        if (end <= this.synced) return Promise.resolve();
+        return new Promise((resolve, reject) => this.waiting.push({ end, resolve, reject }));
+      },
+    };
   }
 
   /** A chunk's bytes at `offset`; chunks come in increasing offset order. */
   async write(offset: number, data: Buffer): Promise<void> {
-    this.advance(offset, data.length);
+    const placed = this.advance(offset, data.length);
     if (offset < this.head.length) {
       const inHead = Math.min(data.length, this.head.length - offset);
       data.copy(this.head, offset, 0, inHead);
       offset += inHead;
       data = data.subarray(inHead);
     }
-    if (data.length === 0) return;
+    if (data.length === 0) {
+      placed.done = true;
+      this.settle();
+      return;
+    }
     await this.syncIfDue(data.length);
     const slot = this.nextSlot;
     this.nextSlot = (slot + 1) % this.buffers.length;
@@ -62,6 +106,8 @@ export class ChunkWriter {
     data.copy(buffer);
     const write = this.writeAt(buffer, offset).then(() => {
       this.bytesWritten += buffer.length;
+      placed.done = true;
+      this.settle();
     });
     write.catch(() => undefined); // observed when the slot is reused or in finish()
     this.writes[slot] = write;
@@ -71,6 +117,8 @@ export class ChunkWriter {
   async finish(): Promise<WrittenImage> {
     await Promise.all(this.writes);
     await this.card.file.datasync();
+    this.synced = this.map.imageSize;
+    this.wake();
     return {
       head: this.head,
       units: verificationUnits(this.map),
@@ -92,6 +140,7 @@ export class ChunkWriter {
   }
 
   async close(): Promise<void> {
+    this.stop(new Error('the card writer was closed'));
     await Promise.allSettled(this.writes);
     await Promise.allSettled([this.direct?.close()]);
     await this.card.file.close();
@@ -107,13 +156,44 @@ export class ChunkWriter {
     await this.card.file.datasync();
   }
 
-  private advance(offset: number, length: number): void {
+  private advance(offset: number, length: number): { end: number; done: boolean } {
     if (offset < this.position) throw new Error(`chunk at ${offset} goes back before ${this.position}`);
     if (offset + length > this.map.imageSize) throw new Error(`chunk at ${offset} runs past the image end`);
     this.position = offset + length;
     const last = this.chunkSpans.at(-1);
     if (last?.end === offset) last.end += length;
     else this.chunkSpans.push({ start: offset, end: offset + length });
+    const placed = { end: offset + length, done: false };
+    this.placed.push(placed);
+    return placed;
+  }
+
+  /** Writes finish out of order: the settled position moves over the finished ones at its front. */
+  private settle(): void {
+    while (this.placed[0]?.done) this.settled = (this.placed.shift() as { end: number }).end;
+    if (!this.trailing || this.syncing || this.settled - this.synced < TRAIL_SYNC_BYTES) return;
+    this.syncing = true;
+    const upTo = this.settled;
+    this.card.file.datasync().then(
+      () => {
+        this.syncing = false;
+        this.synced = Math.max(this.synced, upTo);
+        this.wake();
+        this.settle();
+      },
+      (error: Error) => this.stop(new Error(`syncing the card failed: ${error.message}`)),
+    );
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiting.filter((each) => each.end <= this.synced)) waiter.resolve();
+    this.waiting.splice(0, this.waiting.length, ...this.waiting.filter((each) => each.end > this.synced));
+  }
+
+  /** The trailing verification waits no longer: the writer failed or was closed. */
+  private stop(error: Error): void {
+    this.stopped ??= error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(this.stopped);
   }
 
   /** What lies between the chunks past the first MiB: unmapped, so zeros. */

@@ -38,8 +38,9 @@ export function nodeZstd(): ZstdDecompress | undefined {
 /**
  * zlib hands the result over in pieces of `chunkSize` (16 KiB by default) and joins them at the
  * end: a callback and a copy per piece cost more main-thread time than the decoding itself. A
- * chunk's length is known, so one piece of that size holds the whole result.
+ * chunk's length is known, so one piece a byte larger holds the whole result: a piece filled to
+ * the last byte would make zlib allocate another and go back to the thread pool to find the end.
  */
 function outputPiece(maxBytes: number): number {
-  return Math.min(Math.max(maxBytes, 64 * 1024), 8 * 1024 * 1024);
+  return Math.min(Math.max(maxBytes + 1, 64 * 1024), 8 * 1024 * 1024);
 }
