@@ -30,7 +30,8 @@ export class ChunkCutter {
 
   constructor(
     private readonly store: ChunkStore,
-    private readonly level: number,
+    /** zstd level of the chunks this cutter stores. */
+    readonly level: number,
   ) {}
 
   /**
