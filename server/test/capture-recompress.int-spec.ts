@@ -66,7 +66,7 @@ describe.each(testDatabases())('captured chunks recompressed in the background o
     work = mkdtempSync(join(tmpdir(), 'rpi-deploy-recompress-'));
     dataDir = mkdtempSync(join(tmpdir(), 'rpi-deploy-recompress-data-'));
     databaseUrl = await database.create();
-    image = buildPiOsImage(work, { sizeMiB: 64, randomDataMiB: 1, systemFilesMiB: 12 });
+    image = buildPiOsImage(work, { sizeMiB: 80, randomDataMiB: 1, systemFilesMiB: 12 });
   }, 180_000);
 
   afterAll(async () => {
@@ -108,8 +108,10 @@ describe.each(testDatabases())('captured chunks recompressed in the background o
     expect(fast.chunks.length).toBeGreaterThan(5);
     for (const chunk of fast.chunks) expect(statSync(chunkFile(chunk.sha256)).size).toBe(chunk.storedSize);
     const fastBytes = fast.chunks.reduce((sum, chunk) => sum + chunk.storedSize, 0);
-    await waitFor('the capture’s (empty) recompression to end', async () =>
-      (await imageOf(server, captured.id)).recompression?.state === 'done' ? true : undefined,
+    await waitFor(
+      'the capture’s (empty) recompression to end',
+      async () => ((await imageOf(server, captured.id)).recompression?.state === 'done' ? true : undefined),
+      { lastSeen: async () => (await imageOf(server, captured.id)).recompression },
     );
 
     // 2. The store's level goes up: the restarted server finds the chunks below it and starts on

@@ -104,7 +104,8 @@ export class ChunkCatalogue {
     const rows: { imageId: number | string }[] = await this.dataSource
       .createQueryBuilder(ImageChunkRow, 'ic')
       .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
-      .select('DISTINCT ic.image_id', 'imageId')
+      .select('ic.image_id', 'imageId')
+      .distinct(true)
       .where('c.zstd_level < :level', { level })
       .getRawMany();
     return rows.map((row) => Number(row.imageId)).sort((a, b) => a - b);
@@ -118,7 +119,8 @@ export class ChunkCatalogue {
     const rows: { sha256: string; length: number | string; storedSize: number | string }[] = await this.dataSource
       .createQueryBuilder(ImageChunkRow, 'ic')
       .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
-      .select('DISTINCT c.sha256', 'sha256')
+      .select('c.sha256', 'sha256')
+      .distinct(true)
       .addSelect('c.length', 'length')
       .addSelect('c.stored_size', 'storedSize')
       .where('ic.image_id = :imageId AND c.zstd_level < :level', { imageId, level })
