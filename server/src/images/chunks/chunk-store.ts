@@ -85,9 +85,10 @@ export class ChunkStore {
 
   /**
    * Claims the chunk and makes sure its file is in place, compressing `data` in the pool when it
-   * is not. Resolves with the stored frame's size. The caller releases the claim.
+   * is not (`handOver`: the caller is done with `data`, which the pool may then move instead of
+   * copying). Resolves with the stored frame's size. The caller releases the claim.
    */
-  async put(sha256: string, data: Buffer, level: number): Promise<number> {
+  async put(sha256: string, data: Buffer, level: number, handOver = false): Promise<number> {
     const existing = await this.claims.claimThen(sha256, () =>
       stat(this.chunkPath(sha256)).then(
         (stats) => stats.size,
@@ -97,7 +98,11 @@ export class ChunkStore {
     if (existing !== undefined) return existing;
     const path = this.chunkPath(sha256);
     // null only for patches
-    return this.compressOnce(path, { data, level, path, temporaryPath: this.temporaryPath(sha256) }) as Promise<number>;
+    return this.compressOnce(
+      path,
+      { data, level, path, temporaryPath: this.temporaryPath(sha256) },
+      handOver,
+    ) as Promise<number>;
   }
 
   /**
@@ -132,10 +137,14 @@ export class ChunkStore {
   }
 
   /** Compresses into `path` in the pool, once: a second caller while it runs shares the first's result. */
-  private compressOnce(path: string, job: Parameters<CompressPool['compress']>[0]): Promise<number | null> {
+  private compressOnce(
+    path: string,
+    job: Parameters<CompressPool['compress']>[0],
+    handOver = false,
+  ): Promise<number | null> {
     let writing = this.writing.get(path);
     if (!writing) {
-      writing = this.pool.compress(job).finally(() => this.writing.delete(path));
+      writing = this.pool.compress(job, 'now', handOver).finally(() => this.writing.delete(path));
       this.writing.set(path, writing);
     }
     return writing;

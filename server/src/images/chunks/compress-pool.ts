@@ -14,6 +14,8 @@ interface Thread {
 }
 
 type Queued = Omit<CompressJob, 'id'> & {
+  /** The caller is done with `data`: its memory moves to the thread (when it owns all of it). */
+  handOver: boolean;
   resolve: (storedSize: number | null) => void;
   reject: (error: Error) => void;
 };
@@ -33,10 +35,14 @@ export class CompressPool implements BeforeApplicationShutdown {
   private closed = false;
 
   /** Resolves with the stored frame's size once the file is in place (null: a patch that did not pay). */
-  compress(job: Omit<CompressJob, 'id'>, priority: 'now' | 'background' = 'now'): Promise<number | null> {
+  compress(
+    job: Omit<CompressJob, 'id'>,
+    priority: 'now' | 'background' = 'now',
+    handOver = false,
+  ): Promise<number | null> {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
     return new Promise<number | null>((resolve, reject) => {
-      this.queues[priority].push({ ...job, resolve, reject });
+      this.queues[priority].push({ ...job, handOver, resolve, reject });
       this.dispatch();
     });
   }
@@ -59,10 +65,13 @@ export class CompressPool implements BeforeApplicationShutdown {
       let thread = ours.find((candidate) => !candidate.job);
       if (!thread && ours.length < maxThreads) thread = this.start(background);
       if (!thread) return;
-      const { resolve, reject, ...job } = queue.shift() as Queued;
+      const { resolve, reject, handOver, ...job } = queue.shift() as Queued;
       const id = this.nextId++;
       thread.job = { id, resolve, reject };
-      thread.worker.postMessage({ ...job, id } satisfies CompressJob);
+      // Only a buffer that is all of its memory moves: a slice of Node's shared pool must not.
+      const data = job.data;
+      const movable = handOver && data && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      thread.worker.postMessage({ ...job, id } satisfies CompressJob, movable ? [data.buffer as ArrayBuffer] : []);
     }
   }
 
