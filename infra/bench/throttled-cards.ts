@@ -3,12 +3,13 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync, rmSync, s
 import { dirname, join } from 'node:path';
 
 /**
- * SD cards of a realistic write rate: a sparse file per card (as the installer tests use them),
+ * SD cards of a realistic rate. For writes (the fleet): a sparse file per card: a sparse file per card (as the installer tests use them),
  * and each installer in a cgroup of its own whose block I/O controller caps writes to the disk
  * under those files (cgroup v1 `blkio.throttle`, or v2 `io.max`). The installer writes cards with
  * O_DIRECT, which the controller throttles exactly (buffered writes it would not). Loop devices
  * would stand closer to a card, but mtools cannot read a loop device's geometry, so personalising
- * one fails where a real card's succeeds.
+ * one fails where a real card's succeeds. For reads (capture): a card image on a read-only loop
+ * device, which is what a capture reads (no personalising), with the reads of it capped.
  */
 export interface ThrottledCards {
   paths: string[];
@@ -52,17 +53,10 @@ export function openThrottledCards(
     blank();
     const disk = diskUnder(folder);
     for (const group of cpuGroups) if (!existsSync(group)) mkdirSync(group);
-    for (const group of groups) {
-      if (!existsSync(group)) mkdirSync(group);
-      if (hierarchy.version === 1)
-        writeFileSync(join(group, 'blkio.throttle.write_bps_device'), `${disk} ${writeBytesPerSecond}`);
-      else writeFileSync(join(group, 'io.max'), `${disk} wbps=${writeBytesPerSecond}`);
-    }
+    for (const group of groups) throttle(hierarchy, group, disk, 'write', writeBytesPerSecond);
   } catch (error) {
     close();
-    throw new Error(
-      `cannot set up throttled cards (needs root and the cgroup block I/O controller): ${(error as Error).message}`,
-    );
+    throw cannotThrottle(error);
   }
   return {
     paths,
@@ -98,6 +92,63 @@ function cgroupCpuSeconds(group: string): number {
   }
 }
 
+/** A card image as a read-only loop device whose reads are capped for the processes put in its cgroup. */
+export interface ThrottledReadCard {
+  /** The loop device, e.g. /dev/loop3: what the capture and the baseline read. */
+  device: string;
+  /** Moves process `pid` (all its threads) into the card's cgroup: its reads of the device are capped. */
+  enter(pid: number): void;
+  /** Moves it back to the root cgroup. */
+  leave(pid: number): void;
+  /** Drops the device's cached pages, so the next read of them comes through the cap again. */
+  dropCache(): void;
+  close(): void;
+}
+
+export function openThrottledReadCard(imagePath: string, readBytesPerSecond: number): ThrottledReadCard {
+  const hierarchy = cgroupHierarchy();
+  const group = join(hierarchy.root, `${PREFIX}read`);
+  const device = execFileSync('losetup', ['--find', '--show', '--read-only', imagePath]).toString().trim();
+  const close = () => {
+    if (existsSync(group)) rmdirSync(group);
+    execFileSync('losetup', ['--detach', device]);
+  };
+  try {
+    const { rdev } = statSync(device);
+    throttle(hierarchy, group, majorMinor(rdev), 'read', readBytesPerSecond);
+  } catch (error) {
+    close();
+    throw cannotThrottle(error);
+  }
+  return {
+    device,
+    enter: (pid) => writeFileSync(join(group, 'cgroup.procs'), String(pid)),
+    leave: (pid) => writeFileSync(join(hierarchy.root, 'cgroup.procs'), String(pid)),
+    dropCache: () => execFileSync('blockdev', ['--flushbufs', device]),
+    close,
+  };
+}
+
+/** Caps `direction` on `disk` ("major:minor") for the processes in `group`, made when missing. */
+function throttle(
+  hierarchy: ReturnType<typeof cgroupHierarchy>,
+  group: string,
+  disk: string,
+  direction: 'read' | 'write',
+  bytesPerSecond: number,
+): void {
+  if (!existsSync(group)) mkdirSync(group);
+  if (hierarchy.version === 1)
+    writeFileSync(join(group, `blkio.throttle.${direction}_bps_device`), `${disk} ${bytesPerSecond}`);
+  else writeFileSync(join(group, 'io.max'), `${disk} ${direction === 'read' ? 'r' : 'w'}bps=${bytesPerSecond}`);
+}
+
+function cannotThrottle(error: unknown): Error {
+  return new Error(
+    `cannot set up throttled cards (needs root, the cgroup block I/O controller and loop devices): ${(error as Error).message}`,
+  );
+}
+
 /** The v1 blkio hierarchy where it is mounted, else the v2 one with `io` enabled for its children. */
 function cgroupHierarchy(): { version: 1 | 2; root: string } {
   if (existsSync('/sys/fs/cgroup/blkio/cgroup.procs')) return { version: 1, root: '/sys/fs/cgroup/blkio' };
@@ -111,9 +162,13 @@ function cgroupHierarchy(): { version: 1 | 2; root: string } {
 /** "major:minor" of the whole disk holding `folder` (the controller throttles disks, not partitions). */
 function diskUnder(folder: string): string {
   const { dev } = statSync(folder);
-  const number = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
+  const number = majorMinor(dev);
   const device = `/sys/dev/block/${number}`;
   if (!existsSync(device)) throw new Error(`${folder} is not on a disk (${number}): the cards need one to throttle`);
   const real = realpathSync(device);
   return existsSync(join(real, 'partition')) ? readFileSync(join(dirname(real), 'dev'), 'utf8').trim() : number;
+}
+
+function majorMinor(dev: number): string {
+  return `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
 }

@@ -45,7 +45,7 @@ export class CaptureClient {
   }
 
   /** Sends `length` bytes of the image from `offset`; resolves with what the server then holds. */
-  async send(offset: number, length: number, pieces: Iterable<Buffer>): Promise<CaptureStateDto> {
+  async send(offset: number, length: number, pieces: AsyncIterable<Buffer>): Promise<CaptureStateDto> {
     const target = new URL(this.url('/bytes'));
     const transport = target.protocol === 'https:' ? https : http;
     const outgoing = transport.request(target, {

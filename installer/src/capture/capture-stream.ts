@@ -1,17 +1,51 @@
 import type { ByteRange } from './byte-ranges';
 import type { CaptureMap } from './capture-map';
-import type { CardSource } from './read-only-card';
+import type { AsyncCardSource } from './read-only-card';
 
 const PIECE = 4 << 20;
 const ZEROS = Buffer.alloc(PIECE);
+/** Pieces being read from the card ahead of the upload: the card reads while the network sends. */
+const READ_AHEAD = 4;
+
+/** A piece of the stream: zeros, or a stretch read from the card. */
+type Piece = { zeros: number } | { offset: number; length: number };
 
 /**
  * The captured image's bytes `from`..`to` (default: to the card's end): mapped ranges read from
- * the card, everything else zeros that are never read from it. The server's upload turns
- * all-zero blocks into unmapped ones, so the stored image is as sparse as the map; `from`
- * resumes at a byte offset the server says it already holds.
+ * the card in large sequential reads, READ_AHEAD of them in flight, everything else zeros that
+ * are never read from it. The server's upload turns all-zero blocks into unmapped ones, so the
+ * stored image is as sparse as the map; `from` resumes at a byte offset the server says it
+ * already holds.
  */
-export function* captureStream(card: CardSource, map: CaptureMap, from = 0, to = card.size): Generator<Buffer> {
+export async function* captureStream(
+  card: AsyncCardSource,
+  map: CaptureMap,
+  from = 0,
+  to = card.size,
+): AsyncGenerator<Buffer> {
+  const pieces = plan(map, from, to);
+  const ahead: Promise<Buffer>[] = [];
+  const fill = () => {
+    for (let next = pieces.next(); ; next = pieces.next()) {
+      if (next.done) return;
+      const piece = next.value;
+      const bytes =
+        'zeros' in piece ? Promise.resolve(ZEROS.subarray(0, piece.zeros)) : card.readAsync(piece.offset, piece.length);
+      // A read that fails after the consumer stopped is nobody's to report.
+      bytes.catch(() => undefined);
+      ahead.push(bytes);
+      if (ahead.length >= READ_AHEAD) return;
+    }
+  };
+  fill();
+  while (ahead.length > 0) {
+    const bytes = await ahead.shift()!;
+    fill();
+    yield bytes;
+  }
+}
+
+function* plan(map: CaptureMap, from: number, to: number): Generator<Piece> {
   let at = from;
   for (const range of map.ranges) {
     if (range.end <= at) continue;
@@ -19,7 +53,7 @@ export function* captureStream(card: CardSource, map: CaptureMap, from = 0, to =
     yield* zeros(range.start - at);
     const end = Math.min(range.end, to);
     for (let offset = Math.max(at, range.start); offset < end; offset += PIECE) {
-      yield card.read(offset, Math.min(PIECE, end - offset));
+      yield { offset, length: Math.min(PIECE, end - offset) };
     }
     at = end;
   }
@@ -41,6 +75,6 @@ export function sendSegments(map: CaptureMap, gap: number): ByteRange[] {
   return segments;
 }
 
-function* zeros(length: number): Generator<Buffer> {
-  for (let left = length; left > 0; left -= PIECE) yield ZEROS.subarray(0, Math.min(PIECE, left));
+function* zeros(length: number): Generator<Piece> {
+  for (let left = length; left > 0; left -= PIECE) yield { zeros: Math.min(PIECE, left) };
 }

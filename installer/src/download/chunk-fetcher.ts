@@ -114,7 +114,7 @@ async function fetchFromServer(
     let data: Buffer;
     let frame: Buffer;
     try {
-      frame = await fetchFrame(url, chunk.storedSize, { ...options, elsewhere: Boolean(tools.peers) }, name);
+      frame = await fetchFrame(url, { ...options, elsewhere: Boolean(tools.peers) }, name);
       data = await tools.decompress(frame, chunk.length);
     } catch (error) {
       if (error instanceof InstallError || error instanceof WaitInLine) throw error;
@@ -210,7 +210,7 @@ async function fetchPatched(
   if (!source || !patch) return undefined;
   const url = `${manifest.chunkBaseUrl}/${chunk.sha256}.from-${patch.base}.zst`;
   const [frame, base] = await Promise.all([
-    fetchFrame(url, patch.storedSize, { ...options, retries: Math.min(options.retries, 1) }, `patch ${url}`),
+    fetchFrame(url, { ...options, retries: Math.min(options.retries, 1) }, `patch ${url}`),
     source.bytes(),
   ]);
   const data = await tools.decompress(frame, chunk.length, base);
@@ -221,10 +221,15 @@ async function fetchPatched(
   return data;
 }
 
-async function fetchFrame(url: string, size: number, options: DownloadOptions, name: string): Promise<Buffer> {
+/**
+ * The whole frame, to its end whatever size the manifest gave: a captured chunk's frame is
+ * replaced by a smaller one when the server recompresses it, and a manifest fetched before then
+ * still gives the old size. (Bytes of both spliced by a resume would not decode: fetched again.)
+ */
+async function fetchFrame(url: string, options: DownloadOptions, name: string): Promise<Buffer> {
   const pieces: Buffer[] = [];
   try {
-    for await (const piece of downloadRange(url, 0, size, {}, options)) pieces.push(piece);
+    for await (const piece of downloadRange(url, 0, undefined, {}, options)) pieces.push(piece);
   } catch (error) {
     if (error instanceof WaitInLine) throw error;
     throw new InstallError(

@@ -78,3 +78,10 @@ export interface ImageConversionDto {
   /** Why it failed (state `failed`). */
   error?: string;
 }
+
+/**
+ * Bringing a captured image's chunks, stored at a fast zstd level so the capture keeps up with
+ * the card (CAPTURE_ZSTD_LEVEL), to the store's level (CHUNK_ZSTD_LEVEL) in the background: bytes
+ * are the chunks' uncompressed lengths. One image at a time; others wait `queued`.
+ */
+export type ImageRecompressionDto = ImageConversionDto;

@@ -1,4 +1,4 @@
-import type { ImageChunkStats, ImageConversionDto } from './chunks';
+import type { ImageChunkStats, ImageConversionDto, ImageRecompressionDto } from './chunks';
 import type { ImageCompression } from './deployments';
 import type { ProductCode } from './products';
 
@@ -51,6 +51,8 @@ export interface ImageDto {
   chunks: ImageChunkStats | null;
   /** The latest conversion into chunks since the server started, if any (null otherwise). */
   conversion: ImageConversionDto | null;
+  /** The latest background recompression of its (captured) chunks since the server started, if any. */
+  recompression: ImageRecompressionDto | null;
 }
 
 export interface ImageUploadFields {

@@ -24,6 +24,8 @@ export const SOCKET_EVENTS = {
   imagesChanged: 'images.changed',
   /** Converting a stored image into chunks: its progress (an ImageConversionDto). */
   imageConversion: 'image.conversion',
+  /** Recompressing a captured image's chunks at the store's level: its progress (an ImageRecompressionDto). */
+  imageRecompression: 'image.recompression',
   /** Every TRAFFIC_SAMPLING.seconds, the fleet's bytes from the server and from peers (a TrafficSample). */
   trafficSampled: 'traffic.sampled',
 } as const;

@@ -70,6 +70,11 @@ export abstract class AppConfig {
     readonly storePublic: boolean;
     /** zstd level the chunk store compresses new chunks with (1-19). */
     readonly chunkZstdLevel: number;
+    /**
+     * zstd level captured chunks are stored with first (CAPTURE_ZSTD_LEVEL), so a capture keeps up
+     * with the card; ChunkRecompression brings them to chunkZstdLevel in the background.
+     */
+    readonly captureZstdLevel: number;
   };
   abstract readonly netboot: NetbootConfig;
   /** nginx's configuration folder (NGINX_CONF_DIR): the pre-flight checks the layout in front of the server. */

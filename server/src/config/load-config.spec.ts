@@ -64,6 +64,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the capture zstd level (3 by default) and refuses one zstd does not have', () => {
+    expect(load({}).images.captureZstdLevel).toBe(3);
+    expect(load({ CAPTURE_ZSTD_LEVEL: '19' }).images.captureZstdLevel).toBe(19);
+    for (const level of ['0', '20', 'fast']) {
+      expect(() => load({ CAPTURE_ZSTD_LEVEL: level })).toThrow(
+        `CAPTURE_ZSTD_LEVEL must be a zstd level from 1 to 19, got "${level}"`,
+      );
+    }
+  });
+
   it('reads IMAGE_STORE_URL: local by default, a shared folder, or an S3 bucket without credentials', () => {
     expect(load({}).images.store).toEqual({ kind: 'local' });
     expect(load({ IMAGE_STORE_URL: 'file:///srv/rpi-store/' }).images.store).toEqual({
@@ -108,6 +118,7 @@ describe('loadConfig', () => {
       store: { kind: 'local' },
       storePublic: false,
       chunkZstdLevel: 19,
+      captureZstdLevel: 3,
     });
     expect(load({ IMAGE_UPLOAD_MAX_BYTES: '2GiB' }).images.uploadMaxBytes).toBe(2 * 2 ** 30);
     expect(load({ IMAGES_ACCEL_REDIRECT: '/_images/' }).images.accelRedirectPrefix).toBe('/_images/');

@@ -34,6 +34,8 @@ type Env = Record<string, string | undefined>;
 
 /** Measured in issue 16 (README, CHUNK_ZSTD_LEVEL): the best ratio that still keeps up with uploads. */
 const DEFAULT_CHUNK_ZSTD_LEVEL = 19;
+/** Fast enough that a capture keeps up with a card read at 90 MB/s on a Pi 5 (README, CAPTURE_ZSTD_LEVEL). */
+const DEFAULT_CAPTURE_ZSTD_LEVEL = 3;
 
 /**
  * Parses the server configuration from environment variables (names and defaults as in
@@ -155,6 +157,10 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
   if (!/^\d+$/.test(chunkZstdLevel) || Number(chunkZstdLevel) < 1 || Number(chunkZstdLevel) > 19) {
     problems.push(`CHUNK_ZSTD_LEVEL must be a zstd level from 1 to 19, got "${chunkZstdLevel}"`);
   }
+  const captureZstdLevel = value('CAPTURE_ZSTD_LEVEL') ?? String(DEFAULT_CAPTURE_ZSTD_LEVEL);
+  if (!/^\d+$/.test(captureZstdLevel) || Number(captureZstdLevel) < 1 || Number(captureZstdLevel) > 19) {
+    problems.push(`CAPTURE_ZSTD_LEVEL must be a zstd level from 1 to 19, got "${captureZstdLevel}"`);
+  }
 
   const storeLocation = parseStoreUrl(value('IMAGE_STORE_URL'));
   if (typeof storeLocation === 'string') problems.push(storeLocation);
@@ -253,6 +259,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       store: typeof storeLocation === 'string' ? { kind: 'local' as const } : storeLocation,
       storePublic: storePublic === 'true' || storePublic === '1',
       chunkZstdLevel: /^\d+$/.test(chunkZstdLevel) ? Number(chunkZstdLevel) : DEFAULT_CHUNK_ZSTD_LEVEL,
+      captureZstdLevel: /^\d+$/.test(captureZstdLevel) ? Number(captureZstdLevel) : DEFAULT_CAPTURE_ZSTD_LEVEL,
     },
     netboot: {
       buildDir: resolve(cwd, value('NETBOOT_BUILD_DIR') ?? options.defaultNetbootBuildDir ?? './dist/netboot'),

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * Advisory-lock key space of the periodic jobs. The others: hostnames 1 and 2, a unit's configs 3,
@@ -19,4 +19,22 @@ export async function runsJobHere(manager: EntityManager, job: string): Promise<
     [JOB_LOCK_SPACE, job],
   );
   return row.locked;
+}
+
+/**
+ * Runs a long job (minutes) on this instance unless another one runs it now: on PostgreSQL the
+ * job's advisory lock is held by a transaction of its own that stays open, and does nothing
+ * else, until the job ends (the job's writes go through other connections). Resolves with
+ * whether it ran here. SQLite has one process, which always runs it.
+ */
+export async function runJobAlone(dataSource: DataSource, job: string, work: () => Promise<void>): Promise<boolean> {
+  if (dataSource.options.type !== 'postgres') {
+    await work();
+    return true;
+  }
+  return dataSource.transaction(async (manager) => {
+    if (!(await runsJobHere(manager, job))) return false;
+    await work();
+    return true;
+  });
 }

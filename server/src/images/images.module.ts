@@ -14,6 +14,7 @@ import { ReleaseNotesController } from './release/release-notes.controller';
 import { ReleaseNotesService } from './release/release-notes.service';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
 import { ChunkClaims } from './chunks/chunk-claims';
+import { ChunkRecompression } from './chunks/chunk-recompression';
 import { Chunk, ChunkPatchRow, ImageChunkRow } from './chunks/chunk.entity';
 import { ChunkStore } from './chunks/chunk-store';
 import { CompressPool } from './chunks/compress-pool';
@@ -65,6 +66,7 @@ import { ImagesService } from './images.service';
     ChunkStore,
     ChunkClaims,
     ChunkCatalogue,
+    ChunkRecompression,
     CompressPool,
     ImageInstalls,
     ImageConversions,

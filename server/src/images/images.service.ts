@@ -19,6 +19,7 @@ import {
   type ImageCompression,
   type ImageConversionDto,
   type ImageDto,
+  type ImageRecompressionDto,
   type ImageUploadFields,
   type ProductCode,
 } from '@rpi-deploy/contracts';
@@ -27,6 +28,7 @@ import { Transactions } from '../database/transactions';
 import { isUniqueViolation } from '../database/unique-violation';
 import { ChunkCatalogue } from './chunks/chunk-catalogue';
 import { ChunkCutter } from './chunks/chunk-cutter';
+import { ChunkRecompression } from './chunks/chunk-recompression';
 import { ChunkStore } from './chunks/chunk-store';
 import { ImageConversions } from './convert/image-conversions';
 import { Image } from './image.entity';
@@ -60,6 +62,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     private readonly chunks: ChunkCatalogue,
     private readonly installs: ImageInstalls,
     private readonly conversions: ImageConversions,
+    private readonly recompression: ChunkRecompression,
     private readonly leases: DownloadLeases,
   ) {}
 
@@ -128,6 +131,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
         image,
         image.chunkCount === null ? null : (stats.get(image.id) ?? noChunks()),
         this.conversions.stateOf(image.id),
+        this.recompression.stateOf(image.id),
       ),
     );
   }
@@ -192,9 +196,12 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     return this.keep(received, { uploadedBy, capturedFrom: null }, cutter, announcer, started);
   }
 
-  /** Where a new image's mapped bytes go as chunks (the upload's, the capture's and generalise's pipeline). */
-  newChunkCutter(): ChunkCutter {
-    return new ChunkCutter(this.chunkStore, this.config.images.chunkZstdLevel);
+  /**
+   * Where a new image's mapped bytes go as chunks (the upload's, the capture's and generalise's
+   * pipeline), at the store's zstd level unless told another (a capture's fast one).
+   */
+  newChunkCutter(level = this.config.images.chunkZstdLevel): ChunkCutter {
+    return new ChunkCutter(this.chunkStore, level);
   }
 
   /** Refuses a version the product has already (409); chunks are then cut as patches of its recent ones. */
@@ -281,7 +288,7 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
             chunkCount: description.chunks.length,
           }),
         );
-        await this.chunks.record(manager, saved.id, description.chunks);
+        await this.chunks.record(manager, saved.id, description.chunks, input.cutter.level);
         return saved;
       });
     } catch (error) {
@@ -400,7 +407,12 @@ function noChunks(): ImageChunkStats {
   return { chunkCount: 0, storedBytes: 0, sharedWithPreviousBytes: null };
 }
 
-function toImageDto(image: Image, chunks: ImageChunkStats | null, conversion: ImageConversionDto | null): ImageDto {
+function toImageDto(
+  image: Image,
+  chunks: ImageChunkStats | null,
+  conversion: ImageConversionDto | null,
+  recompression: ImageRecompressionDto | null,
+): ImageDto {
   return {
     id: image.id,
     product: image.product,
@@ -421,5 +433,6 @@ function toImageDto(image: Image, chunks: ImageChunkStats | null, conversion: Im
     activatedAt: image.activatedAt?.toISOString() ?? null,
     chunks,
     conversion,
+    recompression,
   };
 }

@@ -18,6 +18,7 @@ import { CreateImageDownloads1764820000000 } from './1764820000000-create-image-
 import { Capture1764830000000 } from './1764830000000-capture';
 import { CreateChunkClaims1764850000000 } from './1764850000000-create-chunk-claims';
 import { AddChunkProbes1764890000000 } from './1764890000000-add-chunk-probes';
+import { AddChunkZstdLevels1764900000000 } from './1764900000000-add-chunk-zstd-levels';
 
 /** In order. A migration, once released, is never edited: add a new one instead. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   Capture1764830000000,
   CreateChunkClaims1764850000000,
   AddChunkProbes1764890000000,
+  AddChunkZstdLevels1764900000000,
 ];

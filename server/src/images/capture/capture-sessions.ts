@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { CaptureOpenRequest, CaptureSessionDto, CaptureStateDto, ImageDto } from '@rpi-deploy/contracts';
 import { AppConfig } from '../../config/app-config';
 import { LiveEvents } from '../../live/live-events';
+import { ChunkRecompression } from '../chunks/chunk-recompression';
 import { ImageStore } from '../image-store';
 import { ImagesService } from '../images.service';
 import { asHttpError, failureMessage, imageTooLarge, noSpace } from '../upload/upload-errors';
@@ -42,6 +43,7 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
     private readonly store: ImageStore,
     private readonly config: AppConfig,
     private readonly live: LiveEvents,
+    private readonly recompression: ChunkRecompression,
   ) {}
 
   onModuleInit(): void {
@@ -79,7 +81,8 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
     if (request.sizeBytes > limits.maxImageBytes) throw imageTooLarge(limits.maxImageBytes);
     const free = await this.store.freeBytes();
     if (free < limits.diskReserveBytes) throw noSpace(free, limits.diskReserveBytes);
-    const cutter = this.images.newChunkCutter();
+    // A fast level, so that storing keeps up with the card; ChunkRecompression catches up later.
+    const cutter = this.images.newChunkCutter(this.config.images.captureZstdLevel);
     await this.images.checkNewVersion(mark.product, mark.version, cutter);
     const uploadPath = this.store.newUploadPath();
     const file = await open(uploadPath, 'wx', 0o600);
@@ -186,6 +189,7 @@ export class CaptureSessions implements OnModuleInit, OnModuleDestroy {
       started,
     );
     await this.marks.clear(session.serial.slice(-8)).catch(() => undefined);
+    this.recompression.start(image.id);
     return image;
   }
 

@@ -27,8 +27,8 @@ export class ChunkCatalogue {
     private readonly transactions: Transactions,
   ) {}
 
-  /** Records an image's chunks, in the transaction that creates its row. */
-  async record(manager: EntityManager, imageId: number, chunks: ImageChunk[]): Promise<void> {
+  /** Records an image's chunks (new ones stored at zstd `level`), in the transaction that creates its row. */
+  async record(manager: EntityManager, imageId: number, chunks: ImageChunk[], level: number): Promise<void> {
     for (let start = 0; start < chunks.length; start += BATCH) {
       const batch = chunks.slice(start, start + BATCH);
       const distinct = [...new Map(batch.map((chunk) => [chunk.sha256, chunk])).values()];
@@ -42,6 +42,7 @@ export class ChunkCatalogue {
             storedSize,
             length,
             probe: probe ?? null,
+            zstdLevel: level,
           })),
         )
         // Stored already for another image: only its probe is filled in, if it was stored without one.
@@ -96,6 +97,41 @@ export class ChunkCatalogue {
       else if (known.length === length && !known.sha256s.includes(sha256)) known.sha256s.push(sha256);
     }
     return bases;
+  }
+
+  /** The images with chunks stored below zstd `level` (captures waiting for their recompression). */
+  async imagesBelowLevel(level: number): Promise<number[]> {
+    const rows: { imageId: number | string }[] = await this.dataSource
+      .createQueryBuilder(ImageChunkRow, 'ic')
+      .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
+      .select('ic.image_id', 'imageId')
+      .distinct(true)
+      .where('c.zstd_level < :level', { level })
+      .getRawMany();
+    return rows.map((row) => Number(row.imageId)).sort((a, b) => a - b);
+  }
+
+  /** The image's distinct chunks stored below zstd `level`: their uncompressed lengths and stored sizes. */
+  async chunksBelowLevel(
+    imageId: number,
+    level: number,
+  ): Promise<{ sha256: string; length: number; storedSize: number }[]> {
+    const rows: { sha256: string; length: number | string; storedSize: number | string }[] = await this.dataSource
+      .createQueryBuilder(ImageChunkRow, 'ic')
+      .innerJoin(Chunk, 'c', 'c.sha256 = ic.sha256')
+      .select('c.sha256', 'sha256')
+      .distinct(true)
+      .addSelect('c.length', 'length')
+      .addSelect('c.stored_size', 'storedSize')
+      .where('ic.image_id = :imageId AND c.zstd_level < :level', { imageId, level })
+      .orderBy('c.sha256')
+      .getRawMany();
+    return rows.map((row) => ({ sha256: row.sha256, length: Number(row.length), storedSize: Number(row.storedSize) }));
+  }
+
+  /** A chunk's frame was stored again: its manifests announce the new size from now on. */
+  async restored(sha256: string, storedSize: number, level: number): Promise<void> {
+    await this.dataSource.getRepository(Chunk).update({ sha256 }, { storedSize, zstdLevel: level });
   }
 
   /** Forgets an image's chunks (in the transaction deleting it); the caller then frees them. */

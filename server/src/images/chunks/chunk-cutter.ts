@@ -30,7 +30,8 @@ export class ChunkCutter {
 
   constructor(
     private readonly store: ChunkStore,
-    private readonly level: number,
+    /** zstd level of the chunks this cutter stores. */
+    readonly level: number,
   ) {}
 
   /**
@@ -89,18 +90,16 @@ export class ChunkCutter {
     // A copy: the parts are views of the stream's buffers, which must not stay pinned.
     const data = Buffer.concat(open.parts, open.length);
     const sha256 = createHash('sha256').update(data).digest('hex');
+    const probe = probeOf(data);
+    // Without a patch to make, the bytes are not needed here again: the pool may move them to
+    // its thread instead of copying them (twice) there.
+    const patching = this.bases.get(open.offset)?.length === open.length;
     this.claimed.push(sha256);
     const job = this.store
-      .put(sha256, data, this.level)
+      .put(sha256, data, this.level, !patching)
       .then(async (storedSize) => {
-        const chunk: ImageChunk = {
-          offset: open.offset,
-          length: open.length,
-          sha256,
-          storedSize,
-          probe: probeOf(data),
-        };
-        const patches = await this.patch(chunk, data);
+        const chunk: ImageChunk = { offset: open.offset, length: open.length, sha256, storedSize, probe };
+        const patches = patching ? await this.patch(chunk, data) : [];
         this.chunks.push(patches.length > 0 ? { ...chunk, patches } : chunk);
       })
       .catch((error: unknown) => {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { join, relative } from 'node:path';
 import type { ImageChunk } from '@rpi-deploy/contracts';
 import { STORED_FOLDER_MODE } from '../image-store';
@@ -83,9 +85,10 @@ export class ChunkStore {
 
   /**
    * Claims the chunk and makes sure its file is in place, compressing `data` in the pool when it
-   * is not. Resolves with the stored frame's size. The caller releases the claim.
+   * is not (`handOver`: the caller is done with `data`, which the pool may then move instead of
+   * copying). Resolves with the stored frame's size. The caller releases the claim.
    */
-  async put(sha256: string, data: Buffer, level: number): Promise<number> {
+  async put(sha256: string, data: Buffer, level: number, handOver = false): Promise<number> {
     const existing = await this.claims.claimThen(sha256, () =>
       stat(this.chunkPath(sha256)).then(
         (stats) => stats.size,
@@ -95,7 +98,11 @@ export class ChunkStore {
     if (existing !== undefined) return existing;
     const path = this.chunkPath(sha256);
     // null only for patches
-    return this.compressOnce(path, { data, level, path, temporaryPath: this.temporaryPath(sha256) }) as Promise<number>;
+    return this.compressOnce(
+      path,
+      { data, level, path, temporaryPath: this.temporaryPath(sha256) },
+      handOver,
+    ) as Promise<number>;
   }
 
   /**
@@ -130,13 +137,56 @@ export class ChunkStore {
   }
 
   /** Compresses into `path` in the pool, once: a second caller while it runs shares the first's result. */
-  private compressOnce(path: string, job: Parameters<CompressPool['compress']>[0]): Promise<number | null> {
+  private compressOnce(
+    path: string,
+    job: Parameters<CompressPool['compress']>[0],
+    handOver = false,
+  ): Promise<number | null> {
     let writing = this.writing.get(path);
     if (!writing) {
-      writing = this.pool.compress(job).finally(() => this.writing.delete(path));
+      writing = this.pool.compress(job, 'now', handOver).finally(() => this.writing.delete(path));
       this.writing.set(path, writing);
     }
     return writing;
+  }
+
+  /**
+   * Stores chunk `sha256` again at `level` (it was stored at a faster one), in the pool's
+   * low-priority thread: the new frame is renamed over the old one, so a download that opened the
+   * old file reads it whole, and with an S3 store it replaces the bucket's copy. The chunk is
+   * claimed meanwhile, so it is not removed under the recompression. Resolves with the new frame's
+   * size, or null when the chunk is gone.
+   */
+  async recompress(sha256: string, level: number): Promise<number | null> {
+    const path = this.chunkPath(sha256);
+    const key = this.keyOf(path);
+    const remote = this.shared.remote;
+    try {
+      const present = await this.claims.claimThen(sha256, async () =>
+        (await exists(path)) ? true : remote ? (await remote.size(key)) !== undefined : false,
+      );
+      if (!present) return null;
+      // S3: an instance that did not cut the chunk works on the bucket's copy.
+      if (!(await exists(path))) await this.fetchRemote(key, path, sha256);
+      const job = { level, path, temporaryPath: this.temporaryPath(sha256), recompress: true as const };
+      const storedSize = (await this.pool.compress(job, 'background')) as number;
+      await remote?.putFile(key, path);
+      return storedSize;
+    } finally {
+      await this.claims.release([sha256]);
+    }
+  }
+
+  private async fetchRemote(key: string, path: string, sha256: string): Promise<void> {
+    const remote = this.shared.remote!;
+    const temporary = this.temporaryPath(sha256);
+    await mkdir(join(this.folder, sha256.slice(0, 2)), { recursive: true, mode: STORED_FOLDER_MODE });
+    try {
+      await pipeline(await remote.read(key), createWriteStream(temporary, { mode: 0o640 }));
+      await rename(temporary, path);
+    } finally {
+      await rm(temporary, { force: true });
+    }
   }
 
   /** Ends the claims of a finished (committed or failed) upload: one per digest given. */
@@ -182,4 +232,11 @@ export class ChunkStore {
   private temporaryPath(sha256: string): string {
     return join(this.folder, sha256.slice(0, 2), `${TEMPORARY_PREFIX}${randomBytes(6).toString('hex')}`);
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

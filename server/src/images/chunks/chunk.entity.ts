@@ -19,6 +19,10 @@ export class Chunk {
   /** ImageChunk.probe; null for chunks stored before probes existed. */
   @Column({ type: 'varchar', length: 16, nullable: true })
   probe!: string | null;
+
+  /** zstd level of the frame; below CHUNK_ZSTD_LEVEL while it waits for ChunkRecompression. Null: stored at the store's level before levels were recorded. */
+  @Column({ name: 'zstd_level', type: 'integer', nullable: true })
+  zstdLevel!: number | null;
 }
 
 /** One line of an image's chunk manifest: bytes [offset, offset + length) are chunk `sha256`. */

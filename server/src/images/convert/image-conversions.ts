@@ -127,7 +127,7 @@ export class ImageConversions implements BeforeApplicationShutdown {
         });
         if (!current || current.chunkCount !== null) throw new Error('the image was deleted or converted meanwhile');
         await manager.update(Image, { id: imageId }, { chunkCount: chunks.length });
-        await this.chunks.record(manager, imageId, chunks);
+        await this.chunks.record(manager, imageId, chunks, cutter.level);
       });
       // Committed: the image's rows now keep its chunks.
       await this.chunkStore.release(cutter.claimedDigests);

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import parseRange from 'range-parser';
 import type { DownloadPool } from './download-pool';
 import { ChunkBuffers, sendFileRange } from './file-range-sender';
@@ -38,14 +38,33 @@ export async function serveFile(
   file: ServedFile,
   pool?: DownloadPool,
 ): Promise<number> {
-  const { size, mtime } = await stat(file.path);
+  // Opened before its size is read, and sent from this very file (/proc/<pid>/fd reopens it, in
+  // this process or a download worker's): a chunk frame recompressed meanwhile, renamed over the
+  // path, changes nothing in this answer.
+  const handle = await open(file.path, 'r');
+  const opened = `/proc/${process.pid}/fd/${handle.fd}`;
+  try {
+    return await serveOpenFile(request, response, file, opened, await handle.stat(), pool);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function serveOpenFile(
+  request: Request,
+  response: Response,
+  file: ServedFile,
+  path: string,
+  { size, mtime }: { size: number; mtime: Date },
+  pool?: DownloadPool,
+): Promise<number> {
   response.setHeader('Last-Modified', mtime.toUTCString());
   const body = answerHead(request, response, file, size);
   if (!body) return 0;
   const { start, end } = body;
   if (pool && end - start + 1 >= WORKER_MIN_BYTES && canHandOver(request, response)) {
     const started = Date.now();
-    const done = await pool.send(request.socket, { head: responseHead(response), path: file.path, start, end });
+    const done = await pool.send(request.socket, { head: responseHead(response), path, start, end });
     if (done) {
       const outcome = done.error ? `stopped: ${done.error}` : `${done.bytes} bytes`;
       logger.debug(
@@ -55,13 +74,13 @@ export async function serveFile(
     }
   }
   try {
-    const sent = await sendFileRange(response, file.path, start, end, buffers);
+    const sent = await sendFileRange(response, path, start, end, buffers);
     response.end();
     return sent;
   } catch (error) {
     // A Pi that drops the connection is normal (it resumes with a Range request).
     if (response.destroyed) return 0;
-    // Nothing sent yet (the file was deleted since the lookup, say): the caller answers.
+    // Nothing sent yet: the caller answers.
     if (!response.headersSent) throw error;
     response.destroy();
     logger.error(`${request.method} ${request.originalUrl} stopped half-way: ${(error as Error).message}`);

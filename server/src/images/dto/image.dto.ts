@@ -8,6 +8,7 @@ import {
   type ImageCompression,
   type ImageConversionDto,
   type ImageDto,
+  type ImageRecompressionDto,
   type ImageUploadFields,
   type PartitionTableDto,
   type ProductCode,
@@ -94,4 +95,12 @@ export class ImageResponse implements ImageDto {
     description: 'its latest conversion into chunks since the server started (POST /api/images/:id/chunks)',
   })
   conversion!: ImageConversionDto | null;
+  @ApiProperty({
+    nullable: true,
+    type: ImageConversionResponse,
+    description:
+      'its latest background recompression since the server started: captured chunks, stored at ' +
+      'CAPTURE_ZSTD_LEVEL, brought to CHUNK_ZSTD_LEVEL (bytes: the chunks uncompressed)',
+  })
+  recompression!: ImageRecompressionDto | null;
 }

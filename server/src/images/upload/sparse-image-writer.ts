@@ -48,14 +48,27 @@ export class SparseImageWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < STEP) return callback();
-    const joined = Buffer.concat(this.pending, this.pendingBytes);
-    const whole = joined.length - (joined.length % STEP);
-    this.pending = whole < joined.length ? [joined.subarray(whole)] : [];
-    this.pendingBytes = joined.length - whole;
-    this.process(joined.subarray(0, whole)).then(() => callback(), callback);
+    // Only what completes a step is copied; whole steps of a large write (a capture's zeros) are
+    // taken as they are: copying hundreds of MiB into new memory cost more than hashing them.
+    let step: Buffer | undefined;
+    let rest = chunk;
+    if (this.pendingBytes > 0 || chunk.length < STEP) {
+      const missing = STEP - this.pendingBytes;
+      if (chunk.length < missing) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        return callback();
+      }
+      step = Buffer.concat([...this.pending, chunk.subarray(0, missing)], STEP);
+      rest = chunk.subarray(missing);
+    }
+    const whole = rest.length - (rest.length % STEP);
+    this.pending = whole < rest.length ? [rest.subarray(whole)] : [];
+    this.pendingBytes = rest.length - whole;
+    const steps = [step, rest.subarray(0, whole)];
+    (async () => {
+      for (const data of steps) if (data && data.length > 0) await this.process(data);
+    })().then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {

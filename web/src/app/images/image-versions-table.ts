@@ -5,7 +5,7 @@ import { MatIconModule } from '@angular/material/icon';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatTableModule } from '@angular/material/table';
 import { MatTooltipModule } from '@angular/material/tooltip';
-import { type ImageConversionDto, type ImageDto } from '@rpi-deploy/contracts';
+import { type ImageConversionDto, type ImageDto, type ImageRecompressionDto } from '@rpi-deploy/contracts';
 import { formatPercent, formatSize } from '../format/units';
 import { chunkFigures, type ChunkFigures } from './chunk-figures';
 
@@ -27,6 +27,8 @@ export class ImageVersionsTable {
   readonly canChange = input.required<boolean>();
   /** Conversions into chunks as the live events tell them, newer than the images' own `conversion`. */
   readonly conversions = input<ReadonlyMap<number, ImageConversionDto>>(new Map());
+  /** Background recompressions of captured chunks as the live events tell them, newer than the images' own. */
+  readonly recompressions = input<ReadonlyMap<number, ImageRecompressionDto>>(new Map());
   readonly act = output<ImageAction>();
   protected readonly columns = computed(() => [
     'version',
@@ -51,6 +53,12 @@ export class ImageVersionsTable {
   protected converting(image: ImageDto): boolean {
     const state = this.conversionOf(image)?.state;
     return state === 'queued' || state === 'running';
+  }
+
+  /** The image's recompression while it is queued, running or failed (done is not worth a line). */
+  protected recompressionOf(image: ImageDto): ImageRecompressionDto | null {
+    const recompression = this.recompressions().get(image.id) ?? image.recompression;
+    return recompression?.state === 'done' ? null : recompression;
   }
 
   protected percentDone(conversion: ImageConversionDto): number {

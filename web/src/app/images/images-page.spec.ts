@@ -2,7 +2,12 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting, type TestRequest } from '@angular/common/http/testing';
 import { signal } from '@angular/core';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
-import { SOCKET_EVENTS, type ImageConversionDto, type ImageDto } from '@rpi-deploy/contracts';
+import {
+  SOCKET_EVENTS,
+  type ImageConversionDto,
+  type ImageDto,
+  type ImageRecompressionDto,
+} from '@rpi-deploy/contracts';
 import { filter, map, Subject } from 'rxjs';
 import { storedSession, storeSession } from '../auth/session.testing';
 import { LiveSocket } from '../live/live-socket';
@@ -46,6 +51,7 @@ const IMAGE: ImageDto = {
   activatedAt: null,
   chunks: null,
   conversion: null,
+  recompression: null,
 };
 
 /** Longer than the page's debounce of the reloads. */
@@ -122,6 +128,36 @@ describe('ImagesPage', () => {
     await fixture.whenStable();
     expect(page.textContent).toContain('1.00 MiB mapped, 256.0 KiB stored (4.0×)');
     expect(page.textContent).not.toContain('not chunked');
+  });
+
+  it('shows the background recompression of a captured version live, and its new figures once done', async () => {
+    const page: HTMLElement = fixture.nativeElement;
+    live.imagesChanged(7);
+    await settle();
+    listRequests()[0]!.flush([
+      { ...IMAGE, chunks: { chunkCount: 1, storedBytes: 512 * 1024, sharedWithPreviousBytes: null } },
+    ]);
+    await fixture.whenStable();
+    const running: ImageRecompressionDto = {
+      imageId: 7,
+      state: 'running',
+      doneBytes: IMAGE.mappedBytes / 2,
+      totalBytes: IMAGE.mappedBytes,
+    };
+    live.emit(SOCKET_EVENTS.imageRecompression, running);
+    await fixture.whenStable();
+    expect(page.querySelector('[aria-label="Recompressing RXP2 1.4.0"]')?.getAttribute('aria-valuenow')).toBe('50');
+    expect(page.textContent).toContain('recompressing: 512.0 KiB of 1.00 MiB');
+
+    live.emit(SOCKET_EVENTS.imageRecompression, { ...running, state: 'done', doneBytes: IMAGE.mappedBytes });
+    live.imagesChanged(7);
+    await settle();
+    listRequests()[0]!.flush([
+      { ...IMAGE, chunks: { chunkCount: 1, storedBytes: 256 * 1024, sharedWithPreviousBytes: null } },
+    ]);
+    await fixture.whenStable();
+    expect(page.querySelector('[aria-label="Recompressing RXP2 1.4.0"]')).toBeNull();
+    expect(page.textContent).toContain('1.00 MiB mapped, 256.0 KiB stored (4.0×)');
   });
 
   it("reloads once for another user's change", async () => {

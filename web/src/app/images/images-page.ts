@@ -10,6 +10,7 @@ import {
   SOCKET_EVENTS,
   type CanaryDto,
   type ImageConversionDto,
+  type ImageRecompressionDto,
   type ImageDto,
   type ImageProgressEvent,
   type ProductCode,
@@ -58,6 +59,8 @@ export class ImagesPage {
   protected readonly bytes = formatSize;
   /** Conversions into chunks, from the live events, by image id. */
   protected readonly conversions = signal<ReadonlyMap<number, ImageConversionDto>>(new Map());
+  /** Background recompressions of captured chunks, from the live events, by image id. */
+  protected readonly recompressions = signal<ReadonlyMap<number, ImageRecompressionDto>>(new Map());
 
   constructor() {
     this.images.reload();
@@ -96,6 +99,10 @@ export class ImagesPage {
       .on<ImageConversionDto>(SOCKET_EVENTS.imageConversion)
       .pipe(takeUntilDestroyed())
       .subscribe((event) => this.conversions.update((conversions) => new Map(conversions).set(event.imageId, event)));
+    live
+      .on<ImageRecompressionDto>(SOCKET_EVENTS.imageRecompression)
+      .pipe(takeUntilDestroyed())
+      .subscribe((event) => this.recompressions.update((states) => new Map(states).set(event.imageId, event)));
   }
 
   protected imagesOf(product: ProductCode): ImageDto[] {

@@ -25,6 +25,7 @@ const image = (id: number, version: string): ImageDto => ({
   activatedAt: null,
   chunks: null,
   conversion: null,
+  recompression: null,
 });
 
 const PLAN: GeneralisePlanDto = {
