@@ -36,17 +36,22 @@ interface LoadTarget {
  */
 export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const server = await startServer();
-  try {
-    const target = { ...server, serverPids: [server.pid] };
-    const result = await runUnits(work, target, 200);
-    rows.push(row(`200 units, report every ${INTERVAL_MS} ms, one instance on SQLite`, result, 50));
-  } finally {
-    await server.stop();
+  const { cases, units } = loadOptions();
+  if (cases.has('sqlite')) {
+    const server = await startServer();
+    try {
+      const target = { ...server, serverPids: [server.pid] };
+      const result = await runUnits(work, target, units ?? 200);
+      rows.push(row(`${units ?? 200} units, report every ${INTERVAL_MS} ms, one instance on SQLite`, result, 50));
+    } finally {
+      await server.stop();
+    }
   }
+  const clusters = ([1, 2] as const).filter((instances) => cases.has(`pg${instances}`));
+  if (clusters.length === 0) return rows;
   const postgres = await startBenchPostgres();
   try {
-    for (const instances of [1, 2] as const) {
+    for (const instances of clusters) {
       const servers: BenchServer[] = [];
       try {
         const env = { DATABASE_URL: await postgres.createDatabase() };
@@ -56,10 +61,14 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
         const nginx = await startClusterNginx([a.ports, b!.ports]);
         try {
           const target = { ...nginx, token: a.token, serverPids: servers.map((s) => s.pid) };
-          const result = await runUnits(work, target, 1000);
+          const result = await runUnits(work, target, units ?? 1000);
           const label = instances === 1 ? 'one instance' : 'two instances';
           rows.push(
-            row(`1000 units, report every ${INTERVAL_MS} ms, ${label} behind nginx on PostgreSQL`, result, 100),
+            row(
+              `${units ?? 1000} units, report every ${INTERVAL_MS} ms, ${label} behind nginx on PostgreSQL`,
+              result,
+              100,
+            ),
           );
         } finally {
           await nginx.stop();
@@ -72,6 +81,21 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
     await postgres.stop();
   }
   return rows;
+}
+
+/**
+ * For profiling one case: BENCH_LOAD_CASES picks some of sqlite, pg1, pg2 (all by default) and
+ * BENCH_LOAD_UNITS replaces the unit count of each (the figures are the defaults).
+ */
+function loadOptions(): { cases: Set<string>; units?: number } {
+  const all = ['sqlite', 'pg1', 'pg2'];
+  const cases = new Set((process.env['BENCH_LOAD_CASES'] ?? all.join(',')).split(',').map((c) => c.trim()));
+  const unknown = [...cases].filter((c) => !all.includes(c));
+  if (unknown.length > 0) throw new Error(`BENCH_LOAD_CASES: unknown ${unknown.join(', ')} (use ${all.join(', ')})`);
+  const units = process.env['BENCH_LOAD_UNITS'] ? Number(process.env['BENCH_LOAD_UNITS']) : undefined;
+  if (units !== undefined && !(Number.isInteger(units) && units > 0 && units <= 5000))
+    throw new Error('BENCH_LOAD_UNITS: a whole number of units, 1 to 5000');
+  return { cases, units };
 }
 
 interface LoadResult {

@@ -33,6 +33,12 @@ import { StatusReports } from './status-reports';
 import { newStatusToken } from './status-token';
 
 const SILENCE_CHECK_MS = 15_000;
+/**
+ * Configs one PostgreSQL instance runs at once: enough to keep a burst (a thousand units in
+ * 5 s) from queueing behind each config's round trips, few enough to leave most of the pool
+ * (20 connections) to status reports and the other requests.
+ */
+const POSTGRES_CONFIGS_AT_ONCE = 8;
 
 /**
  * A deployment from start to end, as the installer drives it: `/api/config` starts one (and
@@ -44,7 +50,7 @@ const SILENCE_CHECK_MS = 15_000;
 @Injectable()
 export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Deployments');
-  private readonly configTurns = new ConfigTurns();
+  private readonly configTurns: ConfigTurns;
   private silenceTimer?: NodeJS.Timeout;
   private queueWatch?: Subscription;
   /** The queue positions last sent to the dashboards, by deployment id. */
@@ -65,7 +71,9 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     private readonly boots: BootConfirmations,
     private readonly canaries: CanaryService,
     private readonly admission: ServerAdmission,
-  ) {}
+  ) {
+    this.configTurns = new ConfigTurns(open.shared ? POSTGRES_CONFIGS_AT_ONCE : 1);
+  }
 
   onModuleInit(): void {
     const every = Math.min(SILENCE_CHECK_MS, this.config.deployments.silenceTimeoutSeconds * 500);
