@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ROOT, run } from './support';
@@ -7,6 +7,8 @@ import { ROOT, run } from './support';
 export interface BenchPostgres {
   /** DATABASE_URL of a new, empty database. */
   createDatabase(): Promise<string>;
+  /** The postmaster: its process tree is the database's CPU. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -27,7 +29,9 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   const [adminUrl, dir, bin] = started.trim().split(' ') as [string, string, string];
   const statsFile = process.env['BENCH_PG_STATEMENTS'];
   if (statsFile) await admin(adminUrl, (client) => client.query('CREATE EXTENSION pg_stat_statements'));
+  const pid = Number(readFileSync(join(dir, 'data/postmaster.pid'), 'utf8').split('\n')[0]);
   return {
+    pid,
     async createDatabase() {
       const name = `rpi_bench_${randomBytes(5).toString('hex')}`;
       const client = new Client({ connectionString: adminUrl });
