@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { DEPLOYMENT_STATUSES, TERMINAL_DEPLOYMENT_STATUSES, type DeploymentStatus } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { Deployment } from './deployment.entity';
@@ -32,7 +33,10 @@ export class OpenDeployments {
   /** PostgreSQL: the database may be shared by several instances, nothing is cached. */
   readonly shared: boolean;
 
-  constructor(private readonly transactions: Transactions) {
+  constructor(
+    private readonly transactions: Transactions,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
     this.shared = transactions.isPostgres;
   }
 
@@ -100,6 +104,23 @@ export class OpenDeployments {
       lock: LOCKED,
     });
     return rows.filter(matches);
+  }
+
+  /**
+   * Whether `openWhere` could find anything, asked without a transaction or lock. On PostgreSQL
+   * a `false` spares a config the transaction of a locking read that would find nothing (every
+   * first config of a unit); a `true` is checked again under the lock. SQLite: always `true`
+   * (its check reads the cache in the transaction's turn).
+   */
+  async mayFindOpen(
+    where: FindOptionsWhere<Deployment>[],
+    matches: (deployment: Deployment) => boolean,
+  ): Promise<boolean> {
+    if (!this.shared) return true;
+    const rows = await this.dataSource.manager.find(Deployment, {
+      where: where.map((one) => ({ ...one, status: In(OPEN_STATUSES) })),
+    });
+    return rows.some(matches);
   }
 
   /**
