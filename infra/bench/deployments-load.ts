@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigResponse, DeploymentDetailDto } from '@rpi-deploy/contracts';
 import { startClusterNginx, uploadImage } from '@rpi-deploy/test-kit';
@@ -25,6 +25,8 @@ interface LoadTarget {
   token: string;
   /** The server processes, for their CPU time. */
   serverPids: number[];
+  /** The rest of the stack (PostgreSQL, nginx): process trees, for their CPU time. */
+  stack: Array<{ name: string; pid: number }>;
 }
 
 /**
@@ -36,17 +38,22 @@ interface LoadTarget {
  */
 export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const server = await startServer();
-  try {
-    const target = { ...server, serverPids: [server.pid] };
-    const result = await runUnits(work, target, 200);
-    rows.push(row(`200 units, report every ${INTERVAL_MS} ms, one instance on SQLite`, result, 50));
-  } finally {
-    await server.stop();
+  const { cases, units } = loadOptions();
+  if (cases.has('sqlite')) {
+    const server = await startServer();
+    try {
+      const target = { ...server, serverPids: [server.pid], stack: [] };
+      const result = await runUnits(work, target, units ?? 200);
+      rows.push(row(`${units ?? 200} units, report every ${INTERVAL_MS} ms, one instance on SQLite`, result, 50));
+    } finally {
+      await server.stop();
+    }
   }
+  const clusters = ([1, 2] as const).filter((instances) => cases.has(`pg${instances}`));
+  if (clusters.length === 0) return rows;
   const postgres = await startBenchPostgres();
   try {
-    for (const instances of [1, 2] as const) {
+    for (const instances of clusters) {
       const servers: BenchServer[] = [];
       try {
         const env = { DATABASE_URL: await postgres.createDatabase() };
@@ -55,11 +62,23 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
         const [a, b = a] = servers as [BenchServer, BenchServer?];
         const nginx = await startClusterNginx([a.ports, b!.ports]);
         try {
-          const target = { ...nginx, token: a.token, serverPids: servers.map((s) => s.pid) };
-          const result = await runUnits(work, target, 1000);
+          const target = {
+            ...nginx,
+            token: a.token,
+            serverPids: servers.map((s) => s.pid),
+            stack: [
+              { name: 'PostgreSQL', pid: postgres.pid },
+              ...childPids(process.pid, 'nginx').map((pid) => ({ name: 'nginx', pid })),
+            ],
+          };
+          const result = await runUnits(work, target, units ?? 1000);
           const label = instances === 1 ? 'one instance' : 'two instances';
           rows.push(
-            row(`1000 units, report every ${INTERVAL_MS} ms, ${label} behind nginx on PostgreSQL`, result, 100),
+            row(
+              `${units ?? 1000} units, report every ${INTERVAL_MS} ms, ${label} behind nginx on PostgreSQL`,
+              result,
+              100,
+            ),
           );
         } finally {
           await nginx.stop();
@@ -74,8 +93,25 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
   return rows;
 }
 
+/**
+ * For profiling one case: BENCH_LOAD_CASES picks some of sqlite, pg1, pg2 (all by default) and
+ * BENCH_LOAD_UNITS replaces the unit count of each (the figures are the defaults).
+ */
+function loadOptions(): { cases: Set<string>; units?: number } {
+  const all = ['sqlite', 'pg1', 'pg2'];
+  const cases = new Set((process.env['BENCH_LOAD_CASES'] ?? all.join(',')).split(',').map((c) => c.trim()));
+  const unknown = [...cases].filter((c) => !all.includes(c));
+  if (unknown.length > 0) throw new Error(`BENCH_LOAD_CASES: unknown ${unknown.join(', ')} (use ${all.join(', ')})`);
+  const units = process.env['BENCH_LOAD_UNITS'] ? Number(process.env['BENCH_LOAD_UNITS']) : undefined;
+  if (units !== undefined && !(Number.isInteger(units) && units > 0 && units <= 5000))
+    throw new Error('BENCH_LOAD_UNITS: a whole number of units, 1 to 5000');
+  return { cases, units };
+}
+
 interface LoadResult {
   latencies: number[];
+  /** Latencies of /api/config, sorted. */
+  configs: number[];
   /** Latencies once every unit had its config (a batch powering up is over). */
   steady: number[];
   seconds: number;
@@ -83,6 +119,8 @@ interface LoadResult {
   lost: number;
   /** Server CPU per status report (ms), all instances together, once every unit had its config. */
   serverCpuPerReport: number;
+  /** The same for each part of the stack (servers, PostgreSQL, nginx, load generator). */
+  stackCpuPerReport: Map<string, number>;
   /** Shares of the machine's cores over the run: the load generator (this process) and the servers. */
   generatorShare: number;
   serverShare: number;
@@ -120,9 +158,19 @@ async function runUnits(work: string, target: LoadTarget, devices: number): Prom
   const acknowledged = new Map<string, number>();
   // Server CPU from when the last unit has asked for its config: what the status reports alone cost.
   let configured = 0;
-  let fromLastConfig = { cpu: NaN, reports: 0 };
+  let fromLastConfig = { cpu: NaN, reports: 0, stack: new Map<string, number>() };
+  /** CPU ms of each part of the stack so far, the load generator (this process) included. */
+  const stackCpu = () => {
+    const parts = new Map<string, number>([['servers', serversCpu()]]);
+    for (const { name, pid } of target.stack) parts.set(name, (parts.get(name) ?? 0) + treeCpuMs(pid));
+    const own = process.cpuUsage();
+    return parts.set('load generator', (own.user + own.system) / 1000);
+  };
   const serversCpu = () => target.serverPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  /** How long each /api/config took, answered or not: the burst of a batch powering up. */
+  const configLatencies: number[] = [];
   const configOf = async (n: number): Promise<ConfigResponse | undefined> => {
+    const asked = performance.now();
     const serial = `40000000${n.toString(16).padStart(8, '0')}`;
     const mac = `02:10:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`;
     try {
@@ -137,7 +185,10 @@ async function runUnits(work: string, target: LoadTarget, devices: number): Prom
     } catch (error) {
       failed(`config: ${(error as Error).message}`);
     } finally {
-      if ((configured += 1) === devices) fromLastConfig = { cpu: serversCpu(), reports: latencies.length };
+      configLatencies.push(performance.now() - asked);
+      if ((configured += 1) === devices) {
+        fromLastConfig = { cpu: serversCpu(), reports: latencies.length, stack: stackCpu() };
+      }
     }
     return undefined;
   };
@@ -178,7 +229,11 @@ async function runUnits(work: string, target: LoadTarget, devices: number): Prom
   const cores = 2;
   const generatorShare = (generator.user + generator.system) / 1000 / (wallMs * cores);
   const serverShare = (serversCpu() - serversBefore) / (wallMs * cores);
-  const serverCpuPerReport = (serversCpu() - fromLastConfig.cpu) / (latencies.length - fromLastConfig.reports);
+  const steadyReports = latencies.length - fromLastConfig.reports;
+  const serverCpuPerReport = (serversCpu() - fromLastConfig.cpu) / steadyReports;
+  const stackCpuPerReport = new Map(
+    [...stackCpu()].map(([name, ms]) => [name, (ms - (fromLastConfig.stack.get(name) ?? NaN)) / steadyReports]),
+  );
 
   let lost = 0;
   for (const [id, count] of acknowledged) {
@@ -192,11 +247,13 @@ async function runUnits(work: string, target: LoadTarget, devices: number): Prom
   latencies.sort((a, b) => a - b);
   return {
     latencies,
+    configs: configLatencies.sort((a, b) => a - b),
     steady,
     seconds: wallMs / 1000,
     errors,
     lost,
     serverCpuPerReport,
+    stackCpuPerReport,
     generatorShare,
     serverShare,
   };
@@ -218,7 +275,9 @@ function row(what: string, result: LoadResult, targetP99: number): BenchRow {
       `${what} (${latencies.length} reports in ${result.seconds.toFixed(1)} s; of the 2 cores: load generator ` +
       `${percent(result.generatorShare)}, servers ${percent(result.serverShare)}; server CPU ` +
       `${Number.isNaN(result.serverCpuPerReport) ? 'n/a' : result.serverCpuPerReport.toFixed(2)} ms per report; ` +
-      `once all units have their config: p50 ${percentile(steady, 50).toFixed(1)} ms, p99 ${percentile(steady, 99).toFixed(1)} ms)`,
+      `once all units have their config: p50 ${percentile(steady, 50).toFixed(1)} ms, p99 ${percentile(steady, 99).toFixed(1)} ms; ` +
+      `config: p50 ${percentile(result.configs, 50).toFixed(0)} ms, p99 ${percentile(result.configs, 99).toFixed(0)} ms, ` +
+      `max ${(result.configs.at(-1) ?? NaN).toFixed(0)} ms; ${ceiling(result.stackCpuPerReport)})`,
     ours: `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms`,
     baseline: `${errorCount} errors${errorKinds ? ` (${errorKinds})` : ''}, ${lost} lost events`,
     ratio: targetP99 / p99,
@@ -227,12 +286,58 @@ function row(what: string, result: LoadResult, targetP99: number): BenchRow {
   };
 }
 
+/**
+ * What the whole stack spends per report once all units have their config, and so how many
+ * reports a second the 2 cores could carry at most (all of them busy with nothing else).
+ */
+function ceiling(perReport: Map<string, number>): string {
+  const total = [...perReport.values()].reduce((sum, ms) => sum + ms, 0);
+  const parts = [...perReport].map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ');
+  return `whole stack ${total.toFixed(2)} ms CPU per report (${parts}): at most ${Math.floor(2000 / total)} reports/s on 2 cores`;
+}
+
+/** The processes `parent` started whose command is `command`. */
+function childPids(parent: number, command: string): number[] {
+  return processTable()
+    .filter((p) => p.ppid === parent && p.command === command)
+    .map((p) => p.pid);
+}
+
+/** CPU ms of a process and all its descendants, those already ended included (counted in their parents). */
+function treeCpuMs(root: number): number {
+  const table = processTable();
+  const below = (pid: number): number[] => table.filter((p) => p.ppid === pid).map((p) => p.pid);
+  let total = 0;
+  for (let pids = [root]; pids.length > 0; pids = pids.flatMap(below)) {
+    // One that ended since the listing is counted in its parent's children already (or just after).
+    for (const pid of pids) total += cpuMs(pid, true) || 0;
+  }
+  return total;
+}
+
+function processTable(): Array<{ pid: number; ppid: number; command: string }> {
+  const table = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      table.push({ pid: Number(entry), ppid, command });
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return table;
+}
+
 /** User + system CPU time of a process in ms (NaN when unknown); clock ticks are 100 Hz on Linux. */
-function cpuMs(pid: number): number {
+function cpuMs(pid: number, withEndedChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    const children = withEndedChildren ? Number(fields[13]) + Number(fields[14]) : 0;
+    return (Number(fields[11]) + Number(fields[12]) + children) * 10;
   } catch {
     return NaN;
   }

@@ -39,8 +39,12 @@ export async function startServer(
   const [mgmt, deploy] = [await freePort(), await freePort()];
   const password = 'bench-admin-password';
   const managementHost = placement?.managementHost ?? '127.0.0.1';
-  const main = join(ROOT, 'dist/server/main.js');
-  const [command, args] = placement ? placement.wrap(process.execPath, [main]) : [process.execPath, [main]];
+  // BENCH_SERVER_NODE_ARGS: node options for the server processes only, e.g. `--cpu-prof --cpu-prof-dir=tmp/prof`.
+  const main = [
+    ...(process.env['BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+    join(ROOT, 'dist/server/main.js'),
+  ];
+  const [command, args] = placement ? placement.wrap(process.execPath, main) : [process.execPath, main];
   const child: ChildProcess = spawn(command, args, {
     env: {
       ...process.env,

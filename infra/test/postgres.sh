@@ -23,7 +23,7 @@ postgres_start() {
   "${as_owner[@]}" "$bin/initdb" -D "$PG_TEST_DIR/data" -A trust -U postgres --no-sync >"$PG_TEST_DIR/initdb.log" 2>&1 ||
     { cat "$PG_TEST_DIR/initdb.log" >&2; return 1; }
   "${as_owner[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/server.log" -w -t 60 \
-    -o "-p $port -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null ||
+    -o "-p $port -k $PG_TEST_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 ${PG_TEST_EXTRA_OPTIONS:-}" start >/dev/null ||
     { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
   PG_TEST_BIN=$bin
   export TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"

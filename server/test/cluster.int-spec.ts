@@ -297,6 +297,48 @@ describe('two instances on one PostgreSQL and one S3 store', () => {
     }
   });
 
+  it("relays B's reports to a dashboard on A in fewer adapter messages than reports, in B's order", async () => {
+    const UNITS = 30;
+    const REPORTS = ['downloading', 'verifying', 'customizing', 'success'] as const;
+    await venue('RLAY', UNITS);
+    const units = await Promise.all(Array.from({ length: UNITS }, (_, n) => configured(b, 4000 + n, 'RLAY')));
+    const ids = new Set(units.map((unit) => unit.deploymentId));
+    const socket = await connect(a.management, token);
+    // What goes over PostgreSQL from B to A: one NOTIFY per adapter message (a large one points to a row).
+    const listener = new Client({ connectionString: databaseUrl });
+    await listener.connect();
+    let notifications = 0;
+    listener.on('notification', () => (notifications += 1));
+    await listener.query('LISTEN "socket.io#/"');
+    const seen = new Map<string, string[]>();
+    socket.on(SOCKET_EVENTS.deploymentUpdated, (view: { id: string; status: string }) => {
+      if (ids.has(view.id)) seen.set(view.id, [...(seen.get(view.id) ?? []), view.status]);
+    });
+    try {
+      // Every unit goes through its phases at once: a tick's views make a message too large for
+      // a NOTIFY (fetched from a table), the final statuses small ones sent right after.
+      await Promise.all(
+        units.map(async (unit) => {
+          for (const status of REPORTS) expect((await report(b.deployment, unit, status, 100)).status).toBe(200);
+        }),
+      );
+      const deadline = performance.now() + 5000;
+      while ([...ids].some((id) => seen.get(id)?.at(-1) !== 'success') && performance.now() < deadline) await sleep(50);
+      for (const id of ids) {
+        const statuses = seen.get(id) ?? [];
+        expect(statuses.at(-1)).toBe('success');
+        expect(statuses.map(phaseOf)).toEqual(statuses.map(phaseOf).sort((x, y) => x - y));
+      }
+      expect(notifications).toBeLessThan(UNITS * REPORTS.length);
+      process.stdout.write(
+        `[cluster] ${UNITS * REPORTS.length} reports on B reached A's dashboard in ${notifications} adapter messages\n`,
+      );
+    } finally {
+      socket.close();
+      await listener.end();
+    }
+  });
+
   it('never fails as silent a unit that reports to the other instance, and fails one that stops', async () => {
     await venue('QUIE', 2);
     const talking = await configured(a, 4000, 'QUIE');

@@ -28,7 +28,9 @@ export function typeOrmOptions(config: AppConfig): DataSourceOptions {
       ...common,
       type: 'postgres',
       url: config.databaseUrl,
-      extra: { max: 20, options: '-c TimeZone=UTC' },
+      // 30 connections: up to 16 configs at once (DeploymentLifecycleService), a status batch, the
+      // live adapter's listener and the other requests; two instances stay within PostgreSQL's default 100.
+      extra: { max: 30, options: '-c TimeZone=UTC' },
     };
   }
 

@@ -33,6 +33,13 @@ import { StatusReports } from './status-reports';
 import { newStatusToken } from './status-token';
 
 const SILENCE_CHECK_MS = 15_000;
+/**
+ * Configs one PostgreSQL instance runs at once: enough to keep a burst (a thousand units in
+ * 5 s) from queueing behind each config's round trips (some twenty, each a wait for the
+ * database's turn on a busy machine), few enough to leave the pool (30 connections, see
+ * typeorm-options) room for status reports and the other requests.
+ */
+const POSTGRES_CONFIGS_AT_ONCE = 16;
 
 /**
  * A deployment from start to end, as the installer drives it: `/api/config` starts one (and
@@ -44,7 +51,7 @@ const SILENCE_CHECK_MS = 15_000;
 @Injectable()
 export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Deployments');
-  private readonly configTurns = new ConfigTurns();
+  private readonly configTurns: ConfigTurns;
   private silenceTimer?: NodeJS.Timeout;
   private queueWatch?: Subscription;
   /** The queue positions last sent to the dashboards, by deployment id. */
@@ -65,7 +72,9 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
     private readonly boots: BootConfirmations,
     private readonly canaries: CanaryService,
     private readonly admission: ServerAdmission,
-  ) {}
+  ) {
+    this.configTurns = new ConfigTurns(open.shared ? POSTGRES_CONFIGS_AT_ONCE : 1);
+  }
 
   onModuleInit(): void {
     const every = Math.min(SILENCE_CHECK_MS, this.config.deployments.silenceTimeoutSeconds * 500);
@@ -232,12 +241,11 @@ export class DeploymentLifecycleService implements OnModuleInit, OnModuleDestroy
    */
   private async refuseImpersonation(serial: string, mac: string, ip: string | null): Promise<void> {
     const at = new Date();
+    const where = [{ serial }, { mac }];
+    const claims = (running: Deployment) => (running.serial === serial) !== (running.mac === mac);
+    if (!(await this.open.mayFindOpen(where, claims))) return;
     const claimed = await this.open.transaction(async (manager, changed) => {
-      const found = await this.open.openWhere(
-        manager,
-        [{ serial }, { mac }],
-        (running) => (running.serial === serial) !== (running.mac === mac),
-      );
+      const found = await this.open.openWhere(manager, where, claims);
       for (const deployment of found) {
         Object.assign(deployment, {
           impersonationSerial: serial,

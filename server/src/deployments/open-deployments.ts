@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { DEPLOYMENT_STATUSES, TERMINAL_DEPLOYMENT_STATUSES, type DeploymentStatus } from '@rpi-deploy/contracts';
 import { Transactions } from '../database/transactions';
 import { Deployment } from './deployment.entity';
@@ -11,7 +12,7 @@ const LOCKED = { mode: 'pessimistic_write' as const, tables: ['deployments'] };
 
 /**
  * The deployments still running, and the turn every write to deployments and their events must
- * take in this process: transactions run one after the other.
+ * take in this process on SQLite: transactions run one after the other.
  *
  * On SQLite (one process owns the file, see SqliteOwner) the open deployments are kept in memory,
  * loaded once by the first transaction, so a status report is checked, a restarted unit's or a
@@ -32,7 +33,10 @@ export class OpenDeployments {
   /** PostgreSQL: the database may be shared by several instances, nothing is cached. */
   readonly shared: boolean;
 
-  constructor(private readonly transactions: Transactions) {
+  constructor(
+    private readonly transactions: Transactions,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {
     this.shared = transactions.isPostgres;
   }
 
@@ -41,10 +45,13 @@ export class OpenDeployments {
    * each deployment it changed to `changed`; they replace the cached ones after the commit.
    */
   transaction<T>(work: (manager: EntityManager, changed: (deployment: Deployment) => void) => Promise<T>): Promise<T> {
+    // PostgreSQL: no turn to wait for; the row locks keep this process's transactions apart as
+    // they keep another instance's (StatusReports still writes one batch at a time).
+    if (this.shared) return this.transactions.run((manager) => work(manager, () => undefined));
     const result = this.tail.then(async () => {
       const changes: Deployment[] = [];
       const value = await this.transactions.run(async (manager) => {
-        if (!this.shared) this.open ??= await loadOpen(manager);
+        this.open ??= await loadOpen(manager);
         return work(manager, (deployment) => changes.push(deployment));
       });
       for (const deployment of changes) this.remember(deployment);
@@ -100,9 +107,26 @@ export class OpenDeployments {
   }
 
   /**
+   * Whether `openWhere` could find anything, asked without a transaction or lock. On PostgreSQL
+   * a `false` spares a config the transaction of a locking read that would find nothing (every
+   * first config of a unit); a `true` is checked again under the lock. SQLite: always `true`
+   * (its check reads the cache in the transaction's turn).
+   */
+  async mayFindOpen(
+    where: FindOptionsWhere<Deployment>[],
+    matches: (deployment: Deployment) => boolean,
+  ): Promise<boolean> {
+    if (!this.shared) return true;
+    const rows = await this.dataSource.manager.find(Deployment, {
+      where: where.map((one) => ({ ...one, status: In(OPEN_STATUSES) })),
+    });
+    return rows.some(matches);
+  }
+
+  /**
    * Two instances configuring the same unit at once would each miss the other's new deployment
    * and leave two open: on PostgreSQL the second waits for the first's commit (key space 3; the
-   * hostname assignment uses 1 and 2). One process already takes turns (ConfigTurns).
+   * hostname assignment uses 1 and 2); so do two configs of one instance. On SQLite configs take turns (ConfigTurns).
    */
   async lockUnit(manager: EntityManager, serial: string): Promise<void> {
     if (this.shared) await manager.query('SELECT pg_advisory_xact_lock(3, hashtext($1))', [serial]);
@@ -134,7 +158,6 @@ export class OpenDeployments {
 
   /** After a commit: the deployment as the database now holds it. Finished ones leave the cache. */
   private remember(deployment: Deployment): void {
-    if (this.shared) return;
     if (TERMINAL_DEPLOYMENT_STATUSES.includes(deployment.status)) this.cache().delete(deployment.id);
     else this.cache().set(deployment.id, deployment);
   }

@@ -43,6 +43,8 @@ interface Pending {
 @Injectable()
 export class StatusReports {
   private pending: Pending[] = [];
+  /** The batch being written (writeBatch never rejects). */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly open: OpenDeployments,
@@ -54,7 +56,10 @@ export class StatusReports {
     return new Promise((resolve, reject) => {
       this.pending.push({ body, token, ip, at: new Date(), resolve, reject });
       // The first report of a batch queues its write; the reports of the same event-loop turn join it.
-      if (this.pending.length === 1) setImmediate(() => void this.writeBatch());
+      // One batch is written at a time: those arriving meanwhile wait for the next.
+      if (this.pending.length === 1) {
+        setImmediate(() => (this.writing = this.writing.then(() => this.writeBatch())));
+      }
     });
   }
 

@@ -100,11 +100,11 @@ export class HostnamesService {
       target.product === 'KXP2'
         ? await this.freeKartNumber(manager, target.venue)
         : await this.serialHostname(manager, target.venue, serial);
-    record.status = 'assigned';
-    record.deviceSerial = serial;
-    record.deviceMac = mac;
-    record.assignedAt = new Date();
-    await manager.save(record);
+    const assigned = { status: 'assigned' as const, deviceSerial: serial, deviceMac: mac, assignedAt: new Date() };
+    Object.assign(record, assigned);
+    // A kart number (or a released serial name) is a row already read: one UPDATE, not save()'s re-read first.
+    if (record.id === undefined) await manager.save(record);
+    else await manager.update(HostnameRecord, { id: record.id }, assigned);
     if (target.batch) await this.batches.countAssignment(manager, target.batch);
     return { ...toHostnameDto(record, target.venue), reused: false, batchId: target.batch?.id ?? null };
   }
@@ -116,8 +116,11 @@ export class HostnamesService {
    */
   private async lockDevice(manager: EntityManager, serial: string, mac: string): Promise<void> {
     if (!this.transactions.isPostgres) return;
-    await manager.query('SELECT pg_advisory_xact_lock(1, hashtext($1))', [serial]);
-    await manager.query('SELECT pg_advisory_xact_lock(2, hashtext($1))', [mac]);
+    // One round trip; a select list is evaluated left to right, so the order holds.
+    await manager.query('SELECT pg_advisory_xact_lock(1, hashtext($1)), pg_advisory_xact_lock(2, hashtext($2))', [
+      serial,
+      mac,
+    ]);
   }
 
   /** The hostname the device (same serial, or same MAC) holds, the most recent one first. */
@@ -127,15 +130,18 @@ export class HostnamesService {
     mac: string,
     scope: { product?: ProductCode; venueId?: number },
   ): Promise<HostnameRecord | null> {
-    const where = { ...scope, status: 'assigned' as const };
-    return manager.findOne(HostnameRecord, {
-      where: [
-        { ...where, deviceSerial: serial },
-        { ...where, deviceMac: mac },
-      ],
-      relations: { venue: true },
-      order: { assignedAt: 'DESC' },
-    });
+    // A query builder with LIMIT, not findOne: with a joined relation findOne takes two queries
+    // (ids first), and each config asks this once or twice. The venue join is one row per hostname.
+    const query = manager
+      .createQueryBuilder(HostnameRecord, 'h')
+      .leftJoinAndSelect('h.venue', 'venue')
+      .where('h.status = :status', { status: 'assigned' })
+      .andWhere('(h.deviceSerial = :serial OR h.deviceMac = :mac)', { serial, mac })
+      .orderBy('h.assignedAt', 'DESC')
+      .limit(1);
+    if (scope.product !== undefined) query.andWhere('h.product = :product', { product: scope.product });
+    if (scope.venueId !== undefined) query.andWhere('h.venueId = :venueId', { venueId: scope.venueId });
+    return query.getOne();
   }
 
   /**

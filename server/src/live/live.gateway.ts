@@ -9,7 +9,8 @@ import { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AuthService } from '../auth/auth.service';
 import { SessionEnds } from '../users/session-ends';
-import { LiveEvents } from './live-events';
+import { ClusterRelay } from './cluster-relay';
+import { LiveEvents, type LiveEvent } from './live-events';
 import { inEmitOrder } from './ordered-broadcasts';
 
 const DASHBOARDS = 'dashboards';
@@ -28,6 +29,8 @@ const userRoom = (userId: number) => `user:${userId}`;
 export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
   private readonly logger = new Logger('Live');
   private readonly subscriptions: Subscription[] = [];
+  /** PostgreSQL: the live events go to the other instances through here, one message per turn. */
+  private relay?: ClusterRelay;
 
   @WebSocketServer()
   private server!: Server;
@@ -49,6 +52,7 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
       server.adapter(function orderedPostgresAdapter(namespace: Parameters<typeof postgresAdapter>[0]) {
         return inEmitOrder(postgresAdapter(namespace));
       });
+      this.relay = new ClusterRelay(server, (events) => this.emitHere(events));
     }
     server.use((socket: Socket, next) => {
       const token = handshakeToken(socket);
@@ -59,7 +63,9 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
       );
     });
     this.subscriptions.push(
-      this.events.stream.subscribe(({ name, payload }) => this.server.to(DASHBOARDS).emit(name, payload)),
+      this.events.stream.subscribe((event) =>
+        this.relay ? this.relay.publish(event) : this.server.to(DASHBOARDS).emit(event.name, event.payload),
+      ),
       // A disconnect packet (not a closed transport), so the client knows not to reconnect by itself.
       this.sessionEnds.stream.subscribe((userId) => this.server.in(userRoom(userId)).disconnectSockets()),
     );
@@ -68,6 +74,12 @@ export class LiveGateway implements OnGatewayInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.relay?.close();
+  }
+
+  /** To the dashboards connected to this instance only (the relay brings the others theirs). */
+  private emitHere(events: LiveEvent[]): void {
+    for (const { name, payload } of events) this.server.local.to(DASHBOARDS).emit(name, payload);
   }
 
   private async admit(socket: Socket, token: string): Promise<void> {
