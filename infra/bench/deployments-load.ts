@@ -59,8 +59,8 @@ export async function deploymentsLoad(work: string): Promise<BenchRow[]> {
         const env = { DATABASE_URL: await postgres.createDatabase() };
         // Both at once on the empty database, as the cluster's first start.
         servers.push(...(await Promise.all(Array.from({ length: instances }, () => startServer(env)))));
-        const [a, b = a] = servers as [BenchServer, BenchServer?];
-        const nginx = await startClusterNginx([a.ports, b!.ports]);
+        const [a, b] = servers as [BenchServer, BenchServer?];
+        const nginx = await startClusterNginx(b ? [a.ports, b.ports] : [a.ports]);
         try {
           const target = {
             ...nginx,

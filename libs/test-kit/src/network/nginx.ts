@@ -97,13 +97,17 @@ export interface ClusterNginx extends RunningNginx {
 }
 
 /**
- * The shipped cluster config (infra/nginx/rpi-deploy-cluster.conf) in front of two running
- * instances: its placeholder addresses become the instances' loopback ports, and its HTTPS site
+ * The shipped cluster config (infra/nginx/rpi-deploy-cluster.conf) in front of one or two running
+ * instances: its placeholder addresses become the instances' loopback ports (with one instance the
+ * second upstream server goes: nginx never marks a lone server down, as it would an instance
+ * listed twice after a burst of timeouts), and its HTTPS site
  * plain HTTP on a loopback port (TLS in front of the server has its own system test). The Pis'
  * site listens on `deploymentPort` when given: the instances' DEPLOY_PUBLIC_URL names it.
  */
 export async function startClusterNginx(
-  instances: [{ management: number; deployment: number }, { management: number; deployment: number }],
+  instances:
+    | [{ management: number; deployment: number }]
+    | [{ management: number; deployment: number }, { management: number; deployment: number }],
   deploymentPort?: number,
 ): Promise<ClusterNginx> {
   const shipped = readFileSync(join(workspaceRoot(), 'infra/nginx/rpi-deploy-cluster.conf'), 'utf8');
@@ -120,6 +124,7 @@ export async function startClusterNginx(
         config = replace(config, `192.0.2.1${index + 1}:5000`, `127.0.0.1:${ports.management}`);
         config = replace(config, `192.0.2.1${index + 1}:5002`, `127.0.0.1:${ports.deployment}`);
       });
+      if (instances.length === 1) config = replace(config, /^\s*server 192\.0\.2\.12:.*\n/gm, '');
       config = replace(config, /^\s*listen 80;/m, `    listen 127.0.0.1:${redirect};`);
       config = replace(config, /^\s*listen 443 ssl http2;/m, `    listen 127.0.0.1:${management};`);
       config = replace(config, /^\s*ssl_.*\n/gm, '');
