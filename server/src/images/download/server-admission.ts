@@ -93,8 +93,9 @@ export class ServerAdmission implements OnModuleDestroy {
     let holder = this.holders.get(unit);
     if (!holder) {
       const place = this.waiting.get(unit);
-      if (!place) this.changed.next();
       this.waiting.set(unit, { lastAsked: now, dueAt: place?.dueAt ?? now });
+      // Told once the unit is in line: the live views read the positions when told.
+      if (!place) this.changed.next();
       const position = this.positionOf(unit) as number;
       if (this.holders.size + this.comingBackAhead(unit, now) >= cap) {
         const retryAfterSeconds = this.retryAfter(position, cap);
