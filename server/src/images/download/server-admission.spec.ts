@@ -60,26 +60,28 @@ describe('ServerAdmission', () => {
     served(line.admit('a'))();
     served(line.admit('b'))();
     expect(line.admit('c')).toMatchObject({ position: 1, retryAfterSeconds: 1 });
-    expect(line.admit('d')).toMatchObject({ position: 2, retryAfterSeconds: 30 });
+    expect(line.admit('d', 'image')).toMatchObject({ position: 2, retryAfterSeconds: 30 });
+    // One waiting for chunks comes back within seconds: chunk slots turn over fast.
+    expect(line.admit('d')).toMatchObject({ position: 2, retryAfterSeconds: 5 });
     now += 2_000;
     served(line.admit('b'))();
     line.release('a');
     expect(line.admit('c').admitted).toBe(true);
     // Slots were held 60 s (the first guess), then 2 s: 0.7 * 60 + 0.3 * 2 = 42.6 s; half of it for place 2.
-    expect(line.admit('e')).toMatchObject({ position: 2, retryAfterSeconds: 21 });
+    expect(line.admit('e', 'image')).toMatchObject({ position: 2, retryAfterSeconds: 21 });
   });
 
   it('keeps a free slot for the one in line due back now, not for one told to come back later', () => {
     const line = admission(1);
     const holding = served(line.admit('a'));
     expect(line.admit('b')).toMatchObject({ position: 1, retryAfterSeconds: 1 });
-    expect(line.admit('c')).toMatchObject({ position: 2, retryAfterSeconds: 60 });
+    expect(line.admit('c', 'image')).toMatchObject({ position: 2, retryAfterSeconds: 60 });
     now += 500;
     holding();
     line.release('a');
     now += 100;
     // B comes back in 0.4 s: the slot waits for it.
-    expect(line.admit('c')).toMatchObject({ admitted: false, position: 2 });
+    expect(line.admit('c', 'image')).toMatchObject({ admitted: false, position: 2 });
     now += 400;
     expect(line.admit('b').admitted).toBe(true);
     expect(line.admit('d')).toMatchObject({ position: 2 });

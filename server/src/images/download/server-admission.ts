@@ -36,6 +36,11 @@ interface Holder {
 /** Never tell a unit to come back sooner than this (a flood of 503s costs more than it saves). */
 const MIN_RETRY_SECONDS = 1;
 const MAX_RETRY_SECONDS = 60;
+/**
+ * A unit waiting for chunks comes back at least this often: slots of units fetching chunks turn
+ * over within seconds (they give them back when idle), and a free slot goes to whoever asks.
+ */
+const MAX_CHUNK_RETRY_SECONDS = 5;
 /** A unit in line told to come back within this much of now is expected: a free slot waits for it. */
 const COMING_BACK_MS = 1_000;
 /** How long a unit holds its slot, assumed until one slot was given back. */
@@ -98,7 +103,10 @@ export class ServerAdmission implements OnModuleDestroy {
       if (!place) this.changed.next();
       const position = this.positionOf(unit) as number;
       if (this.holders.size + this.comingBackAhead(unit, now) >= cap) {
-        const retryAfterSeconds = this.retryAfter(position, cap);
+        const retryAfterSeconds = Math.min(
+          this.retryAfter(position, cap),
+          draw === 'chunk' ? MAX_CHUNK_RETRY_SECONDS : MAX_RETRY_SECONDS,
+        );
         this.waiting.set(unit, { lastAsked: now, dueAt: now + retryAfterSeconds * 1000 });
         return { admitted: false, position, retryAfterSeconds };
       }
