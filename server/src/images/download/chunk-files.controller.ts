@@ -8,7 +8,7 @@ import { ChunkCatalogue } from '../chunks/chunk-catalogue';
 import { CHUNK_DIGEST, ChunkStore, PATCH_FILE } from '../chunks/chunk-store';
 import { DownloadPool } from './download-pool';
 import { ImageTraffic } from './image-traffic';
-import { admitRequest, ServerAdmission, UNRATIONED } from './server-admission';
+import { sendInTurn, ServerAdmission } from './server-admission';
 import { clientOf, DownloadLeases } from '../store/download-leases';
 import { serveFromStore } from './serve-from-store';
 import { access } from 'node:fs/promises';
@@ -53,13 +53,8 @@ export class ChunkFilesController {
     // Only digests the store records: no path ever comes from the URL.
     const path = await this.storedPath(file);
     if (!path) throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
-    const turn = request.method === 'GET' ? admitRequest(this.admission, 'chunk', request, response) : UNRATIONED;
-    if (!turn) return;
-    try {
-      await this.deliver(file, path, request, response);
-    } finally {
-      turn.done();
-    }
+    const draw = request.method === 'GET' ? 'chunk' : null;
+    return sendInTurn(this.admission, draw, request, response, () => this.deliver(file, path, request, response));
   }
 
   private async deliver(file: string, path: string, request: Request, response: Response): Promise<void> {

@@ -13,7 +13,7 @@ import { clientOf, DownloadLeases } from '../store/download-leases';
 import { serveFromStore } from './serve-from-store';
 import type { Image } from '../image.entity';
 import { ImagesService } from '../images.service';
-import { admitRequest, ServerAdmission, UNRATIONED } from './server-admission';
+import { sendInTurn, ServerAdmission } from './server-admission';
 import { serveFile, type ServedFile } from './serve-file';
 
 const MANIFEST_SUFFIX = '.chunks';
@@ -60,14 +60,8 @@ export class ImageFilesController {
     if (!image || !(await this.leases.hold(image, clientOf(request)))) {
       throw new NotFoundException(`Cannot ${request.method} ${request.path}`);
     }
-    const rationed = request.method === 'GET' && !isBmap;
-    const turn = rationed ? admitRequest(this.admission, 'image', request, response) : UNRATIONED;
-    if (!turn) return;
-    try {
-      await this.deliver(image, file, request, response);
-    } finally {
-      turn.done();
-    }
+    const draw = request.method === 'GET' && !isBmap ? 'image' : null;
+    return sendInTurn(this.admission, draw, request, response, () => this.deliver(image, file, request, response));
   }
 
   private async deliver(image: Image, file: string, request: Request, response: Response): Promise<void> {

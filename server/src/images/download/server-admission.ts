@@ -17,8 +17,8 @@ export type Admission = ({ admitted: true } & Turn) | { admitted: false; positio
  */
 export type Draw = 'chunk' | 'image';
 
-/** The turn of a request that is not rationed (HEAD, the block map). */
-export const UNRATIONED: Turn = { done: () => undefined };
+/** The turn of a request that is not rationed (no cap, HEAD, the block map). */
+const UNRATIONED: Turn = { done: () => undefined };
 
 interface Holder {
   /** When the unit got its slot. */
@@ -93,7 +93,7 @@ export class ServerAdmission implements OnModuleDestroy {
   admit(unit: string, draw: Draw = 'chunk'): Admission {
     const now = this.clock();
     const cap = this.config.deployments.maxServerTransfers;
-    if (cap === 0) return { admitted: true, done: () => undefined };
+    if (cap === 0) return { admitted: true, ...UNRATIONED };
     this.sweep(now);
     let holder = this.holders.get(unit);
     if (!holder) {
@@ -230,7 +230,7 @@ const UNIT_ID = /^[A-Za-z0-9-]{1,64}$/;
  * sent (its `done` once they were); else null, and it has answered 503 with Retry-After. A unit is its deployment id (UNIT_HEADER), or its address
  * for an installer that does not send one.
  */
-export function admitRequest(
+function admitRequest(
   admission: ServerAdmission,
   draw: Draw,
   request: { headers: Record<string, string | string[] | undefined>; ip?: string },
@@ -254,4 +254,25 @@ export function admitRequest(
     retryAfterSeconds: answer.retryAfterSeconds,
   });
   return null;
+}
+
+/**
+ * Sends one download in the unit's turn: rationed bytes (`draw`; null for HEAD or the block map)
+ * wait in line, answered 503 with Retry-After when they must, and the answer counts as in flight
+ * on the unit's slot until `send` is done.
+ */
+export async function sendInTurn(
+  admission: ServerAdmission,
+  draw: Draw | null,
+  request: Parameters<typeof admitRequest>[2],
+  response: Parameters<typeof admitRequest>[3],
+  send: () => Promise<void>,
+): Promise<void> {
+  const turn = draw ? admitRequest(admission, draw, request, response) : UNRATIONED;
+  if (!turn) return;
+  try {
+    await send();
+  } finally {
+    turn.done();
+  }
 }
